@@ -1,0 +1,153 @@
+"""What every reader shares: safe decoding, derived titles, stable identity.
+
+Identity: an article's id is a UUID-5 URN computed from its canonical link
+when the source gives one, else from its publication instant and title; the
+slug is the title in ASCII plus the first 8 hex digits of that id.  Neither
+depends on the file path or on the time of the run.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from syndicate.errors import InputError
+
+NAMESPACE = uuid.UUID("6f1d8c1e-5b7a-4c0e-9f3a-2d4b8e7c9a10")
+TITLE_LIMIT = 120
+MIN_CLAUSE = 60  # a clause cut shorter than this reads as a fragment: cut at a word instead
+SLUG_WORDS_LIMIT = 60
+
+# XML 1.0 forbids these code points (tab, newline and carriage return are allowed).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr gen gov sen rep col lt sgt capt no vs etc inc ltd co corp dept est"
+    " jan feb mar apr jun jul aug sep sept oct nov dec fig approx".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
+_CLAUSE_BREAK = re.compile(r"\s*[,;:]\s|\s+[—–]\s+|\s+-\s+")
+
+
+def decode_text(path: Path | str, data: bytes, max_bytes: int) -> str:
+    """UTF-8 text of an input file, or an InputError that names the problem."""
+    if len(data) > max_bytes:
+        raise InputError(path, f"file too large ({len(data)} bytes; the limit is {max_bytes})")
+    if not data.strip():
+        raise InputError(path, "empty file")
+    if b"\x00" in data[:8192]:
+        raise InputError(path, "binary file (contains NUL bytes); not an article")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"invalid UTF-8 at byte {exc.start}", line) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    check_xml_chars(path, text)
+    return text
+
+
+def check_xml_chars(path: Path | str, text: str, line_offset: int = 0) -> None:
+    """Reject characters that XML forbids, naming the line and code point."""
+    match = _XML_FORBIDDEN.search(text)
+    if match:
+        line = text.count("\n", 0, match.start()) + 1 + line_offset
+        code = f"U+{ord(match.group()):04X}"
+        raise InputError(path, f"control character {code} is not allowed in XML", line)
+
+
+def normalize_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``, keeping abbreviations like "U.S." intact."""
+    for match in _SENTENCE_END.finditer(text):
+        before = text[: match.start()].rsplit(None, 1)[-1] if text[: match.start()].strip() else ""
+        if match.group().startswith(".") and _is_abbreviation(before):
+            continue
+        return text[: match.end()].strip()
+    return text.strip()
+
+
+def _is_abbreviation(word: str) -> bool:
+    word = word.lstrip("\"'“‘(")
+    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]?", word):  # U.S, e.g, U.S.A
+        return True
+    if len(word) == 1 and word.isupper():  # middle initial: "John F. Kennedy"
+        return True
+    return word.lower() in _ABBREVIATIONS
+
+
+def derive_title(text: str, limit: int = TITLE_LIMIT) -> str:
+    """A headline from a lede: its first sentence, cut to at most ``limit`` characters.
+
+    The cut falls at the last clause boundary (comma, semicolon, colon, dash)
+    that keeps at least MIN_CLAUSE characters, else at the last word boundary,
+    marked with an ellipsis; never mid-word.  A final full stop is dropped.
+    """
+    sentence = normalize_space(first_sentence(text))
+    if len(sentence) <= limit:
+        return _drop_full_stop(sentence)
+    head = sentence[: limit + 1]
+    clauses = [m.start() for m in _CLAUSE_BREAK.finditer(head) if m.start() >= MIN_CLAUSE]
+    if clauses:
+        return sentence[: clauses[-1]].rstrip()
+    cut = head[:limit].rsplit(" ", 1)[0] if " " in head[:limit] else head[:limit]
+    return cut.rstrip(" ,;:—–-") + "…"
+
+
+def _drop_full_stop(sentence: str) -> str:
+    if sentence.endswith(".") and not sentence.endswith("..."):
+        last = sentence[:-1].rsplit(None, 1)[-1] if " " in sentence else sentence[:-1]
+        if not _is_abbreviation(last + "."):
+            return sentence[:-1]
+    return sentence
+
+
+def article_id(title: str, published: datetime, link: str | None = None) -> str:
+    """A stable id: from the canonical link if any, else from instant and title."""
+    if link:
+        basis = f"link|{link}"
+    else:
+        instant = published.astimezone(timezone.utc).isoformat()
+        basis = f"item|{instant}|{normalize_space(title).casefold()}"
+    return uuid.uuid5(NAMESPACE, basis).urn
+
+
+def slugify(text: str, limit: int = SLUG_WORDS_LIMIT) -> str:
+    """ASCII words joined by hyphens, cut at a word boundary."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit:
+            break
+        slug = candidate
+    return slug or (words[0][:limit] if words else "")
+
+
+def article_slug(title: str, article_id_: str) -> str:
+    digest = article_id_.rsplit(":", 1)[-1].replace("-", "")[:8]
+    words = slugify(title)
+    return f"{words}-{digest}" if words else digest
+
+
+def check_slug(path: Path | str, slug: str) -> str:
+    """An explicit slug from front matter: lower-case ASCII words and hyphens only."""
+    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug) or len(slug) > 120:
+        raise InputError(path, f"invalid slug {slug!r} (use lower-case letters, digits and hyphens)")
+    return slug
+
+
+def check_url(path: Path | str, url: str) -> str:
+    """A link from the source: absolute http(s) only (no javascript:, data:, ...)."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in " \n\t<>\"'"):
+        raise InputError(path, f"invalid link {url!r} (only absolute http and https URLs)")
+    return url
