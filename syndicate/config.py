@@ -202,9 +202,9 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     if "timezone" in overrides:
         site = replace(site, timezone=check_timezone(overrides["timezone"]))
         sources = replace(sources, timezone=site.timezone)
-    if "sources" in overrides and overrides["sources"]:
+    if overrides.get("sources"):
         sources = replace(sources, paths=tuple(Path(p) for p in overrides["sources"]))
-    if "languages" in overrides and overrides["languages"]:
+    if overrides.get("languages"):
         from syndicate.localize import normalize_tag
 
         translation = replace(translation, languages=tuple(normalize_tag(t) for t in overrides["languages"]))
@@ -221,7 +221,7 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
         result = replace(result, target=Path(overrides["target"]))
     if "max_items" in overrides:
         result = replace(result, max_items=_positive_int(overrides["max_items"], "--max-items"))
-    if "formats" in overrides and overrides["formats"]:
+    if overrides.get("formats"):
         result = replace(result, formats=_formats(list(overrides["formats"])))
     return result
 

@@ -32,10 +32,9 @@ class SyndicateError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        cause = self.__cause__
-        if cause is None or str(cause) in self.message:
-            return self.message
-        return f"{self.message}: {cause}"
+        # The message already says what went wrong in one line; the cause
+        # (kept as __cause__) is shown by ``--traceback``.
+        return self.message
 
 
 class ConfigError(SyndicateError):

@@ -7,10 +7,11 @@ translator.  ``publish_site`` is what ``syndicate publish`` runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from syndicate.config import Config
@@ -22,7 +23,7 @@ log = logging.getLogger("syndicate")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,10 @@ def _build_and_publish(config: Config, *, strict: bool, publish: Callable[..., A
     from syndicate.sources import read_articles
 
     result = read_articles(config.sources, config.site.language)
-    for error in result.errors:
-        log.error("%s", error)
     if result.errors and (strict or not result.articles):
         raise _input_failure(result.errors)
+    for error in result.errors:
+        log.error("%s", error)
     if not result.articles:
         shown = ", ".join(str(p) for p in config.sources.paths)
         raise InputError(shown, "no articles found (nothing published, target left as it was)")
@@ -113,15 +114,19 @@ def _build_and_publish(config: Config, *, strict: bool, publish: Callable[..., A
 
 
 def _input_failure(errors: Sequence[InputError]) -> InputError:
-    """One error for a run that cannot publish; each file's error was logged already."""
+    """One error for a run that cannot publish; with several, each is logged first."""
     if len(errors) == 1:
         return errors[0]
+    for error in errors:
+        log.error("%s", error)
     return InputError(errors[0].path, f"{len(errors)} input errors; nothing published")
 
 
-def _record_failure(config: Config, started: datetime, exc: SyndicateError, write_status: Callable[..., Any]) -> None:
+def _record_failure(
+    config: Config, started: datetime, exc: SyndicateError, write_status: Callable[..., Any]
+) -> None:
     """Best effort: a failed run is recorded for monitoring, if the target is writable."""
-    try:
+    with contextlib.suppress(SyndicateError):
         write_status(
             config.target,
             {
@@ -132,8 +137,6 @@ def _record_failure(config: Config, started: datetime, exc: SyndicateError, writ
                 "errors": [str(exc)],
             },
         )
-    except SyndicateError:
-        pass
 
 
 def build_editions(site: Site, articles: Sequence[Article]) -> list[Edition]:

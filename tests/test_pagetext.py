@@ -47,7 +47,9 @@ def test_main_article_fields(seed_articles: tuple[Article, ...]) -> None:
     )
     assert main.summary == SEED_TEXT_LINES[0]
     assert main.body == tuple(Block(line) for line in SEED_TEXT_LINES[:10])
-    assert main.body[-1].text == "Both sides now appear to agree on one thing — diplomacy cannot function if embassies do not."
+    assert main.body[-1].text == (
+        "Both sides now appear to agree on one thing — diplomacy cannot function if embassies do not."
+    )
     assert main.published == datetime(2025, 4, 14, 10, 46, tzinfo=MSK)
     assert main.updated is None
     assert main.language == "en"

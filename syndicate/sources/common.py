@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,8 +25,8 @@ SLUG_WORDS_LIMIT = 60
 # XML 1.0 forbids these code points (tab, newline and carriage return are allowed).
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr gen gov sen rep col lt sgt capt no vs etc inc ltd co corp dept est"
-    " jan feb mar apr jun jul aug sep sept oct nov dec fig approx".split()
+    """mr mrs ms dr prof st jr sr gen gov sen rep col lt sgt capt no vs etc inc ltd co corp dept est
+    jan feb mar apr jun jul aug sep sept oct nov dec fig approx""".split()
 )
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
 _CLAUSE_BREAK = re.compile(r"\s*[,;:]\s|\s+[—–]\s+|\s+-\s+")
@@ -113,7 +113,7 @@ def article_id(title: str, published: datetime, link: str | None = None) -> str:
     if link:
         basis = f"link|{link}"
     else:
-        instant = published.astimezone(timezone.utc).isoformat()
+        instant = published.astimezone(UTC).isoformat()
         basis = f"item|{instant}|{normalize_space(title).casefold()}"
     return uuid.uuid5(NAMESPACE, basis).urn
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 from syndicate.errors import InputError
 from syndicate.models import Article, Block, BlockKind
@@ -73,7 +73,7 @@ def html_blocks(html: str) -> tuple[Block, ...]:
 
 
 class _BlockParser(HTMLParser):
-    _KINDS: dict[str, BlockKind] = {
+    _KINDS: ClassVar[dict[str, BlockKind]] = {
         "p": "p", "div": "p", "h1": "h2", "h2": "h2", "h3": "h3", "h4": "h3", "h5": "h3",
         "h6": "h3", "li": "li", "blockquote": "quote", "pre": "pre",
     }

@@ -1,0 +1,501 @@
+"""Owns the target directory: lock, staging, byte-compare, atomic replace, manifest, status.
+
+This is the only module that writes into the target (DESIGN 7).  A run holds
+:func:`target_lock` and calls :func:`publish` with every rendered file:
+
+1. decide which files changed: the manifest ``.syndicate/manifest.json``
+   records each published file's sha256, size and mtime_ns; when the file on
+   disk still has the recorded size and mtime the recorded hash is trusted,
+   otherwise the file is read and compared byte for byte;
+2. write the changed files into ``.syndicate/staging-<random>`` (same
+   filesystem, so the replace is atomic), fsynced;
+3. create missing directories, then ``os.replace`` each staged file into
+   place: article pages first, feeds and index pages last, so a feed never
+   links a page that does not exist yet;
+4. write the new manifest atomically;
+5. remove stale files (published last time, not this time; files the tool
+   never published are never touched) and the directories it created that
+   are now empty.
+
+A failure in phases 1-2 leaves the target byte-identical.  Unchanged files
+are never rewritten, so their mtime stays and web servers keep answering 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from syndicate.errors import LockedError, PublishError
+
+STATE_DIR = ".syndicate"
+_LOCK = "lock"
+_MANIFEST = "manifest.json"
+_STATUS = "status.json"
+_STAGING_PREFIX = "staging-"
+_TEMP_PREFIX = "tmp-"
+_MANIFEST_VERSION = 1
+# Files that link other files: installed after the pages they link.
+_LINKING_NAMES = frozenset({"rss.xml", "atom.xml", "feed.json", "index.html", "feeds.opml"})
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What :func:`publish` did to the target."""
+
+    written: tuple[str, ...]  # relative paths replaced or created, sorted
+    unchanged: int
+    removed: tuple[str, ...]  # stale files removed, sorted
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One published file as recorded in the manifest."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    files: Mapping[str, _Entry] = field(default_factory=dict)
+    dirs: frozenset[str] = frozenset()  # directories publish created
+
+
+# -- lock ---------------------------------------------------------------------
+
+
+@contextmanager
+def target_lock(target: Path) -> Iterator[None]:
+    """Hold the target's lock (``.syndicate/lock``) for one run.
+
+    The lock is an fcntl lock: the kernel releases it when the holder dies,
+    so a killed run never blocks the next one.  Raises :class:`LockedError` at
+    once when another run holds it, :class:`PublishError` when the lock file
+    cannot be created.
+    """
+    lockpath = _make_dirs(target / STATE_DIR) / _LOCK
+    lock = FileLock(str(lockpath), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        message = f"{target}: another syndicate run holds the lock ({lockpath})"
+        raise LockedError(message) from None
+    except OSError as exc:
+        raise PublishError(f"{lockpath}: cannot lock: {_reason(exc)}") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# -- publish ------------------------------------------------------------------
+
+
+def publish(files: Mapping[str, bytes], target: Path, *, fsync: bool = True) -> PublishReport:
+    """Publish ``files`` (relative POSIX path -> bytes) into ``target``.
+
+    Afterwards the files the tool published are exactly ``files``; files it
+    never published are left alone.  Call it while holding
+    :func:`target_lock`.  Raises :class:`PublishError`; a failure before the
+    replace phase leaves the target byte-identical.
+    """
+    _check_paths(files)
+    state = _make_dirs(target / STATE_DIR)
+    _remove_leftovers(state)
+    old = _read_manifest(state)
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    changed, kept = _plan(files, digests, target, old)
+    created = _stage_and_install(files, changed, target, state, fsync=fsync) if changed else frozenset()
+    entries = {**kept, **_recorded(changed, digests, target)}
+    stale = sorted(set(old.files) - set(files))
+    dirs = old.dirs | created
+    manifest = _Manifest({**entries, **_pick(old.files, stale)}, dirs)
+    if manifest != old:
+        _write_manifest(state, manifest, fsync)
+    removed = _cleanup(target, state, entries, stale, old, dirs, fsync)
+    return PublishReport(tuple(sorted(changed)), len(kept), removed)
+
+
+def _check_paths(paths: Iterable[str]) -> None:
+    """The path-traversal guard: every path must stay inside the target, outside .syndicate/."""
+    paths = list(paths)
+    for rel in paths:
+        reason = _unsafe_reason(rel)
+        if reason:
+            raise PublishError(f"{rel!r}: refusing to publish: {reason}")
+    ancestors = {a for rel in paths for a in _ancestors(rel)}
+    for rel in paths:
+        if rel in ancestors:
+            raise PublishError(f"{rel}: refusing to publish: it is both a file and a directory")
+
+
+def _unsafe_reason(rel: object) -> str | None:
+    if not isinstance(rel, str) or not rel:
+        return "not a non-empty string"
+    if "\\" in rel or "\0" in rel:
+        return "backslash or NUL in path"
+    if rel.startswith("/"):
+        return "absolute path"
+    parts = rel.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "empty, '.' or '..' path component"
+    if parts[0] == STATE_DIR:
+        return f"{STATE_DIR}/ belongs to the tool"
+    return None
+
+
+def _ancestors(rel: str) -> list[str]:
+    """``"en/articles/a.html"`` -> ``["en", "en/articles"]``."""
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+# Phase 1: what changed.
+
+
+def _plan(
+    files: Mapping[str, bytes], digests: Mapping[str, str], target: Path, old: _Manifest
+) -> tuple[list[str], dict[str, _Entry]]:
+    """Split ``files`` into changed paths and manifest entries of unchanged ones."""
+    changed: list[str] = []
+    kept: dict[str, _Entry] = {}
+    for rel in sorted(files):
+        path = target / rel
+        try:
+            entry = _unchanged(path, files[rel], digests[rel], old.files.get(rel))
+            if entry is None:
+                _check_parents(target, rel)
+        except OSError as exc:
+            raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
+        if entry is None:
+            changed.append(rel)
+        else:
+            kept[rel] = entry
+    return changed, kept
+
+
+def _unchanged(path: Path, data: bytes, digest: str, recorded: _Entry | None) -> _Entry | None:
+    """The file's manifest entry when it already holds ``data``, else None."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # new (a file in place of a parent directory is caught next)
+    if stat.S_ISDIR(st.st_mode):
+        raise PublishError(f"{path}: cannot write: a directory is in the way")
+    if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        return None
+    if recorded is not None and (recorded.size, recorded.mtime_ns) == (st.st_size, st.st_mtime_ns):
+        same = recorded.sha256 == digest
+    else:
+        same = path.read_bytes() == data
+    return _Entry(digest, st.st_size, st.st_mtime_ns) if same else None
+
+
+def _check_parents(target: Path, rel: str) -> None:
+    """Fail before writing anything when a file sits where a directory must go."""
+    for ancestor in _ancestors(rel):
+        path = target / ancestor
+        if os.path.lexists(path) and not path.is_dir():
+            raise PublishError(f"{target / rel}: cannot write: {path} is not a directory")
+
+
+# Phase 2: staging.
+
+
+def _stage_and_install(
+    files: Mapping[str, bytes], changed: list[str], target: Path, state: Path, *, fsync: bool
+) -> frozenset[str]:
+    """Phases 2 and 3; return the directories created."""
+    staging = _stage(files, changed, target, state, fsync=fsync)
+    try:
+        return _install(staging, changed, target, fsync=fsync)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stage(files: Mapping[str, bytes], changed: list[str], target: Path, state: Path, *, fsync: bool) -> Path:
+    """Write the changed files into a fresh staging directory; remove it on failure."""
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=state))
+    except OSError as exc:
+        raise PublishError(f"{state}: cannot write: {_reason(exc)}") from exc
+    try:
+        for rel in changed:
+            _write_staged(staging / _staged_name(rel), files[rel], target / rel, fsync=fsync)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _staged_name(rel: str) -> str:
+    return hashlib.sha256(rel.encode()).hexdigest()
+
+
+def _write_staged(path: Path, data: bytes, destination: Path, *, fsync: bool) -> None:
+    try:
+        _write_file(path, data, fsync=fsync)
+    except OSError as exc:
+        raise PublishError(f"{destination}: cannot write: {_reason(exc)}") from exc
+
+
+def _write_file(path: Path, data: bytes, *, fsync: bool) -> None:
+    with open(path, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        if fsync:
+            os.fsync(fh.fileno())
+
+
+# Phase 3: replace.
+
+
+def _install(staging: Path, changed: list[str], target: Path, *, fsync: bool) -> frozenset[str]:
+    """Move the staged files into place; return the directories created for them."""
+    order = sorted(changed, key=_install_order)
+    created = _make_parents(target, order)
+    for done, rel in enumerate(order):
+        try:
+            os.replace(staging / _staged_name(rel), target / rel)
+        except OSError as exc:
+            _remove_empty_dirs(target, created)  # undo, if still empty
+            partly = f" ({done} of {len(order)} files were already replaced)" if done else ""
+            raise PublishError(f"{target / rel}: cannot write: {_reason(exc)}{partly}") from exc
+    if fsync:
+        _fsync_dirs({(target / rel).parent for rel in order} | {(target / d).parent for d in created})
+    return created
+
+
+def _install_order(rel: str) -> tuple[int, str]:
+    """Pages first, then each language's feeds and index, then the top-level files."""
+    parts = rel.split("/")
+    if parts[-1] not in _LINKING_NAMES and not rel.endswith(".opml"):
+        return (0, rel)
+    return (1 if len(parts) > 1 else 2, rel)
+
+
+def _make_parents(target: Path, order: list[str]) -> frozenset[str]:
+    """Create missing parent directories; on failure remove the ones created."""
+    created: list[str] = []
+    for ancestor in sorted({a for rel in order for a in _ancestors(rel)}):
+        path = target / ancestor
+        if path.is_dir():
+            continue
+        try:
+            path.mkdir()
+        except OSError as exc:
+            _remove_empty_dirs(target, frozenset(created))
+            raise PublishError(f"{path}: cannot create directory: {_reason(exc)}") from exc
+        created.append(ancestor)
+    return frozenset(created)
+
+
+def _fsync_dirs(dirs: Iterable[Path]) -> None:
+    # Durability of the renames; some filesystems refuse fsync on a directory.
+    for path in sorted(dirs):
+        with suppress(OSError):
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _recorded(changed: list[str], digests: Mapping[str, str], target: Path) -> dict[str, _Entry]:
+    entries: dict[str, _Entry] = {}
+    for rel in changed:
+        try:
+            st = os.stat(target / rel)
+        except OSError as exc:
+            raise PublishError(f"{target / rel}: cannot read: {_reason(exc)}") from exc
+        entries[rel] = _Entry(digests[rel], st.st_size, st.st_mtime_ns)
+    return entries
+
+
+# Phase 5: stale files and empty directories.
+
+
+def _cleanup(
+    target: Path,
+    state: Path,
+    entries: Mapping[str, _Entry],
+    stale: list[str],
+    old: _Manifest,
+    dirs: frozenset[str],
+    fsync: bool,
+) -> tuple[str, ...]:
+    """Remove stale files and emptied directories; record what could not be removed."""
+    removed = tuple(rel for rel in stale if _remove_file(target / rel))
+    needed = {a for rel in entries for a in _ancestors(rel)}
+    left_dirs = _remove_empty_dirs(target, dirs - needed) | (dirs & needed)
+    if stale or left_dirs != dirs:
+        failed = [rel for rel in stale if rel not in removed and (target / rel).is_file()]
+        _write_manifest(state, _Manifest({**entries, **_pick(old.files, failed)}, left_dirs), fsync)
+    return removed
+
+
+def _remove_file(path: Path) -> bool:
+    """Unlink a regular file (never a directory or a link someone put there)."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        path.unlink()
+    except OSError:
+        return False  # kept in the manifest, retried next run
+    return True
+
+
+def _remove_empty_dirs(target: Path, candidates: frozenset[str]) -> frozenset[str]:
+    """rmdir the candidates that are empty, deepest first; return those left."""
+    left = set(candidates)
+    for rel in sorted(candidates, key=lambda d: (-d.count("/"), d)):
+        try:
+            (target / rel).rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        left.discard(rel)
+    return frozenset(left)
+
+
+def _pick(entries: Mapping[str, _Entry], keys: Iterable[str]) -> dict[str, _Entry]:
+    return {key: entries[key] for key in keys}
+
+
+def _remove_leftovers(state: Path) -> None:
+    """Remove staging directories and temp files left by a killed run."""
+    try:
+        names = [p for p in state.iterdir() if p.name.startswith((_STAGING_PREFIX, _TEMP_PREFIX))]
+    except OSError as exc:
+        raise PublishError(f"{state}: cannot read: {_reason(exc)}") from exc
+    for path in names:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with suppress(OSError):
+                path.unlink()
+
+
+# -- manifest -----------------------------------------------------------------
+
+
+def _read_manifest(state: Path) -> _Manifest:
+    """The last run's manifest; an unreadable or damaged one counts as empty."""
+    path = state / _MANIFEST
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return _Manifest()
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
+    except ValueError:
+        return _Manifest()
+    if not isinstance(doc, dict) or doc.get("version") != _MANIFEST_VERSION:
+        return _Manifest()
+    return _Manifest(_parse_entries(doc.get("files")), _parse_dirs(doc.get("dirs")))
+
+
+def _parse_entries(raw: object) -> dict[str, _Entry]:
+    if not isinstance(raw, dict):
+        return {}
+    entries: dict[str, _Entry] = {}
+    for rel, item in raw.items():
+        if _unsafe_reason(rel) is None and isinstance(item, dict):
+            sha, size, mtime = item.get("sha256"), item.get("size"), item.get("mtime_ns")
+            if isinstance(sha, str) and isinstance(size, int) and isinstance(mtime, int):
+                entries[rel] = _Entry(sha, size, mtime)
+    return entries
+
+
+def _parse_dirs(raw: object) -> frozenset[str]:
+    if not isinstance(raw, list):
+        return frozenset()
+    return frozenset(d for d in raw if _unsafe_reason(d) is None)
+
+
+def _write_manifest(state: Path, manifest: _Manifest, fsync: bool) -> None:
+    files = {
+        rel: {"sha256": e.sha256, "size": e.size, "mtime_ns": e.mtime_ns} for rel, e in sorted(manifest.files.items())
+    }
+    doc = {"version": _MANIFEST_VERSION, "files": files, "dirs": sorted(manifest.dirs)}
+    _write_atomic(state / _MANIFEST, _json_bytes(doc), fsync=fsync)
+
+
+# -- status -------------------------------------------------------------------
+
+
+def write_status(target: Path, status: Mapping[str, object]) -> None:
+    """Write ``.syndicate/status.json`` atomically (sorted keys, indent 2)."""
+    state = _make_dirs(target / STATE_DIR)
+    _write_atomic(state / _STATUS, _json_bytes(status), fsync=True)
+
+
+def read_status(target: Path) -> dict[str, object] | None:
+    """The last run's status, or None when there is none (or it is damaged)."""
+    path = target / STATE_DIR / _STATUS
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _json_bytes(doc: Mapping[str, object]) -> bytes:
+    text = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default)
+    return (text + "\n").encode("utf-8")
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"status value of type {type(value).__name__} is not JSON serializable")
+
+
+def _write_atomic(path: Path, data: bytes, *, fsync: bool) -> None:
+    """Write through a temp file in the same directory and os.replace it into place."""
+    temp = path.with_name(f"{_TEMP_PREFIX}{secrets.token_hex(8)}-{path.name}")
+    try:
+        _write_file(temp, data, fsync=fsync)
+        os.replace(temp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            temp.unlink()
+        raise PublishError(f"{path}: cannot write: {_reason(exc)}") from exc
+    if fsync:
+        _fsync_dirs([path.parent])
+
+
+def _make_dirs(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot create directory: {_reason(exc)}") from exc
+    return path
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)

@@ -1,0 +1,197 @@
+"""Render a site's editions into the bytes of the whole target tree (DESIGN 6).
+
+This package owns the published file formats; :func:`render_site` is its one
+entry point and returns relative POSIX path -> bytes::
+
+    index.html  feeds.opml
+    <lang>/rss.xml  <lang>/atom.xml  <lang>/feed.json  <lang>/index.html
+    <lang>/articles/<slug>.html
+
+Submodules: :mod:`.feeds` (RSS 2.0 and Atom 1.0 via feedgen),
+:mod:`.jsonfeed` (JSON Feed 1.1), :mod:`.html` (URL scheme, item content and
+pages) and :mod:`.opml` (OPML 2.0).  Every renderer is a pure function: the
+same input gives the same bytes, and no output contains "now".
+
+Before rendering, language tags are normalized and validated (they become
+directory names), slugs are checked, and characters XML forbids are removed
+from all text, so bad input never produces a broken feed.  Feeds render with
+feedgen, which calls the process-global ``setlocale``: do not render from
+threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Collection, Sequence
+
+from syndicate import localize
+from syndicate.errors import ConfigError, InputError
+from syndicate.models import Article, Block, Edition, Site, Translation
+from syndicate.render import html
+from syndicate.render.feeds import render_atom, render_rss
+from syndicate.render.jsonfeed import render_json_feed
+from syndicate.render.opml import render_opml
+
+__all__ = ["FORMATS", "render_atom", "render_json_feed", "render_opml", "render_rss", "render_site"]
+
+FORMATS: tuple[str, ...] = tuple(html.FEED_FORMATS)  # ("rss", "atom", "json")
+
+_SLUG_RULE = "is not made of a-z, 0-9 and '-' (at most 200 characters)"
+_SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?")
+# Characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def render_site(
+    site: Site,
+    editions: Sequence[Edition],
+    *,
+    formats: Collection[str] = ("rss", "atom", "json"),
+    max_items: int = 50,
+) -> dict[str, bytes]:
+    """Every file of the target tree, keyed by relative POSIX path (sorted).
+
+    ``editions[0]`` is the source-language edition; each edition's articles
+    are newest first.  Feeds hold the ``max_items`` newest articles; every
+    article gets a page.  Raises :class:`ConfigError` for unknown formats,
+    bad or duplicate language tags, and :class:`InputError` for unsafe or
+    duplicate slugs.
+    """
+    chosen = _check_formats(formats)
+    if max_items < 0:
+        raise ConfigError(f"max_items must be 0 or more, got {max_items}")
+    prepared = _prepare(editions)
+    alternates = _article_alternates(site, prepared)
+    files: dict[str, bytes] = {
+        "index.html": html.site_index_page(site, prepared, chosen),
+        "feeds.opml": render_opml(site, prepared, chosen),
+    }
+    for edition in prepared:
+        siblings = [ed.language for ed in prepared if ed.language != edition.language]
+        files.update(_edition_files(site, edition, prepared, chosen, siblings, max_items))
+        for article in edition.articles:
+            page = html.article_page(site, edition, article, chosen, alternates.get(_group_key(article), {}))
+            files[html.article_path(edition.language, article.slug)] = page
+    return dict(sorted(files.items()))
+
+
+def _edition_files(
+    site: Site,
+    edition: Edition,
+    editions: Sequence[Edition],
+    formats: Sequence[str],
+    siblings: Sequence[str],
+    max_items: int,
+) -> dict[str, bytes]:
+    """The index page and the feeds of one edition (feeds: newest ``max_items``)."""
+    lang = edition.language
+    newest = dataclasses.replace(edition, articles=edition.articles[:max_items])
+    files = {html.index_path(lang): html.edition_index_page(site, edition, editions, formats)}
+    if "rss" in formats:
+        files[html.feed_path(lang, "rss")] = render_rss(site, newest, siblings)
+    if "atom" in formats:
+        files[html.feed_path(lang, "atom")] = render_atom(site, newest, siblings)
+    if "json" in formats:
+        files[html.feed_path(lang, "json")] = render_json_feed(site, newest)
+    return files
+
+
+def _check_formats(formats: Collection[str]) -> tuple[str, ...]:
+    """The asked formats in canonical order; ConfigError naming an unknown one."""
+    if isinstance(formats, str):
+        formats = (formats,)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ConfigError(f"unknown feed format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in formats)
+
+
+# ------------------------------------------------------------------- preparation
+
+
+def _prepare(editions: Sequence[Edition]) -> list[Edition]:
+    """Editions with normalized tags, checked slugs and XML-safe text."""
+    seen: set[str] = set()
+    prepared = []
+    for edition in editions:
+        lang = localize.normalize_tag(edition.language)
+        if lang in seen:
+            raise ConfigError(f"language {lang!r} has two editions")
+        seen.add(lang)
+        articles = tuple(_prepare_article(a) for a in edition.articles)
+        _check_unique_slugs(lang, articles)
+        prepared.append(
+            Edition(
+                language=lang,
+                title=clean_text(edition.title),
+                description=clean_text(edition.description),
+                articles=articles,
+                direction=localize.text_direction(lang),
+            )
+        )
+    return prepared
+
+
+def _prepare_article(article: Article) -> Article:
+    where = article.source or article.id
+    if not _SLUG_RE.fullmatch(article.slug):
+        raise InputError(where, f"slug {article.slug!r} {_SLUG_RULE}")
+    try:
+        language = localize.normalize_tag(article.language)
+        translation = article.translation
+        if translation is not None:
+            translation = Translation(
+                engine=clean_text(translation.engine),
+                source_language=localize.normalize_tag(translation.source_language),
+                original_id=translation.original_id,
+                original_slug=translation.original_slug,
+            )
+    except ConfigError as exc:
+        raise InputError(where, exc.message) from exc
+    if translation is not None and not _SLUG_RE.fullmatch(translation.original_slug):
+        raise InputError(where, f"original slug {translation.original_slug!r} {_SLUG_RULE}")
+    return article.replace(
+        title=clean_text(article.title),
+        summary=clean_text(article.summary),
+        body=tuple(Block(clean_text(b.text), b.kind) for b in article.body),
+        language=language,
+        category=clean_text(article.category) if article.category else article.category,
+        tags=tuple(clean_text(t) for t in article.tags),
+        author=clean_text(article.author) if article.author else article.author,
+        translation=translation,
+    )
+
+
+def _check_unique_slugs(language: str, articles: Sequence[Article]) -> None:
+    seen: dict[str, Article] = {}
+    for article in articles:
+        other = seen.setdefault(article.slug, article)
+        if other is not article:
+            also = other.source or other.id
+            message = f"slug {article.slug!r} is used twice in the {language!r} edition (also by {also})"
+            raise InputError(article.source or article.id, message)
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (they would break every feed)."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
+# ---------------------------------------------------------------- article groups
+
+
+def _group_key(article: Article) -> str:
+    """The id shared by an article and all its translations."""
+    return article.translation.original_id if article.translation else article.id
+
+
+def _article_alternates(site: Site, editions: Sequence[Edition]) -> dict[str, dict[str, str]]:
+    """group key -> {language: page URL} over the editions where it is really in that language."""
+    groups: dict[str, dict[str, str]] = {}
+    for edition in editions:
+        for article in edition.articles:
+            if article.language == edition.language:
+                pages = groups.setdefault(_group_key(article), {})
+                pages.setdefault(edition.language, html.article_url(site, edition.language, article.slug))
+    return groups

@@ -1,0 +1,55 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of one edition.
+
+Owns the JSON Feed layout: key order, RFC 3339 dates with their offset, and
+the byte form (UTF-8, not ASCII-escaped, two-space indent, final newline), so
+the same edition always gives the same bytes.  The edition is rendered whole:
+trimming to ``max_items`` is the caller's job.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from syndicate.models import Article, Edition, Site
+from syndicate.render import html
+from syndicate.render.feeds import categories
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json_feed(site: Site, edition: Edition) -> bytes:
+    """The edition as a JSON Feed 1.1 document."""
+    lang = edition.language
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": edition.title,
+        "home_page_url": html.index_url(site, lang),
+        "feed_url": html.feed_url(site, lang, "json"),
+    }
+    if edition.description:
+        feed["description"] = edition.description
+    feed["language"] = lang
+    feed["authors"] = [{"name": site.author or site.title}]
+    feed["items"] = [_item(site, edition, article) for article in edition.articles]
+    return (json.dumps(feed, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": article.id,
+        "url": html.article_url(site, edition.language, article.slug),
+        "title": article.title,
+        "content_html": html.item_content_html(site, article),
+    }
+    if article.summary:
+        item["summary"] = article.summary
+    item["date_published"] = article.published.isoformat()
+    item["date_modified"] = article.modified.isoformat()
+    if article.author:
+        item["authors"] = [{"name": article.author}]
+    tags = categories(article)
+    if tags:
+        item["tags"] = tags
+    item["language"] = article.language
+    return item

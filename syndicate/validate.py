@@ -1,0 +1,601 @@
+"""Checks a published directory the way a strict feed validator would; read-only.
+
+:func:`validate_target` walks the layout of DESIGN 6 (``index.html``,
+``feeds.opml`` and, per language directory, ``rss.xml``, ``atom.xml``,
+``feed.json``, ``index.html`` and ``articles/*.html``) and returns every
+:class:`Problem` it finds: the errors and warnings the W3C Feed Validation
+Service reports and readers trip on (relative or dangling links, missing or
+mismatched self links, bad language tags, localized or unparsable dates,
+items out of order).  Bad files become problems, never exceptions.
+
+The site URL is read from the feeds' self links (``<site>/<lang>/rss.xml``);
+links under it must resolve to files in the target.  XML is parsed without
+resolving entities or touching the network.  Hidden directories such as
+``.syndicate/`` are ignored.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeGuard
+from urllib.parse import unquote, urlsplit
+
+import lxml.html  # type: ignore[import-untyped, unused-ignore]
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
+from syndicate.errors import ConfigError
+from syndicate.localize import normalize_tag
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
+FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
+_A = f"{{{ATOM_NS}}}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_RFC822 = re.compile(
+    r"(?:(?P<day>[^\W\d_]+), )?\d{1,2} (?P<month>[^\W\d_]+) (?P<year>\d{2,4}) "
+    r"\d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|UT|GMT|[ECMP][SD]T|[A-IK-Z])"
+)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+
+Messages = Iterator[str]
+Parsed = Generator[str, None, "etree._Element | None"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: ``path`` is relative to the target ("." for the target itself)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class _Site:
+    target: Path
+    url: str | None  # the site URL (ends with "/"), from the feeds' self links
+
+
+def validate_target(target: Path) -> list[Problem]:
+    """Every problem found in the published directory ``target``."""
+    if not target.is_dir():
+        return [Problem(".", "not a directory")]
+    languages = _language_dirs(target)
+    site = _Site(target, _site_url(target, languages))
+    problems = list(_check_layout(target, languages))
+    for lang in languages:
+        problems += _check_feeds(target, lang, site)
+    problems += _check_pages(target, languages)
+    if (target / "feeds.opml").exists():
+        problems += _problems("feeds.opml", _opml_file(target / "feeds.opml", site))
+    return problems
+
+
+def _problems(rel: str, messages: Iterable[str]) -> list[Problem]:
+    return [Problem(rel, message) for message in messages]
+
+
+# -- layout -------------------------------------------------------------------
+
+
+def _language_dirs(target: Path) -> list[str]:
+    """Top-level directories, hidden ones (``.syndicate/``) excluded."""
+    try:
+        entries = sorted(os.scandir(target), key=lambda e: e.name)
+    except OSError:
+        return []
+    return [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+
+
+def _check_layout(target: Path, languages: list[str]) -> Iterator[Problem]:
+    for name in ("index.html", "feeds.opml"):
+        if not (target / name).is_file():
+            yield Problem(name, "missing")
+    for lang in languages:
+        message = _tag_problem(lang)
+        if message:
+            yield Problem(lang, f"language directory name: {message}")
+        elif not (target / lang / "index.html").is_file():
+            yield Problem(f"{lang}/index.html", "missing")
+    if not any((target / lang / name).is_file() for lang in languages for name in FEED_NAMES):
+        yield Problem(".", "no feed found (expected <lang>/rss.xml, <lang>/atom.xml or <lang>/feed.json)")
+
+
+def _tag_problem(tag: str) -> str | None:
+    """Why ``tag`` is not a canonical BCP 47 tag (``en``, ``pt-BR``), or None."""
+    try:
+        canonical = normalize_tag(tag)
+    except ConfigError:
+        return f"{tag!r} is not a valid BCP 47 language tag"
+    if canonical != tag:
+        return f"{tag!r} is not a valid BCP 47 language tag (did you mean {canonical!r}?)"
+    return None
+
+
+def _language_problem(value: str | None, lang: str, what: str) -> Messages:
+    if not value:
+        yield f"no {what}"
+    elif problem := _tag_problem(value):
+        yield f"{what}: {problem}"
+    elif value != lang:
+        yield f"{what} {value!r} does not match the language directory {lang!r}"
+
+
+# -- site URL and links -------------------------------------------------------
+
+
+def _site_url(target: Path, languages: list[str]) -> str | None:
+    """The site URL most feeds' self links agree on."""
+    found = Counter(
+        href[: -len(f"{lang}/{name}")]
+        for lang in languages
+        for name in FEED_NAMES
+        if (href := _self_href(target / lang / name)) and _is_absolute(href) and href.endswith(f"/{lang}/{name}")
+    )
+    return found.most_common(1)[0][0] if found else None
+
+
+def _self_href(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    if path.suffix == ".json":
+        doc = _quiet(lambda: json.loads(path.read_bytes()))
+        url = doc.get("feed_url") if isinstance(doc, dict) else None
+        return url if isinstance(url, str) else None
+    root = _quiet(lambda: etree.fromstring(path.read_bytes(), _xml_parser()))
+    if not isinstance(root, etree._Element):
+        return None
+    links = root.findall(f"channel/{_A}link") + root.findall(f"{_A}link")
+    return next((link.get("href") for link in links if link.get("rel") == "self"), None)
+
+
+def _quiet(load: Callable[[], object]) -> object:
+    try:
+        return load()
+    except (OSError, ValueError, etree.LxmlError):
+        return None
+
+
+def _is_absolute(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _link_problem(url: str | None, site: _Site, what: str) -> str | None:
+    """Why ``url`` is not an absolute link that resolves, or None."""
+    if not url or not url.strip():
+        return f"{what} is missing"
+    if not _is_absolute(url):
+        return f"{what} {url!r} is not an absolute http(s) URL"
+    if site.url and url.startswith(site.url) and not _resolves(site.target, url[len(site.url) :]):
+        return f"{what} {url!r} does not resolve to a file in the target"
+    return None
+
+
+def _resolves(target: Path, rest: str) -> bool:
+    rel = unquote(urlsplit(rest).path)
+    if rel == "" or rel.endswith("/"):
+        rel += "index.html"
+    rel = posixpath.normpath(rel)
+    if rel == ".." or rel.startswith(("../", "/")) or rel.split("/")[0].startswith("."):
+        return False  # outside the target, or in a hidden directory such as .syndicate/
+    return (target / rel).is_file()
+
+
+def _self_problem(href: str | None, expected: str, site: _Site) -> Messages:
+    if not href:
+        yield "no self link"
+    elif not _is_absolute(href):
+        yield f"self link {href!r} is not an absolute http(s) URL"
+    elif not href.endswith(f"/{expected}"):
+        yield f"self link {href!r} does not match the feed's location {expected}"
+    elif site.url and href != site.url + expected:
+        yield f"self link {href!r} is not under the site URL {site.url}"
+
+
+# -- dates --------------------------------------------------------------------
+
+
+def _rfc822(text: str) -> datetime:
+    """Parse an RSS date; ValueError says why it is not RFC 822 with English names."""
+    text = text.strip()
+    match = _RFC822.fullmatch(text)
+    if match is None:
+        raise ValueError("not an RFC 822 date such as 'Mon, 14 Apr 2025 10:46:00 +0300'")
+    if match["day"] and match["day"] not in _DAYS:
+        raise ValueError(f"day name {match['day']!r} is not English (Mon ... Sun)")
+    if match["month"] not in _MONTHS:
+        raise ValueError(f"month name {match['month']!r} is not English (Jan ... Dec)")
+    if len(match["year"]) != 4:
+        raise ValueError("the year must have four digits")
+    try:
+        value = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError("not a valid date") from None
+    if match["day"] and match["day"] != _DAYS[value.weekday()]:
+        raise ValueError(f"day name {match['day']!r} is wrong: that date is a {_DAYS[value.weekday()]}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _rfc3339(text: str) -> datetime:
+    """Parse an Atom or JSON Feed date; ValueError says why it is not RFC 3339."""
+    if not _RFC3339.fullmatch(text.strip()):
+        raise ValueError("not an RFC 3339 date-time with offset such as '2025-04-14T10:46:00+03:00'")
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("not a valid date") from None
+
+
+def _date(text: object, what: str, parse: Callable[[str], datetime], problems: list[str]) -> datetime | None:
+    """Parse ``text`` or record why not (missing dates are reported by the caller)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        problems.append(f"{what} {text.strip()!r}: {exc}")
+        return None
+
+
+def _order_problem(dates: list[datetime | None], what: str, plural: str) -> Messages:
+    """The first place where the items are not newest first."""
+    for n in range(1, len(dates)):
+        before, after = dates[n - 1], dates[n]
+        if before is not None and after is not None and after > before:
+            newer, older = f"{what} {n + 1} ({after.isoformat()})", f"{what} {n} ({before.isoformat()})"
+            yield f"{plural} are not newest first: {newer} is newer than {older}"
+            return
+
+
+def _duplicates(values: Iterable[str | None], what: str) -> Messages:
+    counts = Counter(v for v in values if v)
+    for value in sorted(v for v, c in counts.items() if c > 1):
+        yield f"duplicate {what} {value!r}"
+
+
+# -- XML ----------------------------------------------------------------------
+
+
+def _xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _parse_xml(path: Path) -> Parsed:
+    """Yield a problem and return None unless ``path`` is well-formed XML."""
+    try:
+        return etree.fromstring(path.read_bytes(), _xml_parser())
+    except OSError as exc:
+        yield f"cannot read: {exc.strerror or exc}"
+    except etree.XMLSyntaxError as exc:
+        yield f"line {exc.lineno}: not well-formed XML: {exc.msg}"
+    except (etree.LxmlError, ValueError) as exc:
+        yield f"not well-formed XML: {exc}"
+    return None
+
+
+def _text(element: etree._Element, path: str) -> str | None:
+    value = element.findtext(path)
+    return value.strip() if value and value.strip() else None
+
+
+def _check_feeds(target: Path, lang: str, site: _Site) -> list[Problem]:
+    checks: dict[str, Callable[[Path, str, _Site], Messages]] = {
+        "rss.xml": _rss_file,
+        "atom.xml": _atom_file,
+        "feed.json": _json_file,
+    }
+    problems: list[Problem] = []
+    for name, check in checks.items():
+        if os.path.lexists(target / lang / name):
+            problems += _problems(f"{lang}/{name}", check(target / lang / name, lang, site))
+    return problems
+
+
+# -- RSS 2.0 ------------------------------------------------------------------
+
+
+def _rss_file(path: Path, lang: str, site: _Site) -> Messages:
+    root = yield from _parse_xml(path)
+    if root is None:
+        return
+    if root.tag != "rss" or root.get("version") != "2.0":
+        yield 'root element is not <rss version="2.0">'
+    channel = root.find("channel")
+    if channel is None:
+        yield "no <channel>"
+        return
+    yield from _rss_channel(channel, lang, site)
+    items = channel.findall("item")
+    for n, item in enumerate(items, 1):
+        yield from _rss_item(item, f"item {n}", site)
+    yield from _duplicates((_text(item, "guid") for item in items), "guid")
+    yield from _rss_dates(channel, items)
+
+
+def _rss_channel(channel: etree._Element, lang: str, site: _Site) -> Messages:
+    for tag in ("title", "link", "description"):
+        if _text(channel, tag) is None:
+            yield f"<channel> has no <{tag}>"
+    link = _text(channel, "link")
+    if link and not _is_absolute(link):
+        yield f"channel link {link!r} is not an absolute http(s) URL"
+    yield from _language_problem(_text(channel, "language"), lang, "language")
+    selfs = [el for el in channel.findall(f"{_A}link") if el.get("rel") == "self"]
+    if len(selfs) > 1:
+        yield 'more than one atom:link rel="self"'
+    if not selfs:
+        yield 'no atom:link rel="self"'
+    else:
+        yield from _self_problem(selfs[0].get("href"), f"{lang}/rss.xml", site)
+
+
+def _rss_item(item: etree._Element, label: str, site: _Site) -> Messages:
+    for tag in ("title", "link", "guid", "pubDate"):
+        if _text(item, tag) is None:
+            yield f"{label} has no <{tag}>"
+    link = _text(item, "link")
+    if link and (problem := _link_problem(link, site, f"{label} link")):
+        yield problem
+    guid = item.find("guid")
+    value = _text(item, "guid")
+    if guid is not None and guid.get("isPermaLink", "true") == "true" and value and not _is_absolute(value):
+        yield f'{label} guid {value!r} is not a URL: add isPermaLink="false"'
+
+
+def _rss_dates(channel: etree._Element, items: list[etree._Element]) -> Messages:
+    problems: list[str] = []
+    dates = [_date(_text(item, "pubDate"), f"item {n} pubDate", _rfc822, problems) for n, item in enumerate(items, 1)]
+    built = _date(_text(channel, "lastBuildDate"), "lastBuildDate", _rfc822, problems)
+    yield from problems
+    yield from _order_problem(dates, "item", "items")
+    newest = max((d for d in dates if d is not None), default=None)
+    if built is not None and newest is not None and built < newest:
+        yield f"lastBuildDate ({built.isoformat()}) is older than the newest item ({newest.isoformat()})"
+
+
+# -- Atom 1.0 -----------------------------------------------------------------
+
+
+def _atom_file(path: Path, lang: str, site: _Site) -> Messages:
+    root = yield from _parse_xml(path)
+    if root is None:
+        return
+    if root.tag != f"{_A}feed":
+        yield f"root element is not an Atom <feed> in namespace {ATOM_NS}"
+        return
+    yield from _atom_head(root, lang, site)
+    entries = root.findall(f"{_A}entry")
+    for n, entry in enumerate(entries, 1):
+        yield from _atom_entry(entry, f"entry {n}", site)
+    yield from _duplicates((_text(e, f"{_A}id") for e in entries), "entry id")
+    yield from _atom_authors(root, entries)
+    yield from _atom_dates(root, entries)
+
+
+def _atom_head(feed: etree._Element, lang: str, site: _Site) -> Messages:
+    for tag in ("id", "title", "updated"):
+        if _text(feed, f"{_A}{tag}") is None:
+            yield f"feed has no <{tag}>"
+    xml_lang = feed.get(_XML_LANG)
+    if xml_lang is None:
+        yield "feed has no xml:lang attribute"
+    else:
+        yield from _language_problem(xml_lang, lang, "xml:lang")
+    selfs = [el for el in feed.findall(f"{_A}link") if el.get("rel") == "self"]
+    if not selfs:
+        yield 'no link rel="self"'
+    else:
+        yield from _self_problem(selfs[0].get("href"), f"{lang}/atom.xml", site)
+    yield from _duplicate_alternates(feed, "feed")
+
+
+def _alternates(element: etree._Element) -> list[etree._Element]:
+    return [el for el in element.findall(f"{_A}link") if el.get("rel", "alternate") == "alternate"]
+
+
+def _duplicate_alternates(element: etree._Element, label: str) -> Messages:
+    keys = Counter((el.get("type"), el.get("hreflang")) for el in _alternates(element))
+    for (kind, hreflang), count in sorted(keys.items(), key=str):
+        if count > 1:
+            yield f"{label} has {count} alternate links with type={kind!r} and hreflang={hreflang!r}"
+
+
+def _atom_entry(entry: etree._Element, label: str, site: _Site) -> Messages:
+    for tag in ("id", "title", "updated"):
+        if _text(entry, f"{_A}{tag}") is None:
+            yield f"{label} has no <{tag}>"
+    alternates = _alternates(entry)
+    if not alternates:
+        yield f"{label} has no alternate link"
+    for link in alternates:
+        if problem := _link_problem(link.get("href"), site, f"{label} link"):
+            yield problem
+    yield from _duplicate_alternates(entry, label)
+
+
+def _has_author(element: etree._Element) -> bool:
+    return any(_text(author, f"{_A}name") for author in element.findall(f"{_A}author"))
+
+
+def _atom_authors(feed: etree._Element, entries: list[etree._Element]) -> Messages:
+    if _has_author(feed):
+        return
+    for n, entry in enumerate(entries, 1):
+        if not _has_author(entry):
+            yield f"entry {n} has no author and the feed has none"
+
+
+def _atom_dates(feed: etree._Element, entries: list[etree._Element]) -> Messages:
+    problems: list[str] = []
+    updated = _date(_text(feed, f"{_A}updated"), "feed updated", _rfc3339, problems)
+    changed = [
+        _date(_text(e, f"{_A}updated"), f"entry {n} updated", _rfc3339, problems) for n, e in enumerate(entries, 1)
+    ]
+    published = [
+        _date(_text(e, f"{_A}published"), f"entry {n} published", _rfc3339, problems) for n, e in enumerate(entries, 1)
+    ]
+    yield from problems
+    yield from _order_problem([p or c for p, c in zip(published, changed, strict=True)], "entry", "entries")
+    newest = max((d for d in changed if d is not None), default=None)
+    if updated is not None and newest is not None and updated < newest:
+        yield f"feed updated ({updated.isoformat()}) is older than the newest entry ({newest.isoformat()})"
+
+
+# -- JSON Feed 1.1 ------------------------------------------------------------
+
+
+def _json_file(path: Path, lang: str, site: _Site) -> Messages:
+    try:
+        doc = json.loads(path.read_bytes())
+    except OSError as exc:
+        yield f"cannot read: {exc.strerror or exc}"
+        return
+    except json.JSONDecodeError as exc:
+        yield f"line {exc.lineno}: not valid JSON: {exc.msg}"
+        return
+    except ValueError as exc:
+        yield f"not valid JSON: {exc}"
+        return
+    if not isinstance(doc, dict):
+        yield "not a JSON Feed: the top level is not an object"
+        return
+    yield from _json_head(doc, lang, site)
+    items = doc.get("items")
+    if not isinstance(items, list):
+        yield "items is missing or not a list"
+        return
+    yield from _json_items(items, site)
+
+
+def _json_head(doc: dict[str, object], lang: str, site: _Site) -> Messages:
+    version = doc.get("version")
+    if version is None:
+        yield f"no version (expected {JSONFEED_VERSION!r})"
+    elif version != JSONFEED_VERSION:
+        yield f"version {version!r} is not {JSONFEED_VERSION!r}"
+    if not _string(doc.get("title")):
+        yield "no title"
+    feed_url = doc.get("feed_url")
+    yield from _self_problem(feed_url if _string(feed_url) else None, f"{lang}/feed.json", site)
+    home = doc.get("home_page_url")
+    if home is not None and not (isinstance(home, str) and _is_absolute(home)):
+        yield f"home_page_url {home!r} is not an absolute http(s) URL"
+    language = doc.get("language")
+    yield from _language_problem(language if _string(language) else None, lang, "language")
+
+
+def _string(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _json_items(items: list[object], site: _Site) -> Messages:
+    problems: list[str] = []
+    dates: list[datetime | None] = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            problems.append(f"item {n} is not an object")
+            dates.append(None)
+            continue
+        problems += _json_item(item, f"item {n}", site)
+        dates.append(_date(item.get("date_published"), f"item {n} date_published", _rfc3339, problems))
+    yield from problems
+    ids = [item.get("id") for item in items if isinstance(item, dict)]
+    yield from _duplicates((i if isinstance(i, str) else None for i in ids), "item id")
+    yield from _order_problem(dates, "item", "items")
+
+
+def _json_item(item: dict[str, object], label: str, site: _Site) -> Messages:
+    if not _string(item.get("id")):
+        yield f"{label} has no id (a non-empty string)"
+    url = item.get("url")
+    if problem := _link_problem(url if isinstance(url, str) else None, site, f"{label} url"):
+        yield problem
+    if not any(isinstance(item.get(key), str) for key in ("content_html", "content_text")):
+        yield f"{label} has neither content_html nor content_text"
+    if not _string(item.get("date_published")):
+        yield f"{label} has no date_published"
+
+
+# -- HTML pages ---------------------------------------------------------------
+
+
+def _check_pages(target: Path, languages: list[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    for rel in _html_files(target):
+        first = rel.split("/")[0]
+        lang = first if first in languages else None
+        problems += _problems(rel, _html_file(target / rel, lang))
+    return problems
+
+
+def _html_files(target: Path) -> list[str]:
+    found: list[str] = []
+    for top, dirs, files in os.walk(target):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel_top = os.path.relpath(top, target)
+        for name in files:
+            if name.endswith(".html"):
+                found.append(name if rel_top == "." else f"{Path(rel_top).as_posix()}/{name}")
+    return sorted(found)
+
+
+def _html_file(path: Path, lang: str | None) -> Messages:
+    try:
+        root = lxml.html.document_fromstring(path.read_bytes(), parser=lxml.html.HTMLParser(no_network=True))
+    except OSError as exc:
+        yield f"cannot read: {exc.strerror or exc}"
+        return
+    except (etree.LxmlError, ValueError) as exc:
+        yield f"cannot parse HTML: {exc}"
+        return
+    value = root.get("lang") if root.tag == "html" else None
+    if not value:
+        yield "<html> has no lang attribute"
+    elif lang is None:
+        if problem := _tag_problem(value):
+            yield f"<html lang>: {problem}"
+    else:
+        yield from _language_problem(value, lang, "<html lang>")
+
+
+# -- OPML ---------------------------------------------------------------------
+
+
+def _opml_file(path: Path, site: _Site) -> Messages:
+    root = yield from _parse_xml(path)
+    if root is None:
+        return
+    if root.tag != "opml" or root.get("version") not in ("1.0", "2.0"):
+        yield 'root element is not <opml version="2.0">'
+    for tag in ("head", "body"):
+        if root.find(tag) is None:
+            yield f"no <{tag}>"
+    feeds = [el for el in root.iter("outline") if el.get("xmlUrl") is not None]
+    if not feeds:
+        yield "lists no feeds (no outline with xmlUrl)"
+    for n, outline in enumerate(feeds, 1):
+        yield from _opml_outline(outline, f"outline {n}", site)
+
+
+def _opml_outline(outline: etree._Element, label: str, site: _Site) -> Messages:
+    if not (outline.get("text") or "").strip():
+        yield f"{label} has no text attribute"
+    if problem := _link_problem(outline.get("xmlUrl"), site, f"{label} xmlUrl"):
+        yield problem

@@ -1,0 +1,48 @@
+"""Test helpers shared by several test modules (not fixtures)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def tree_digest(root: Path) -> dict[str, tuple[str, int]]:
+    """Every file under root (including .syndicate/) -> (sha256, mtime_ns)."""
+    result = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            result[path.relative_to(root).as_posix()] = (hashlib.sha256(data).hexdigest(), path.stat().st_mtime_ns)
+    return result
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make ``path`` really read-only: chmod for users, a read-only bind mount for root."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in [path, *path.rglob("*")] if p.is_dir()}
+        for p in modes:
+            p.chmod(0o555)
+        try:
+            yield
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+        return
+    if shutil.which("mount") is None:
+        pytest.skip("mount is not available to make a read-only target")
+    bind = subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True)
+    if bind.returncode != 0:
+        pytest.skip(f"cannot bind-mount a read-only target here: {bind.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(path)], check=True, capture_output=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(path)], check=False, capture_output=True)
