@@ -1,24 +1,30 @@
-"""Wires the stages: sources -> (translate) -> localize -> render -> publish.
+"""Wires the stages: sources -> translate -> localize -> render -> publish.
 
 Everything with side effects is injected: the clock (only used for the
-status file, never for feed content), the file reader and, later, the
-translator.  ``publish_site`` is what ``syndicate publish`` runs.
+status file, never for feed content), the translation providers and the
+segment cache.  ``publish_site`` is what ``syndicate publish`` runs;
+``translation_cost`` is ``publish --dry-run``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
-from syndicate.errors import ExitCode, InputError, SyndicateError
+from syndicate.errors import ConfigError, ExitCode, InputError, SyndicateError
 from syndicate.models import Article, Edition, Site
 
+if TYPE_CHECKING:
+    from syndicate.translate.base import Translator
+    from syndicate.translate.variants import CostLine, Variant
+
 Clock = Callable[[], datetime]
+ProviderFactory = Callable[[str], "Translator"]
 log = logging.getLogger("syndicate")
 
 
@@ -52,9 +58,9 @@ class RunSummary:
             f"published {sum(self.items.values())} items ({langs}) to {self.target}: "
             f"{self.written} written, {self.unchanged} unchanged, {self.removed} removed"
         )
-        missing = sum(len(v) for v in self.missing.values())
+        missing = {lang: len(titles) for lang, titles in self.missing.items() if titles}
         if missing:
-            text += f"; {missing} translations missing"
+            text += "; translations missing: " + ", ".join(f"{lang} {n}" for lang, n in missing.items())
         if self.errors:
             text += f"; {len(self.errors)} input errors"
         return text
@@ -73,14 +79,24 @@ class RunSummary:
         }
 
 
-def publish_site(config: Config, *, clock: Clock = utc_now, strict: bool = False) -> RunSummary:
-    """Read, render and publish ``config``'s article set into its target."""
-    from syndicate.publish import publish, target_lock, write_status
+@dataclass
+class Stage:
+    """Injected collaborators of a run; the defaults are the real ones."""
 
+    clock: Clock = utc_now
+    providers: ProviderFactory | None = None  # name -> Translator; None: the registry
+    progress: bool = False  # show a progress bar (only ever true on a TTY)
+
+
+def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = None) -> RunSummary:
+    """Read, translate, render and publish ``config``'s article set into its target."""
+    from syndicate.publish import target_lock, write_status
+
+    stage = stage or Stage()
     with target_lock(config.target):
-        started = clock()
+        started = stage.clock()
         try:
-            summary = _build_and_publish(config, strict=strict, publish=publish)
+            summary = _build_and_publish(config, strict=strict, stage=stage)
         except SyndicateError as exc:
             _record_failure(config, started, exc, write_status)
             raise
@@ -88,8 +104,28 @@ def publish_site(config: Config, *, clock: Clock = utc_now, strict: bool = False
     return summary
 
 
-def _build_and_publish(config: Config, *, strict: bool, publish: Callable[..., Any]) -> RunSummary:
+def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSummary:
+    from syndicate.publish import publish
     from syndicate.render import render_site
+
+    articles, errors = read_inputs(config, strict=strict)
+    variants = translate_variants(config, articles, stage)
+    editions = build_editions(config.site, articles, variants)
+    files = render_site(config.site, editions, formats=config.formats, max_items=config.max_items)
+    report = publish(files, config.target)
+    return RunSummary(
+        target=str(config.target),
+        items={e.language: min(len(e.articles), config.max_items) for e in editions},
+        written=len(report.written),
+        unchanged=report.unchanged,
+        removed=len(report.removed),
+        errors=tuple(str(e) for e in errors),
+        missing={v.language: v.missing for v in variants if v.missing},
+    )
+
+
+def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
+    """The article set; raises when nothing (or, with ``strict``, not everything) could be read."""
     from syndicate.sources import read_articles
 
     result = read_articles(config.sources, config.site.language)
@@ -100,17 +136,7 @@ def _build_and_publish(config: Config, *, strict: bool, publish: Callable[..., A
     if not result.articles:
         shown = ", ".join(str(p) for p in config.sources.paths)
         raise InputError(shown, "no articles found (nothing published, target left as it was)")
-    editions = build_editions(config.site, result.articles)
-    files = render_site(config.site, editions, formats=config.formats, max_items=config.max_items)
-    report = publish(files, config.target)
-    return RunSummary(
-        target=str(config.target),
-        items={e.language: min(len(e.articles), config.max_items) for e in editions},
-        written=len(report.written),
-        unchanged=report.unchanged,
-        removed=len(report.removed),
-        errors=tuple(str(e) for e in result.errors),
-    )
+    return result.articles, result.errors
 
 
 def _input_failure(errors: Sequence[InputError]) -> InputError:
@@ -122,9 +148,7 @@ def _input_failure(errors: Sequence[InputError]) -> InputError:
     return InputError(errors[0].path, f"{len(errors)} input errors; nothing published")
 
 
-def _record_failure(
-    config: Config, started: datetime, exc: SyndicateError, write_status: Callable[..., Any]
-) -> None:
+def _record_failure(config: Config, started: datetime, exc: SyndicateError, write_status: Callable[..., Any]) -> None:
     """Best effort: a failed run is recorded for monitoring, if the target is writable."""
     with contextlib.suppress(SyndicateError):
         write_status(
@@ -139,7 +163,124 @@ def _record_failure(
         )
 
 
-def build_editions(site: Site, articles: Sequence[Article]) -> list[Edition]:
+def target_languages(config: Config) -> list[str]:
+    return [lang for lang in dict.fromkeys(config.translation.languages) if lang != config.site.language]
+
+
+def _provider_factory(config: Config, stage: Stage) -> ProviderFactory:
+    """One provider object per name for the whole run, so a circuit opened for one
+    language stays open for the others."""
+    if stage.providers is not None:
+        make: ProviderFactory = stage.providers
+    else:
+        from syndicate.translate.registry import get_provider
+
+        def make(name: str) -> Translator:
+            return get_provider(name, config.translation)
+
+    made: dict[str, Translator] = {}
+
+    def factory(name: str) -> Translator:
+        if name not in made:
+            made[name] = make(name)
+        return made[name]
+
+    return factory
+
+
+def _checked_provider(config: Config, factory: ProviderFactory, language: str) -> Translator:
+    name = config.translation.provider_for(language)
+    provider = factory(name)
+    if not provider.supports(config.site.language, language):
+        raise ConfigError(f"translation provider {name!r} cannot translate {config.site.language} into {language}")
+    return provider
+
+
+def translate_variants(config: Config, articles: Sequence[Article], stage: Stage) -> list[Variant]:
+    """One translated Variant per configured language (DESIGN 4)."""
+    languages = target_languages(config)
+    if not languages:
+        return []
+    from syndicate.translate import Glossary, SegmentCache
+    from syndicate.translate.variants import all_segments, build_variant
+
+    options = config.translation
+    factory = _provider_factory(config, stage)
+    providers = {lang: _checked_provider(config, factory, lang) for lang in languages}
+    source = [a for a in articles if a.language == config.site.language]
+    segments = all_segments(source, extra=[config.site.description])
+    cache, glossary = SegmentCache(options.cache), Glossary(options.glossary)
+    variants = []
+    with _progress(stage.progress, len(languages)) as advance:
+        for lang, provider in providers.items():
+            advance(f"translating {len(segments)} segments into {lang} with {provider.display_name}")
+            done = _translate(segments, config.site.language, lang, provider, cache, glossary)
+            variant = build_variant(
+                source,
+                lang,
+                done,
+                engine=provider.display_name,
+                provider=provider.name,
+                on_error=options.on_error,
+                description=config.site.description,
+            )
+            if variant.missing:
+                log.warning("%s: %d articles not fully translated by %s", lang, len(variant.missing), provider.name)
+            variants.append(variant)
+    return variants
+
+
+def _translate(
+    segments: list[str], source: str, target: str, provider: Translator, cache: Any, glossary: Any
+) -> dict[str, str]:
+    from syndicate.translate import translate_segments
+
+    usable, reason = provider.available()
+    if not usable:
+        log.error("%s: provider %s is not usable here: %s", target, provider.name, reason)
+        return {}
+    return translate_segments(segments, source, target, provider, cache, glossary)
+
+
+def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
+    """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
+    from syndicate.translate import Glossary, SegmentCache, plan
+    from syndicate.translate.variants import CostLine, all_segments
+
+    stage = stage or Stage()
+    articles, _ = read_inputs(config)
+    languages = target_languages(config)
+    factory = _provider_factory(config, stage)
+    source = [a for a in articles if a.language == config.site.language]
+    segments = all_segments(source, extra=[config.site.description])
+    cache, glossary = SegmentCache(config.translation.cache), Glossary(config.translation.glossary)
+    lines = []
+    for lang in languages:
+        provider = _checked_provider(config, factory, lang)
+        cost = plan(segments, config.site.language, lang, provider, cache, glossary)
+        lines.append(CostLine(lang, provider.name, cost.segments, cost.characters))
+    return lines
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
+    """A transient progress bar on stderr when ``enabled``; otherwise a no-op."""
+    if not enabled:
+        yield lambda _description: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("translating", total=total)
+
+        def advance(description: str) -> None:
+            bar.update(task, description=description, advance=1)
+
+        yield advance
+
+
+def build_editions(site: Site, articles: Sequence[Article], variants: Sequence[Variant] = ()) -> list[Edition]:
     """One edition per language, the source language first, articles newest first."""
     from syndicate.localize import edition_title, normalize_tag, text_direction
 
@@ -147,14 +288,18 @@ def build_editions(site: Site, articles: Sequence[Article]) -> list[Edition]:
     for article in articles:
         language = normalize_tag(article.language)
         by_language.setdefault(language, []).append(article.replace(language=language))
+    descriptions = {}
+    for variant in variants:  # a configured language keeps its edition even when it is empty
+        by_language.setdefault(variant.language, []).extend(variant.articles)
+        descriptions[variant.language] = variant.description
     return [
         Edition(
             language=language,
             title=edition_title(site.title, language),
-            description=site.description,
-            articles=tuple(items),
+            description=descriptions.get(language) or site.description,
+            articles=tuple(sorted(items, key=lambda a: -a.published.timestamp())),
             direction=text_direction(language),
         )
         for language, items in by_language.items()
-        if items or language == site.language
+        if items or language == site.language or language in descriptions
     ]

@@ -27,7 +27,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Config, t
 
     config = load_config(Path(__file__).resolve().parent.parent / "syndicate.toml")
     target = tmp_path_factory.mktemp("interop") / "feeds"
-    config = config.with_overrides(target=target)
+    config = config.with_overrides(target=target, cache=target.parent / "translations.sqlite3")
     publish_site(config)
     articles = read_articles(config.sources, "en").articles
     return target, config, articles

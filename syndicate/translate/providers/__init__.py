@@ -1,0 +1,1 @@
+"""Translation engines: ``apertium`` (local) and ``web`` (deep-translator engines and DeepL)."""
