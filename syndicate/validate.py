@@ -33,7 +33,7 @@ import lxml.html  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from syndicate.errors import ConfigError
-from syndicate.localize import normalize_tag
+from syndicate.localize import normalize_tag, text_direction
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -67,6 +67,7 @@ class Problem:
 class _Site:
     target: Path
     url: str | None  # the site URL (ends with "/"), from the feeds' self links
+    languages: tuple[str, ...] = ()  # the language directories
 
 
 def validate_target(target: Path) -> list[Problem]:
@@ -74,7 +75,7 @@ def validate_target(target: Path) -> list[Problem]:
     if not target.is_dir():
         return [Problem(".", "not a directory")]
     languages = _language_dirs(target)
-    site = _Site(target, _site_url(target, languages))
+    site = _Site(target, _site_url(target, languages), tuple(languages))
     problems = list(_check_layout(target, languages))
     for lang in languages:
         problems += _check_feeds(target, lang, site)
@@ -344,6 +345,7 @@ def _rss_channel(channel: etree._Element, lang: str, site: _Site) -> Messages:
         yield 'no atom:link rel="self"'
     else:
         yield from _self_problem(selfs[0].get("href"), f"{lang}/rss.xml", site)
+    yield from _sibling_problems(channel.findall(f"{_A}link"), lang, "rss.xml", "application/rss+xml", site)
 
 
 def _rss_item(item: etree._Element, label: str, site: _Site) -> Messages:
@@ -404,6 +406,25 @@ def _atom_head(feed: etree._Element, lang: str, site: _Site) -> Messages:
     else:
         yield from _self_problem(selfs[0].get("href"), f"{lang}/atom.xml", site)
     yield from _duplicate_alternates(feed, "feed")
+    yield from _sibling_problems(feed.findall(f"{_A}link"), lang, "atom.xml", "application/atom+xml", site)
+
+
+def _sibling_problems(links: list[etree._Element], lang: str, name: str, kind: str, site: _Site) -> Messages:
+    """hreflang alternates: valid tags, resolving links, and one for every sibling feed."""
+    linked = set()
+    for link in links:
+        hreflang = link.get("hreflang")
+        if link.get("rel", "alternate") != "alternate" or hreflang is None:
+            continue
+        if problem := _tag_problem(hreflang):
+            yield f"alternate link hreflang: {problem}"
+        if problem := _link_problem(link.get("href"), site, f"alternate link (hreflang={hreflang})"):
+            yield problem
+        if link.get("type") == kind:
+            linked.add(hreflang)
+    for sibling in site.languages:
+        if sibling != lang and (site.target / sibling / name).is_file() and sibling not in linked:
+            yield f'no alternate link type="{kind}" hreflang="{sibling}" to the sibling feed {sibling}/{name}'
 
 
 def _alternates(element: etree._Element) -> list[etree._Element]:
@@ -421,6 +442,11 @@ def _atom_entry(entry: etree._Element, label: str, site: _Site) -> Messages:
     for tag in ("id", "title", "updated"):
         if _text(entry, f"{_A}{tag}") is None:
             yield f"{label} has no <{tag}>"
+    xml_lang = entry.get(_XML_LANG)
+    if xml_lang is None:
+        yield f"{label} has no xml:lang attribute"
+    elif problem := _tag_problem(xml_lang):
+        yield f"{label} xml:lang: {problem}"
     alternates = _alternates(entry)
     if not alternates:
         yield f"{label} has no alternate link"
@@ -538,10 +564,11 @@ def _json_item(item: dict[str, object], label: str, site: _Site) -> Messages:
 
 def _check_pages(target: Path, languages: list[str]) -> list[Problem]:
     problems: list[Problem] = []
+    site = _Site(target, _site_url(target, languages), tuple(languages))
     for rel in _html_files(target):
-        first = rel.split("/")[0]
-        lang = first if first in languages else None
-        problems += _problems(rel, _html_file(target / rel, lang))
+        parts = rel.split("/")
+        lang = parts[0] if parts[0] in languages and parts[1:2] != ["articles"] else None
+        problems += _problems(rel, _html_file(target / rel, lang, site))
     return problems
 
 
@@ -556,7 +583,7 @@ def _html_files(target: Path) -> list[str]:
     return sorted(found)
 
 
-def _html_file(path: Path, lang: str | None) -> Messages:
+def _html_file(path: Path, lang: str | None, site: _Site) -> Messages:
     try:
         root = lxml.html.document_fromstring(path.read_bytes(), parser=lxml.html.HTMLParser(no_network=True))
     except OSError as exc:
@@ -573,6 +600,15 @@ def _html_file(path: Path, lang: str | None) -> Messages:
             yield f"<html lang>: {problem}"
     else:
         yield from _language_problem(value, lang, "<html lang>")
+    if value and not _tag_problem(value) and root.get("dir", "ltr") != text_direction(value):
+        yield f'<html dir={root.get("dir")!r}> should be {text_direction(value)!r} for language {value!r}'
+    for link in root.iter("link"):
+        hreflang = link.get("hreflang")
+        if link.get("rel") == "alternate" and hreflang is not None:
+            if problem := _tag_problem(hreflang):
+                yield f"hreflang link: {problem}"
+            if problem := _link_problem(link.get("href"), site, f"hreflang={hreflang} link"):
+                yield problem
 
 
 # -- OPML ---------------------------------------------------------------------
@@ -597,5 +633,13 @@ def _opml_file(path: Path, site: _Site) -> Messages:
 def _opml_outline(outline: etree._Element, label: str, site: _Site) -> Messages:
     if not (outline.get("text") or "").strip():
         yield f"{label} has no text attribute"
-    if problem := _link_problem(outline.get("xmlUrl"), site, f"{label} xmlUrl"):
+    url = outline.get("xmlUrl")
+    if problem := _link_problem(url, site, f"{label} xmlUrl"):
         yield problem
+    language = outline.get("language")
+    if not language:
+        yield f"{label} has no language attribute"
+    elif problem := _tag_problem(language):
+        yield f"{label} language: {problem}"
+    elif url and site.url and url.startswith(site.url) and url[len(site.url) :].split("/")[0] != language:
+        yield f"{label} language {language!r} does not match its feed {url!r}"

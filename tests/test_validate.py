@@ -235,11 +235,46 @@ BREAKS = [
         id="json-syntax-error",
     ),
     pytest.param(
-        "es/articles/ferry-resumes.html",
+        "es/index.html",
         '<html lang="es">',
         '<html lang="en">',
         "<html lang> 'en' does not match the language directory 'es'",
         id="html-wrong-lang",
+    ),
+    pytest.param(
+        "es/index.html",
+        '<html lang="es">',
+        '<html lang="es" dir="rtl">',
+        "<html dir='rtl'> should be 'ltr' for language 'es'",
+        id="html-wrong-dir",
+    ),
+    pytest.param(
+        "en/atom.xml",
+        '<entry xml:lang="en">',
+        "<entry>",
+        "entry 1 has no xml:lang attribute",
+        id="atom-entry-without-xml-lang",
+    ),
+    pytest.param(
+        "en/atom.xml",
+        '<link href="https://news.example.org/es/atom.xml" rel="alternate" type="application/atom+xml" hreflang="es"/>',
+        "",
+        'no alternate link type="application/atom+xml" hreflang="es" to the sibling feed es/atom.xml',
+        id="atom-missing-sibling",
+    ),
+    pytest.param(
+        "en/rss.xml",
+        'hreflang="es" type="application/rss+xml"',
+        'hreflang="es_ES" type="application/rss+xml"',
+        "alternate link hreflang: 'es_ES' is not a valid BCP 47 language tag",
+        id="rss-bad-hreflang",
+    ),
+    pytest.param(
+        "feeds.opml",
+        'xmlUrl="https://news.example.org/en/rss.xml" language="en"',
+        'xmlUrl="https://news.example.org/en/rss.xml" language="es"',
+        "language 'es' does not match its feed",
+        id="opml-wrong-language",
     ),
     pytest.param(
         "index.html",
@@ -305,7 +340,9 @@ def test_hidden_directories_are_ignored(site: Path) -> None:
 def test_missing_layout_files_are_reported(site: Path) -> None:
     (site / "feeds.opml").unlink()
     (site / "es/index.html").unlink()
-    assert [str(p) for p in validate_target(site)] == ["feeds.opml: missing", "es/index.html: missing"]
+    problems = [str(p) for p in validate_target(site)]
+    assert problems[:2] == ["feeds.opml: missing", "es/index.html: missing"]
+    assert all("es/index.html" in p or "es/'" in p for p in problems[2:])  # links to the missing page
 
 
 def test_a_target_without_feeds_is_reported(tmp_path: Path) -> None:
