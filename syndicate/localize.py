@@ -124,6 +124,7 @@ def edition_title(site_title: str, tag: str) -> str:
 # ---------------------------------------------------------------------- datelines
 
 
+@functools.lru_cache(maxsize=65536)
 def format_dateline(dt: datetime, tag: str, timezone: str) -> str:
     """A newspaper dateline: long date, short time and zone in ``timezone``.
 

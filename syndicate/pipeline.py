@@ -96,23 +96,59 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
     with target_lock(config.target):
         started = stage.clock()
         try:
-            summary = _build_and_publish(config, strict=strict, stage=stage)
+            fingerprint = _fingerprint(config, stage)
+            summary = _unchanged_run(config, fingerprint) or _build_and_publish(config, strict=strict, stage=stage)
         except SyndicateError as exc:
             _record_failure(config, started, exc, write_status)
             raise
-        write_status(config.target, {"time": started.isoformat(timespec="seconds"), **summary.as_dict()})
+        status = {"time": started.isoformat(timespec="seconds"), **summary.as_dict()}
+        if summary.exit_code == ExitCode.OK:
+            status["fingerprint"] = fingerprint  # only a complete run may be skipped next time
+        write_status(config.target, status)
     return summary
 
 
+def _fingerprint(config: Config, stage: Stage) -> str:
+    from syndicate.incremental import input_stats, run_fingerprint
+    from syndicate.translate.base import cache_key_for
+
+    engines = []
+    if target_languages(config):
+        factory = _provider_factory(config, stage)
+        for lang in target_languages(config):
+            provider = factory(config.translation.provider_for(lang))
+            engines.append(f"{lang}={cache_key_for(provider, config.site.language, lang)}")
+    return run_fingerprint(config, input_stats(config.sources.paths), engines)
+
+
+def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
+    """The last run's summary when nothing it depends on changed and its output is intact."""
+    from syndicate.publish import intact_count, read_status
+
+    last = read_status(config.target)
+    if not last or last.get("fingerprint") != fingerprint or last.get("outcome") != "ok":
+        return None
+    published = intact_count(config.target)
+    items = last.get("items")
+    if published is None or not isinstance(items, dict):
+        return None
+    log.info("nothing changed since the last run: nothing read, translated or written")
+    return RunSummary(target=str(config.target), items=items, unchanged=published)
+
+
 def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSummary:
-    from syndicate.publish import publish
-    from syndicate.render import render_site
+    from syndicate.publish import intact_keys, publish
+    from syndicate.render import render_changed
 
     articles, errors = read_inputs(config, strict=strict)
     variants = translate_variants(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
-    files = render_site(config.site, editions, formats=config.formats, max_items=config.max_items)
-    report = publish(files, config.target)
+    previous = intact_keys(config.target)
+    files, keys = render_changed(
+        config.site, editions, formats=config.formats, max_items=config.max_items, previous=previous
+    )
+    report = publish(files, config.target, keys=keys, reused=[p for p in keys if p not in files])
+    log.info("rendered %d of %d files (the others were unchanged)", len(files), len(keys))
     return RunSummary(
         target=str(config.target),
         items={e.language: min(len(e.articles), config.max_items) for e in editions},
@@ -126,9 +162,15 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
 
 def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
     """The article set; raises when nothing (or, with ``strict``, not everything) could be read."""
+    from syndicate.incremental import ParseCache
     from syndicate.sources import read_articles
 
-    result = read_articles(config.sources, config.site.language)
+    cache_dir = config.translation.cache.parent if config.translation.cache else None
+    cache = ParseCache(cache_dir / "parsed.sqlite3" if cache_dir else None, config.sources, config.site.language)
+    try:
+        result = read_articles(config.sources, config.site.language, cache=cache)
+    finally:
+        cache.close()
     if result.errors and (strict or not result.articles):
         raise _input_failure(result.errors)
     for error in result.errors:
@@ -209,23 +251,36 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     providers = {lang: _checked_provider(config, factory, lang) for lang in languages}
     source = [a for a in articles if a.language == config.site.language]
     segments = all_segments(source, extra=[config.site.description])
-    cache, glossary = SegmentCache(options.cache), Glossary(options.glossary)
-    variants = []
-    with _progress(stage.progress, len(languages)) as advance:
-        for lang, provider in providers.items():
-            advance(f"translating {len(segments)} segments into {lang} with {provider.display_name}")
+    glossary = Glossary(options.glossary)
+
+    def one_language(lang: str) -> Variant:
+        provider = providers[lang]
+        cache = SegmentCache(options.cache)  # one SQLite connection per thread
+        try:
             done = _translate(segments, config.site.language, lang, provider, cache, glossary)
-            variant = build_variant(
-                source,
-                lang,
-                done,
-                engine=provider.display_name,
-                provider=provider.name,
-                on_error=options.on_error,
-                description=config.site.description,
-            )
-            if variant.missing:
-                log.warning("%s: %d articles not fully translated by %s", lang, len(variant.missing), provider.name)
+        finally:
+            cache.close()
+        variant = build_variant(
+            source,
+            lang,
+            done,
+            engine=provider.display_name,
+            provider=provider.name,
+            on_error=options.on_error,
+            description=config.site.description,
+        )
+        if variant.missing:
+            log.warning("%s: %d articles not fully translated by %s", lang, len(variant.missing), provider.name)
+        return variant
+
+    # Languages are translated side by side: each is mostly waiting on an engine
+    # (an apertium process, or the network), and results come back in config order.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _progress(stage.progress, len(languages)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
+        variants = []
+        for lang, variant in zip(languages, pool.map(one_language, languages), strict=True):
+            advance(f"translated {len(segments)} segments into {lang} with {providers[lang].display_name}")
             variants.append(variant)
     return variants
 

@@ -22,8 +22,10 @@ threads.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
@@ -33,7 +35,15 @@ from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.jsonfeed import render_json_feed
 from syndicate.render.opml import render_opml
 
-__all__ = ["FORMATS", "render_atom", "render_json_feed", "render_opml", "render_rss", "render_site"]
+__all__ = [
+    "FORMATS",
+    "render_atom",
+    "render_changed",
+    "render_json_feed",
+    "render_opml",
+    "render_rss",
+    "render_site",
+]
 
 FORMATS: tuple[str, ...] = tuple(html.FEED_FORMATS)  # ("rss", "atom", "json")
 
@@ -58,43 +68,127 @@ def render_site(
     bad or duplicate language tags, and :class:`InputError` for unsafe or
     duplicate slugs.
     """
+    files, _ = render_changed(site, editions, formats=formats, max_items=max_items)
+    return files
+
+
+def render_changed(
+    site: Site,
+    editions: Sequence[Edition],
+    *,
+    formats: Collection[str] = ("rss", "atom", "json"),
+    max_items: int = 50,
+    previous: Mapping[str, str] | None = None,
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Incremental :func:`render_site`: ``(files rendered, render key of every path)``.
+
+    Each output's key is a digest of everything that makes its bytes (the
+    renderer's own source code included).  A path whose key equals
+    ``previous[path]`` is not rendered: it is in the keys but not in the files,
+    and the caller keeps the published copy.
+    """
     chosen = _check_formats(formats)
     if max_items < 0:
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
-    prepared = _prepare(editions)
+    try:
+        return _render(_prepare_site(site), _prepare(editions), chosen, max_items, previous or {})
+    finally:
+        html.clear_content_memo()
+        _key_memo.clear()
+
+
+class _Outputs:
+    """Collects rendered files and keys, skipping paths whose key did not change."""
+
+    def __init__(self, previous: Mapping[str, str], base: str) -> None:
+        self.previous, self.base = previous, base
+        self.files: dict[str, bytes] = {}
+        self.keys: dict[str, str] = {}
+
+    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> None:
+        key = _digest(self.base, path, *parts)
+        self.keys[path] = key
+        if self.previous.get(path) != key:
+            self.files[path] = render()
+
+
+def _render(
+    site: Site, prepared: list[Edition], chosen: tuple[str, ...], max_items: int, previous: Mapping[str, str]
+) -> tuple[dict[str, bytes], dict[str, str]]:
     alternates = _article_alternates(site, prepared)
-    files: dict[str, bytes] = {
-        "index.html": html.site_index_page(site, prepared, chosen),
-        "feeds.opml": render_opml(site, prepared, chosen),
-    }
+    out = _Outputs(previous, _digest(_code_version(), site, chosen))
+    everything = tuple((e.language, e.title, e.description, tuple(map(_article_key, e.articles))) for e in prepared)
+    out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen))
+    out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
+    switcher = tuple((e.language, e.title) for e in prepared)
     for edition in prepared:
-        siblings = [ed.language for ed in prepared if ed.language != edition.language]
-        files.update(_edition_files(site, edition, prepared, chosen, siblings, max_items))
+        _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
+        head = (edition.language, edition.title, edition.description)
         for article in edition.articles:
-            page = html.article_page(site, edition, article, chosen, alternates.get(_group_key(article), {}))
-            files[html.article_path(edition.language, article.slug)] = page
-    return dict(sorted(files.items()))
+            links = alternates.get(_group_key(article), {})
+            out.add(
+                html.article_path(edition.language, article.slug),
+                (head, _article_key(article), tuple(sorted(links.items()))),
+                functools.partial(html.article_page, site, edition, article, chosen, links),
+            )
+    return dict(sorted(out.files.items())), dict(sorted(out.keys.items()))
 
 
 def _edition_files(
+    out: _Outputs,
     site: Site,
     edition: Edition,
     editions: Sequence[Edition],
     formats: Sequence[str],
-    siblings: Sequence[str],
+    switcher: tuple[tuple[str, str], ...],
     max_items: int,
-) -> dict[str, bytes]:
+) -> None:
     """The index page and the feeds of one edition (feeds: newest ``max_items``)."""
     lang = edition.language
+    siblings = [ed.language for ed in editions if ed.language != lang]
     newest = dataclasses.replace(edition, articles=edition.articles[:max_items])
-    files = {html.index_path(lang): html.edition_index_page(site, edition, editions, formats)}
+    head = (lang, edition.title, edition.description, switcher)
+    keys = tuple(map(_article_key, edition.articles))
+    out.add(html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats))
+    feed_keys = (head, tuple(siblings), keys[:max_items])
     if "rss" in formats:
-        files[html.feed_path(lang, "rss")] = render_rss(site, newest, siblings)
+        out.add(html.feed_path(lang, "rss"), feed_keys, lambda: render_rss(site, newest, siblings))
     if "atom" in formats:
-        files[html.feed_path(lang, "atom")] = render_atom(site, newest, siblings)
+        out.add(html.feed_path(lang, "atom"), feed_keys, lambda: render_atom(site, newest, siblings))
     if "json" in formats:
-        files[html.feed_path(lang, "json")] = render_json_feed(site, newest)
-    return files
+        out.add(html.feed_path(lang, "json"), feed_keys, lambda: render_json_feed(site, newest))
+
+
+_key_memo: dict[int, tuple[Article, str]] = {}
+
+
+def _article_key(article: Article) -> str:
+    """A digest of every field of a prepared article (its repr is complete and stable).
+
+    Memoized per article object for the duration of one render (pages, indexes and
+    feeds all ask); ``render_changed`` clears the memo.
+    """
+    hit = _key_memo.get(id(article))
+    if hit is not None and hit[0] is article:
+        return hit[1]
+    key = hashlib.blake2b(repr(article).encode(), digest_size=12).hexdigest()
+    _key_memo[id(article)] = (article, key)
+    return key
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
+    """syndicate's own source and the versions of the libraries that shape the bytes."""
+    from importlib.metadata import version
+
+    from syndicate.incremental import code_version
+
+    libraries = ",".join(f"{package}={version(package)}" for package in ("babel", "feedgen", "lxml"))
+    return f"{code_version()}|{libraries}"
 
 
 def _check_formats(formats: Collection[str]) -> tuple[str, ...]:
@@ -131,6 +225,14 @@ def _prepare(editions: Sequence[Edition]) -> list[Edition]:
             )
         )
     return prepared
+
+
+def _prepare_site(site: Site) -> Site:
+    """The site's own text (from the config, where TOML escapes allow any control character) too."""
+    author = clean_text(site.author) if site.author else site.author
+    return dataclasses.replace(
+        site, title=clean_text(site.title), description=clean_text(site.description), author=author
+    )
 
 
 def _prepare_article(article: Article) -> Article:

@@ -138,10 +138,24 @@ def translation_note_html(site: Site, article: Article) -> str:
     )
 
 
+# Every feed format and the article page use an item's content: render it once per
+# render_site call (render_site clears the memo).  Keyed by identity, checked by identity.
+_content_memo: dict[int, tuple[Site, Article, str]] = {}
+
+
 def item_content_html(site: Site, article: Article) -> str:
     """The full content of an item: dateline, body and translation note."""
+    hit = _content_memo.get(id(article))
+    if hit is not None and hit[0] is site and hit[1] is article:
+        return hit[2]
     parts = (dateline_html(site, article), body_html(article.body), translation_note_html(site, article))
-    return "\n".join(p for p in parts if p)
+    content = "\n".join(p for p in parts if p)
+    _content_memo[id(article)] = (site, article, content)
+    return content
+
+
+def clear_content_memo() -> None:
+    _content_memo.clear()
 
 
 # ------------------------------------------------------------------------ pages

@@ -1,8 +1,10 @@
 """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of one edition.
 
 Owns the JSON Feed layout: key order, RFC 3339 dates with their offset, and
-the byte form (UTF-8, not ASCII-escaped, two-space indent, final newline), so
-the same edition always gives the same bytes.  The edition is rendered whole:
+the byte form (UTF-8, not ASCII-escaped, final newline; the feed's keys one per
+line and each item compact on a line of its own, which lets the C encoder do
+the work: ``indent=2`` falls back to the pure-Python one, 5x slower), so the
+same edition always gives the same bytes.  The edition is rendered whole:
 trimming to ``max_items`` is the caller's job.
 """
 
@@ -31,8 +33,14 @@ def render_json_feed(site: Site, edition: Edition) -> bytes:
         feed["description"] = edition.description
     feed["language"] = lang
     feed["authors"] = [{"name": site.author or site.title}]
-    feed["items"] = [_item(site, edition, article) for article in edition.articles]
-    return (json.dumps(feed, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    items = [_dump(_item(site, edition, article)) for article in edition.articles]
+    head = [f"  {_dump(key)}: {_dump(value)}" for key, value in feed.items()]
+    body = "  \"items\": [\n" + ",\n".join(f"    {item}" for item in items) + "\n  ]" if items else '  "items": []'
+    return ("{\n" + ",\n".join([*head, body]) + "\n}\n").encode("utf-8")
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:

@@ -13,12 +13,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from syndicate.config import SourceOptions
 from syndicate.errors import InputError
 from syndicate.models import Article
 from syndicate.sources.common import decode_text
+
+if TYPE_CHECKING:
+    from syndicate.incremental import ParseCache
 
 SUFFIXES = {".txt": "pagetext", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
 
@@ -57,9 +61,16 @@ def _walk(root: Path) -> Iterator[tuple[Path, str]]:
 
 
 def read_articles(
-    options: SourceOptions, language: str, *, reader: Callable[[Path], bytes] = Path.read_bytes
+    options: SourceOptions,
+    language: str,
+    *,
+    reader: Callable[[Path], bytes] = Path.read_bytes,
+    cache: ParseCache | None = None,
 ) -> ReadResult:
-    """Read every input file; bad files become errors, the rest articles."""
+    """Read every input file; bad files become errors, the rest articles.
+
+    With a ``cache``, a file whose path, size and mtime are unchanged is not read again.
+    """
     articles: list[Article] = []
     errors: list[InputError] = []
     count = 0
@@ -71,10 +82,18 @@ def read_articles(
             continue
         for path, shown in files:
             count += 1
+            cached = cache.get(path) if cache is not None else None
+            if cached is not None:
+                articles.extend(cached)
+                continue
             try:
-                articles.extend(read_file(path, shown, _relative(path, root), options, language, reader))
+                found = read_file(path, shown, _relative(path, root), options, language, reader)
             except InputError as exc:
                 errors.append(exc)
+                continue
+            articles.extend(found)
+            if cache is not None:
+                cache.put(path, found)
     return ReadResult(articles=merge(articles), errors=tuple(errors), files=count)
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from syndicate.errors import InputError
+from syndicate.errors import ConfigError, InputError
 
 NAMESPACE = uuid.UUID("6f1d8c1e-5b7a-4c0e-9f3a-2d4b8e7c9a10")
 TITLE_LIMIT = 120
@@ -101,7 +101,7 @@ def derive_title(text: str, limit: int = TITLE_LIMIT) -> str:
 
 
 def _drop_full_stop(sentence: str) -> str:
-    if sentence.endswith(".") and not sentence.endswith("..."):
+    if sentence.endswith(".") and not sentence.endswith("...") and sentence[:-1].strip():  # "." stays
         last = sentence[:-1].rsplit(None, 1)[-1] if " " in sentence else sentence[:-1]
         if not _is_abbreviation(last + "."):
             return sentence[:-1]
@@ -142,6 +142,32 @@ def check_slug(path: Path | str, slug: str) -> str:
     if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug) or len(slug) > 120:
         raise InputError(path, f"invalid slug {slug!r} (use lower-case letters, digits and hyphens)")
     return slug
+
+
+def check_language(path: Path | str, tag: str, line: int | None = None) -> str:
+    """A language tag from the source, normalized: it becomes a directory name and a ``lang``."""
+    from syndicate.localize import normalize_tag
+
+    try:
+        return normalize_tag(tag)
+    except ConfigError as exc:
+        raise InputError(path, exc.message, line) from None
+
+
+# Every instant must convert to UTC and to any timezone (0001-01-01 +01:00 cannot).
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
+
+
+def check_date(path: Path | str, moment: datetime, what: str, line: int | None = None) -> datetime:
+    """``moment`` (timezone-aware) if every stage can use it, else an InputError naming ``what``."""
+    try:
+        usable = _EARLIEST <= moment.astimezone(UTC) <= _LATEST
+    except OverflowError:
+        usable = False
+    if not usable:
+        raise InputError(path, f"{what}: {moment.isoformat()} is out of range (years 1 to 9999)", line)
+    return moment
 
 
 def check_url(path: Path | str, url: str) -> str:

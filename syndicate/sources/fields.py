@@ -16,6 +16,8 @@ from syndicate.models import Article, Block
 from syndicate.sources.common import (
     article_id,
     article_slug,
+    check_date,
+    check_language,
     check_slug,
     check_url,
     check_xml_chars,
@@ -65,7 +67,7 @@ def date_field(path: str, value: Any, key: str, tz: str) -> datetime | None:
         parsed = None
     if parsed is None:
         raise InputError(path, f"{key}: {value!r} is not a date (use ISO 8601 or RFC 822)")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    return check_date(path, parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz)), key)
 
 
 def list_field(path: str, value: Any, key: str) -> tuple[str, ...]:
@@ -103,6 +105,7 @@ def build_article(
     link_value = text_field(path, first(meta, LINK_KEYS), "url")
     link = check_url(path, link_value) if link_value else None
     ident = article_id(title, published, link)
+    language_value = text_field(path, first(meta, LANGUAGE_KEYS), "language")
     slug_value = text_field(path, meta.get("slug"), "slug")
     categories = list_field(path, first(meta, CATEGORY_KEYS), "category")
     authors = list_field(path, first(meta, AUTHOR_KEYS), "author")
@@ -114,7 +117,7 @@ def build_article(
         body=body,
         published=published,
         updated=date_field(path, first(meta, UPDATED_KEYS), "updated", tz),
-        language=text_field(path, first(meta, LANGUAGE_KEYS), "language") or language,
+        language=check_language(path, language_value) if language_value else language,
         category=categories[0] if categories else None,
         tags=categories[1:] + list_field(path, first(meta, TAG_KEYS), "tags"),
         author=", ".join(authors) or None,

@@ -22,6 +22,8 @@ from syndicate.models import Article, Block
 from syndicate.sources.common import (
     article_id,
     article_slug,
+    check_date,
+    check_language,
     check_url,
     derive_title,
     normalize_space,
@@ -61,14 +63,19 @@ def read_pagetext(
     rest = [ln for ln in rest if ln.text and not _is_furniture(ln.text, options)]
     body, related = _split_related(rest, options)
     page_date = _header_date(path, header, "date", options.timezone) or default_date
-    language = header.get("language", (0, language))[1] or language
+    if header.get("language", (0, ""))[1]:
+        language = check_language(path, header["language"][1], header["language"][0])
     articles = []
     if body:
         articles.append(_main_article(path, header, body, page_date, language, options))
     briefs = _parse_briefs(path, related)
     local_date = page_date.astimezone(ZoneInfo(options.timezone))
-    for brief, when in zip(briefs, brief_dates(local_date, briefs), strict=True):
-        articles.append(_brief_article(path, brief, when, language))
+    try:
+        dates = brief_dates(local_date, briefs)
+    except OverflowError:  # counting days back from 0001-01-01
+        raise InputError(path, "the briefs' dates go out of range (years 1 to 9999)", briefs[0].line) from None
+    for brief, when in zip(briefs, dates, strict=True):
+        articles.append(_brief_article(path, brief, check_date(path, when, "brief date", brief.line), language))
     if not articles:
         raise InputError(path, "no article text (only a header or page furniture)")
     return articles
@@ -119,7 +126,7 @@ def _header_date(path: str, header: dict[str, tuple[int, str]], key: str, tz: st
     parsed = parse_header_date(value, tz)
     if parsed is None:
         raise InputError(path, f"{key.title()}: {value!r} is not a date (use ISO 8601 or RFC 822)", line)
-    return parsed
+    return check_date(path, parsed, key.title(), line)
 
 
 def parse_header_date(value: str, tz: str) -> datetime | None:
@@ -146,7 +153,7 @@ def _main_article(
     options: SourceOptions,
 ) -> Article:
     lede = normalize_space(body[0].text)
-    title = header["title"][1] if "title" in header else derive_title(lede)
+    title = header.get("title", (0, ""))[1] or derive_title(lede)
     link = check_url(path, header["url"][1]) if "url" in header else None
     ident = article_id(title, published, link)
     tags = tuple(t.strip() for t in header.get("tags", (0, ""))[1].split(",") if t.strip())

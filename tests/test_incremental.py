@@ -1,0 +1,127 @@
+"""Incremental builds: a rerun with nothing changed reads, translates, renders and writes
+nothing; one new article costs its own pages and the files that list it, no more."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from syndicate.config import Config, load_config
+from syndicate.pipeline import RunSummary, Stage, publish_site
+from syndicate.render import html
+from tests.helpers import tree_digest
+from tests.test_translation_e2e import Recorder
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = ("en", "es", "ca")
+pytestmark = pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed")
+
+
+class Counters:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import syndicate.sources as sources
+
+        self.parsed: list[str] = []
+        self.pages: list[str] = []
+        real_read, real_page = sources.read_file, html.article_page
+
+        def read_file(path: Path, *args: object, **kwargs: object) -> object:
+            self.parsed.append(path.name)
+            return real_read(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        def article_page(site: object, edition: object, article: object, *args: object) -> bytes:
+            self.pages.append(article.slug)  # type: ignore[attr-defined]
+            return real_page(site, edition, article, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(sources, "read_file", read_file)
+        monkeypatch.setattr(html, "article_page", article_page)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    base = load_config(ROOT / "syndicate.toml").with_overrides(
+        sources=[tmp_path / "seeds"], target=tmp_path / "feeds", cache=tmp_path / "cache" / "t.sqlite3"
+    )
+    return replace(base, translation=replace(base.translation, languages=("es", "ca")))
+
+
+def _publish(config: Config) -> tuple[RunSummary, Recorder]:
+    recorder = Recorder(config)
+    return publish_site(config, stage=Stage(providers=recorder)), recorder
+
+
+def _published(config: Config) -> dict[str, tuple[str, int]]:
+    return {k: v for k, v in tree_digest(config.target).items() if not k.startswith(".syndicate/")}
+
+
+def test_a_rerun_with_nothing_changed_does_nothing(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    _publish(config)
+    before = _published(config)
+    counters = Counters(monkeypatch)
+    summary, engines = _publish(config)
+    print(f"no-change rerun: {len(counters.parsed)} parsed, {engines.calls} engine calls, {summary.written} written")
+    assert counters.parsed == [] and counters.pages == []
+    assert engines.calls == 0
+    assert summary.written == 0 and summary.exit_code == 0
+    assert summary.items == {"en": 6, "es": 6, "ca": 6}
+    assert _published(config) == before  # same bytes, same mtimes
+
+
+def test_one_new_article_writes_its_pages_and_what_lists_it(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    _publish(config)
+    before = _published(config)
+    (config.sources.paths[0] / "new.md").write_text(
+        "---\ntitle: The embassies reopen\ndate: 2025-04-15T09:00:00+03:00\n---\nThe two sides met again.\n",
+        encoding="utf-8",
+    )
+    counters = Counters(monkeypatch)
+    summary, engines = _publish(config)
+    after = _published(config)
+    written = {path for path in after if before.get(path) != after[path]}
+    new_pages = {path for path in after if path not in before}
+    print(f"one new article: parsed {counters.parsed}, {engines.calls} engine calls, {len(written)} files written")
+    assert counters.parsed == ["new.md"]  # every other file came from the parse cache
+    assert engines.calls == 2  # one apertium batch per language, for the new segments only
+    assert len(new_pages) == 3 and all("/articles/the-embassies-reopen-" in p for p in new_pages)
+    assert len(counters.pages) == 3  # no other article page was even rendered
+    listing = {f"{lang}/{name}" for lang in LANGS for name in ("rss.xml", "atom.xml", "feed.json", "index.html")}
+    assert written == new_pages | listing | {"index.html", "feeds.opml"}
+    assert summary.written == len(written)
+
+
+def test_a_config_change_reuses_parsed_and_translated_articles(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _publish(config)
+    before = _published(config)
+    counters = Counters(monkeypatch)
+    summary, engines = _publish(replace(config, max_items=3))
+    after = _published(config)
+    assert counters.parsed == [] and counters.pages == [] and engines.calls == 0
+    written = {path for path in after if before.get(path) != after[path]}
+    assert written == {f"{lang}/{name}" for lang in LANGS for name in ("rss.xml", "atom.xml", "feed.json")}
+    assert summary.items == {"en": 3, "es": 3, "ca": 3}
+
+
+def test_a_damaged_parse_cache_is_rebuilt(config: Config, caplog: pytest.LogCaptureFixture) -> None:
+    _publish(config)
+    parse_cache = config.translation.cache.parent / "parsed.sqlite3"  # type: ignore[union-attr]
+    assert parse_cache.is_file()
+    parse_cache.write_bytes(b"this is not a database" * 100)
+    summary, _ = _publish(replace(config, max_items=4))
+    assert summary.exit_code == 0
+    assert "parse cache" in caplog.text and "rebuilding" in caplog.text
+
+
+def test_an_edited_published_file_is_repaired(config: Config) -> None:
+    _publish(config)
+    page = next((config.target / "es" / "articles").iterdir())
+    good = page.read_bytes()
+    page.write_bytes(b"vandalized")
+    summary, _ = _publish(config)
+    assert page.read_bytes() == good
+    assert summary.written == 1
