@@ -250,12 +250,13 @@ def status(
 def serve(
     directory: Annotated[Path, typer.Argument(help="The directory to serve (default: feeds/).")] = Path("feeds"),
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port on 127.0.0.1.", min=0, max=65535)] = 8000,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request on stderr.")] = False,
 ) -> None:
     """Preview a published directory on http://127.0.0.1:PORT/ with the right media types."""
     from syndicate.serve import serve_forever
 
     try:
-        serve_forever(directory, port=port)
+        serve_forever(directory, port=port, verbose=verbose)
     except SyndicateError as exc:
         _fail(exc)
 

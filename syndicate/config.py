@@ -261,6 +261,10 @@ def parse_date(value: object, timezone: str, where: str) -> datetime:
         raise ConfigError(f"{where}: expected a date, got {type(value).__name__}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
+    try:
+        parsed.astimezone(ZoneInfo("UTC"))
+    except (OverflowError, ValueError) as exc:
+        raise ConfigError(f"{where}: date out of range: {value!r}") from exc
     return parsed
 
 

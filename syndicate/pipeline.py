@@ -104,7 +104,10 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
         status = {"time": started.isoformat(timespec="seconds"), **summary.as_dict()}
         if summary.exit_code == ExitCode.OK:
             status["fingerprint"] = fingerprint  # only a complete run may be skipped next time
-        write_status(config.target, status)
+        try:
+            write_status(config.target, status)
+        except SyndicateError as exc:  # the feeds are published: say so, but do not call it a failed publish
+            log.error("published, but the status file could not be written: %s", exc)
     return summary
 
 

@@ -61,6 +61,7 @@ def test_cli_overrides_win(seed_config: Config) -> None:
         ("[output]\nformats = ['rss', 'pdf']\n", "formats must be some of rss, atom, json"),
         ("[output]\ntypo = 1\n", "[output] unknown key 'typo'"),
         ("[sources.dates]\n'a.txt' = 'someday'\n", "sources.dates.a.txt: not an ISO 8601 date"),
+        ("[sources.dates]\n'a.txt' = '0001-01-01T00:00:00+01:00'\n", "sources.dates.a.txt: date out of range"),
         ("[translation]\non_error = 'ignore'\n", "translation.on_error must be one of skip, original"),
         ("site = 3\n", "[site] must be a table"),
         ("not toml at all\n", "invalid TOML"),
