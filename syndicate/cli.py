@@ -261,5 +261,65 @@ def serve(
         _fail(exc)
 
 
+_CONFIG_TEMPLATE = """\
+# syndicate.toml: see the README for every key. Command-line options override these.
+
+[site]
+title = "{title}"
+url = "{url}"
+description = "Latest articles"
+timezone = "{timezone}"
+language = "{language}"
+
+[sources]
+paths = ["seeds"]
+
+[translation]
+languages = []                  # e.g. ["es", "ca"]; `syndicate providers` lists the engines
+provider = "apertium"
+
+[output]
+target = "feeds"
+formats = ["rss", "atom", "json"]
+max_items = 50
+"""
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create syndicate.toml and seeds/.")] = Path("."),
+    title: Annotated[str, typer.Option("--title", help="The site's title.")] = "My newsroom",
+    url: Annotated[str, typer.Option("--url", help="Absolute URL the feeds will be served at.")] = (
+        "http://localhost:8000/"
+    ),
+    timezone: Annotated[str, typer.Option("--timezone", help="IANA timezone for datelines.")] = "UTC",
+    language: Annotated[str, typer.Option("--language", help="The articles' language (BCP 47).")] = "en",
+) -> None:
+    """Scaffold a config file and a seeds/ directory, and print a crontab line."""
+    from syndicate.config import check_timezone, normalize_url
+    from syndicate.localize import normalize_tag
+
+    try:
+        values = {
+            "title": title.replace("\\", "\\\\").replace('"', '\\"'),
+            "url": normalize_url(url),
+            "timezone": check_timezone(timezone),
+            "language": normalize_tag(language),
+        }
+    except SyndicateError as exc:
+        _fail(exc)
+    config = directory / "syndicate.toml"
+    if config.exists():
+        typer.echo(f"syndicate: error: {config}: already exists; not overwriting it", err=True)
+        raise typer.Exit(int(ExitCode.USAGE))
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "seeds").mkdir(exist_ok=True)
+    config.write_text(_CONFIG_TEMPLATE.format(**values), encoding="utf-8")
+    root = directory.resolve()
+    typer.echo(f"wrote {config}; put articles in {directory / 'seeds'} and run: syndicate publish")
+    typer.echo("crontab line (every five minutes, errors only):")
+    typer.echo(f"*/5 * * * * cd {root} && {Path(sys.argv[0]).resolve()} publish --quiet")
+
+
 def main() -> None:
     app(prog_name="syndicate")

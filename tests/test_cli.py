@@ -171,3 +171,21 @@ def test_python_dash_m_runs_without_traceback(site_dir: Path) -> None:
     assert proc.returncode == ExitCode.INPUT
     assert proc.stderr == "syndicate: error: nope: no such file or directory\n"
     assert "Traceback" not in proc.stderr
+
+
+def test_init_scaffolds_a_working_site(tmp_path: Path) -> None:
+    site = tmp_path / "newsroom"
+    code, out, _ = invoke("init", site, "--title", 'Le "Desk"', "--timezone", "Europe/Paris", "--language", "fr")
+    assert code == 0 and "crontab line" in out and f"cd {site.resolve()} &&" in out
+    (site / "seeds" / "a.txt").write_text("Bonjour le monde. Une deuxième phrase.", encoding="utf-8")
+    code, _, err = invoke("publish", "--config", site / "syndicate.toml")
+    assert code == 0, err
+    assert '<title>Le "Desk" (français)</title>' in (site / "feeds" / "fr" / "rss.xml").read_text()
+    code, _, err = invoke("init", site)
+    assert code == ExitCode.USAGE and "already exists" in err
+
+
+def test_init_rejects_bad_values(tmp_path: Path) -> None:
+    code, _, err = invoke("init", tmp_path, "--timezone", "Mars/Olympus")
+    assert code == ExitCode.USAGE and "unknown timezone" in err
+    assert not (tmp_path / "syndicate.toml").exists()
