@@ -121,9 +121,12 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     site = _site(_table(raw, "site"))
     sources = _sources(_table(raw, "sources"), base, site.timezone)
     output = _table(raw, "output")
-    _check_keys("output", output, {"target", "formats", "max_items"})
+    _check_keys("output", output, {"target", "formats", "max_items", "pages"})
+    pages = output.get("pages", True)
+    if not isinstance(pages, bool):
+        raise ConfigError("output.pages must be true or false")
     return Config(
-        site=site,
+        site=replace(site, pages=pages),
         sources=sources,
         target=_path(output.get("target", "feeds"), base, "output.target"),
         formats=_formats(output.get("formats", list(FORMATS))),

@@ -189,3 +189,21 @@ def test_init_rejects_bad_values(tmp_path: Path) -> None:
     code, _, err = invoke("init", tmp_path, "--timezone", "Mars/Olympus")
     assert code == ExitCode.USAGE and "unknown timezone" in err
     assert not (tmp_path / "syndicate.toml").exists()
+
+
+def test_feeds_only_site_links_items_to_the_index(site_dir: Path) -> None:
+    config = site_dir / "syndicate.toml"
+    config.write_text(config.read_text().replace("[output]\n", "[output]\npages = false\n"), encoding="utf-8")
+    code, _, err = publish(site_dir)
+    assert code == 0, err
+    feeds = site_dir / "feeds"
+    assert not (feeds / "en" / "articles").exists()
+    import feedparser
+
+    entries = feedparser.parse((feeds / "en" / "rss.xml").read_bytes()).entries
+    index = (feeds / "en" / "index.html").read_text()
+    for entry in entries:
+        page, anchor = entry.link.split("#")
+        assert page == "https://news.example.org/en/index.html"
+        assert f'<article id="{anchor}"' in index
+    assert invoke("validate", feeds)[0] == 0

@@ -124,7 +124,7 @@ def _render(
     for edition in prepared:
         _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
         head = (edition.language, edition.title, edition.description)
-        for article in edition.articles:
+        for article in edition.articles if site.pages else ():
             links = alternates.get(_group_key(article), {})
             out.add(
                 html.article_path(edition.language, article.slug),

@@ -66,7 +66,9 @@ def index_url(site: Site, language: str) -> str:
 
 
 def article_url(site: Site, language: str, slug: str) -> str:
-    """Absolute URL of an article page."""
+    """Absolute URL of an article page (of its entry in the edition index, without pages)."""
+    if not site.pages:
+        return f"{index_url(site, language)}#{slug}"
     return site.url_for(article_path(language, slug))
 
 
@@ -250,7 +252,7 @@ def _article_summary_html(site: Site, edition: Edition, article: Article) -> str
     href = _esc(article_url(site, edition.language, article.slug))
     summary = f'\n<p class="summary">{_esc(article.summary)}</p>' if article.summary else ""
     return (
-        f"<li><article{_lang_attrs(article, edition.language)}>\n"
+        f'<li><article id="{_esc(article.slug)}"{_lang_attrs(article, edition.language)}>\n'
         f'<h2><a href="{href}">{_esc(article.title)}</a></h2>\n'
         f"{dateline_html(site, article)}{summary}\n</article></li>"
     )
