@@ -113,6 +113,20 @@ def _add_entry(fg: FeedGenerator, site: Site, edition: Edition, article: Article
         fe.author(name=article.author)
 
 
+def _tree(fg: FeedGenerator, kind: str) -> etree._Element:
+    """feedgen's own lxml tree of an RSS feed, to fix before serializing.
+
+    ``_create_rss`` is what feedgen's ``rss_str`` calls before serializing; using it
+    saves a serialize-and-parse round trip per feed.  Should a feedgen release drop
+    it, the public string method is parsed instead: same tree, same bytes.
+    """
+    create = getattr(fg, f"_create_{kind}", None)
+    if create is not None:
+        root, _ = create()
+        return root  # type: ignore[no-any-return]
+    return etree.fromstring(fg.rss_str(pretty=False), _PARSER)
+
+
 def _serialize(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
@@ -126,7 +140,7 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> by
     ``siblings`` are the languages of the other editions that have an RSS feed.
     """
     fg = _generator(site, edition, "rss", ())
-    root = etree.fromstring(fg.rss_str(pretty=False), _PARSER)
+    root = _tree(fg, "rss")
     channel = root.find("channel")
     assert channel is not None  # feedgen always writes one
     _fix_rss_build_dates(channel, edition)
@@ -188,6 +202,8 @@ def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> b
     ``siblings`` are the languages of the other editions that have an Atom feed.
     """
     fg = _generator(site, edition, "atom", siblings)
+    # feedgen builds its Atom tree with an ``xmlns`` attribute instead of a namespace,
+    # so only the serialized form is real Atom: parse it.
     root = etree.fromstring(fg.atom_str(pretty=False), _PARSER)
     _fix_atom(root, site, edition)
     return _serialize(root)
