@@ -123,7 +123,7 @@ def _tree(fg: FeedGenerator, kind: str) -> etree._Element:
     create = getattr(fg, f"_create_{kind}", None)
     if create is not None:
         root, _ = create()
-        return root  # type: ignore[no-any-return]
+        return root
     return etree.fromstring(fg.rss_str(pretty=False), _PARSER)
 
 
