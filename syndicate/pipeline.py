@@ -140,18 +140,15 @@ def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
 
 
 def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSummary:
-    from syndicate.publish import intact_keys, publish
-    from syndicate.render import render_changed
+    from syndicate.publish import intact_keys, publish_stream
+    from syndicate.render import iter_render
 
     articles, errors = read_inputs(config, strict=strict)
     variants = translate_variants(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     previous = intact_keys(config.target)
-    files, keys = render_changed(
-        config.site, editions, formats=config.formats, max_items=config.max_items, previous=previous
-    )
-    report = publish(files, config.target, keys=keys, reused=[p for p in keys if p not in files])
-    log.info("rendered %d of %d files (the others were unchanged)", len(files), len(keys))
+    outputs = iter_render(config.site, editions, formats=config.formats, max_items=config.max_items, previous=previous)
+    report = publish_stream(outputs, config.target)  # each file is staged as soon as it is rendered
     return RunSummary(
         target=str(config.target),
         items={e.language: min(len(e.articles), config.max_items) for e in editions},

@@ -149,16 +149,16 @@ from pathlib import Path
 import syndicate.publish as P
 
 inside, go = Path(sys.argv[1]), Path(sys.argv[2])
-real = P.publish
+real = P.publish_stream
 
-def slow(files, target, **kw):
-    inside.write_text("holding the lock")  # rendered, about to write, lock held
+def slow(outputs, target, **kw):
+    inside.write_text("holding the lock")  # about to render and write, lock held
     deadline = time.monotonic() + 30
     while not go.exists() and time.monotonic() < deadline:
         time.sleep(0.005)
-    return real(files, target, **kw)
+    return real(outputs, target, **kw)
 
-P.publish = slow
+P.publish_stream = slow
 from syndicate.cli import main
 sys.argv = ["syndicate", *sys.argv[3:]]
 main()

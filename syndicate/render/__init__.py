@@ -25,7 +25,7 @@ import dataclasses
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
@@ -37,6 +37,7 @@ from syndicate.render.opml import render_opml
 
 __all__ = [
     "FORMATS",
+    "iter_render",
     "render_atom",
     "render_changed",
     "render_json_feed",
@@ -82,56 +83,75 @@ def render_changed(
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Incremental :func:`render_site`: ``(files rendered, render key of every path)``.
 
+    A path whose key equals ``previous[path]`` is not rendered: it is in the
+    keys but not in the files, and the caller keeps the published copy.
+    """
+    files: dict[str, bytes] = {}
+    keys: dict[str, str] = {}
+    for path, key, data in iter_render(site, editions, formats=formats, max_items=max_items, previous=previous):
+        keys[path] = key
+        if data is not None:
+            files[path] = data
+    return dict(sorted(files.items())), dict(sorted(keys.items()))
+
+
+def iter_render(
+    site: Site,
+    editions: Sequence[Edition],
+    *,
+    formats: Collection[str] = ("rss", "atom", "json"),
+    max_items: int = 50,
+    previous: Mapping[str, str] | None = None,
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
+
     Each output's key is a digest of everything that makes its bytes (the
-    renderer's own source code included).  A path whose key equals
-    ``previous[path]`` is not rendered: it is in the keys but not in the files,
-    and the caller keeps the published copy.
+    renderer's own source code included); an output whose key equals
+    ``previous[path]`` is not rendered.  Yielding one file at a time keeps
+    memory flat: the publisher stages each file as it comes.
     """
     chosen = _check_formats(formats)
     if max_items < 0:
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
     try:
-        return _render(_prepare_site(site), _prepare(editions), chosen, max_items, previous or {})
+        yield from _render(_prepare_site(site), _prepare(editions), chosen, max_items, previous or {})
     finally:
         html.clear_content_memo()
         _key_memo.clear()
 
 
 class _Outputs:
-    """Collects rendered files and keys, skipping paths whose key did not change."""
+    """Render keys and the skip decision: a path whose key did not change is not rendered."""
 
     def __init__(self, previous: Mapping[str, str], base: str) -> None:
         self.previous, self.base = previous, base
-        self.files: dict[str, bytes] = {}
-        self.keys: dict[str, str] = {}
 
-    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> None:
+    def add(
+        self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]
+    ) -> tuple[str, str, bytes | None]:
         key = _digest(self.base, path, *parts)
-        self.keys[path] = key
-        if self.previous.get(path) != key:
-            self.files[path] = render()
+        return path, key, None if self.previous.get(path) == key else render()
 
 
 def _render(
     site: Site, prepared: list[Edition], chosen: tuple[str, ...], max_items: int, previous: Mapping[str, str]
-) -> tuple[dict[str, bytes], dict[str, str]]:
+) -> Iterator[tuple[str, str, bytes | None]]:
     alternates = _article_alternates(site, prepared)
     out = _Outputs(previous, _digest(_code_version(), site, chosen))
     everything = tuple((e.language, e.title, e.description, tuple(map(_article_key, e.articles))) for e in prepared)
-    out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen))
-    out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
     switcher = tuple((e.language, e.title) for e in prepared)
     for edition in prepared:
-        _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
         head = (edition.language, edition.title, edition.description)
         for article in edition.articles if site.pages else ():
             links = alternates.get(_group_key(article), {})
-            out.add(
+            yield out.add(
                 html.article_path(edition.language, article.slug),
                 (head, _article_key(article), tuple(sorted(links.items()))),
                 functools.partial(html.article_page, site, edition, article, chosen, links),
             )
-    return dict(sorted(out.files.items())), dict(sorted(out.keys.items()))
+        yield from _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
+    yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen))
+    yield out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
 
 
 def _edition_files(
@@ -142,21 +162,23 @@ def _edition_files(
     formats: Sequence[str],
     switcher: tuple[tuple[str, str], ...],
     max_items: int,
-) -> None:
-    """The index page and the feeds of one edition (feeds: newest ``max_items``)."""
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """The feeds (newest ``max_items``) and the index page of one edition."""
     lang = edition.language
     siblings = [ed.language for ed in editions if ed.language != lang]
     newest = dataclasses.replace(edition, articles=edition.articles[:max_items])
     head = (lang, edition.title, edition.description, switcher)
     keys = tuple(map(_article_key, edition.articles))
-    out.add(html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats))
     feed_keys = (head, tuple(siblings), keys[:max_items])
     if "rss" in formats:
-        out.add(html.feed_path(lang, "rss"), feed_keys, lambda: render_rss(site, newest, siblings))
+        yield out.add(html.feed_path(lang, "rss"), feed_keys, lambda: render_rss(site, newest, siblings))
     if "atom" in formats:
-        out.add(html.feed_path(lang, "atom"), feed_keys, lambda: render_atom(site, newest, siblings))
+        yield out.add(html.feed_path(lang, "atom"), feed_keys, lambda: render_atom(site, newest, siblings))
     if "json" in formats:
-        out.add(html.feed_path(lang, "json"), feed_keys, lambda: render_json_feed(site, newest))
+        yield out.add(html.feed_path(lang, "json"), feed_keys, lambda: render_json_feed(site, newest))
+    yield out.add(
+        html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats)
+    )
 
 
 _key_memo: dict[int, tuple[Article, str]] = {}
