@@ -188,6 +188,7 @@ class _Stager:
         self.kept: dict[str, _Entry] = {}
         self.digests: dict[str, str] = {}
         self.keys: dict[str, str] = {}
+        self.checked: set[str] = set()
 
     def add(self, rel: str, key: str | None, data: bytes | None) -> None:
         reason = _unsafe_reason(rel)
@@ -204,7 +205,7 @@ class _Stager:
         try:
             entry = _unchanged(path, data, digest, self.old.files.get(rel))
             if entry is None:
-                _check_parents(self.target, rel)
+                self._check_parents(rel)
         except OSError as exc:
             raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
         if entry is not None:
@@ -214,6 +215,14 @@ class _Stager:
         self.changed.append(rel)
         self._wait(self._PENDING)
         self.pending.append(self.pool.submit(_write_staged, self.staging / _staged_name(rel), data, path, fsync=False))
+
+    def _check_parents(self, rel: str) -> None:
+        """Each parent directory is checked once per run, not once per file in it."""
+        parents = _ancestors(rel)
+        if parents and parents[-1] in self.checked:
+            return
+        _check_parents(self.target, rel)
+        self.checked.update(parents)
 
     def finish(self) -> None:
         """Wait for every write; re-raise the first failure."""

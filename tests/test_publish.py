@@ -421,7 +421,7 @@ def test_no_space_while_staging_leaves_the_target_byte_identical(target: Path, m
         publish(changed, target)
 
     monkeypatch.undo()
-    assert len(staged) == 2
+    assert len(staged) >= 2  # writers run in parallel: others may have started
     assert str(target) in info.value.message and "rss.xml: cannot write" in info.value.message
     assert snapshot(target) == before
 
