@@ -150,6 +150,7 @@ def _render(
                 functools.partial(html.article_page, site, edition, article, chosen, links),
             )
         yield from _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
+        html.clear_content_memo()  # this edition's item contents are not needed again: free them
     yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen))
     yield out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
 
