@@ -252,6 +252,7 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     source = [a for a in articles if a.language == config.site.language]
     segments = all_segments(source, extra=[config.site.description])
     glossary = Glossary(options.glossary)
+    SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
 
     def one_language(lang: str) -> Variant:
         provider = providers[lang]

@@ -9,6 +9,7 @@ executable can reach a feed.  Drafts are skipped.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
@@ -74,11 +75,17 @@ _BLOCK_OPEN = {
 }
 
 
-def markdown_blocks(text: str) -> tuple[Block, ...]:
-    """Plain-text blocks of a Markdown document."""
+@functools.lru_cache(maxsize=1)
+def _parser() -> Any:
+    """One CommonMark parser per process (building one costs more than parsing an article)."""
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark", {"html": True}).parse(text)
+    return MarkdownIt("commonmark", {"html": True})
+
+
+def markdown_blocks(text: str) -> tuple[Block, ...]:
+    """Plain-text blocks of a Markdown document."""
+    tokens = _parser().parse(text)
     blocks: list[Block] = []
     context: list[str] = []
     for token in tokens:
