@@ -20,6 +20,7 @@ from syndicate.errors import ConfigError, ExitCode, InputError, SyndicateError
 from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
+    from syndicate.translate import Glossary, SegmentCache
     from syndicate.translate.base import Translator
     from syndicate.translate.variants import CostLine, Variant
 
@@ -244,13 +245,12 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     if not languages:
         return []
     from syndicate.translate import Glossary, SegmentCache
-    from syndicate.translate.variants import all_segments, build_variant
+    from syndicate.translate.variants import build_variant
 
     options = config.translation
     factory = _provider_factory(config, stage)
     providers = {lang: _checked_provider(config, factory, lang) for lang in languages}
-    source = [a for a in articles if a.language == config.site.language]
-    segments = all_segments(source, extra=[config.site.description])
+    source, segments = _source_segments(config, articles)
     glossary = Glossary(options.glossary)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
 
@@ -286,8 +286,21 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     return variants
 
 
+def _source_segments(config: Config, articles: Sequence[Article]) -> tuple[list[Article], list[str]]:
+    """The source-language articles and every distinct text of theirs an engine must translate."""
+    from syndicate.translate.variants import all_segments
+
+    source = [a for a in articles if a.language == config.site.language]
+    return source, all_segments(source, extra=[config.site.description])
+
+
 def _translate(
-    segments: list[str], source: str, target: str, provider: Translator, cache: Any, glossary: Any
+    segments: list[str],
+    source: str,
+    target: str,
+    provider: Translator,
+    cache: SegmentCache,
+    glossary: Glossary,
 ) -> dict[str, str]:
     from syndicate.translate import translate_segments
 
@@ -301,20 +314,21 @@ def _translate(
 def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
     """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
     from syndicate.translate import Glossary, SegmentCache, plan
-    from syndicate.translate.variants import CostLine, all_segments
+    from syndicate.translate.variants import CostLine
 
     stage = stage or Stage()
     articles, _ = read_inputs(config)
-    languages = target_languages(config)
     factory = _provider_factory(config, stage)
-    source = [a for a in articles if a.language == config.site.language]
-    segments = all_segments(source, extra=[config.site.description])
+    _, segments = _source_segments(config, articles)
     cache, glossary = SegmentCache(config.translation.cache), Glossary(config.translation.glossary)
     lines = []
-    for lang in languages:
-        provider = _checked_provider(config, factory, lang)
-        cost = plan(segments, config.site.language, lang, provider, cache, glossary)
-        lines.append(CostLine(lang, provider.name, cost.segments, cost.characters))
+    try:
+        for lang in target_languages(config):
+            provider = _checked_provider(config, factory, lang)
+            cost = plan(segments, config.site.language, lang, provider, cache, glossary)
+            lines.append(CostLine(lang, provider.name, cost.segments, cost.characters))
+    finally:
+        cache.close()
     return lines
 
 
