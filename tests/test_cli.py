@@ -207,3 +207,35 @@ def test_feeds_only_site_links_items_to_the_index(site_dir: Path) -> None:
         assert page == "https://news.example.org/en/index.html"
         assert f'<article id="{anchor}"' in index
     assert invoke("validate", feeds)[0] == 0
+
+
+@pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed")
+def test_translation_commands_through_the_cli(site_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    code, out, _ = invoke("providers", "--config", site_dir / "syndicate.toml")
+    assert code == 0
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert "usable" in lines["apertium"] and "en->es" in lines["apertium"]
+    assert "unusable" in lines["deepl"] and "DEEPL_AUTH_KEY" in lines["deepl"]
+
+    code, out, _ = publish(site_dir, "--lang", "es", "--cache", cache, "--dry-run")
+    assert code == 0 and out.startswith("dry run: es via apertium: ") and "characters would be sent" in out
+    assert not (site_dir / "feeds").exists()
+
+    code, out, err = publish(site_dir, "--lang", "es", "--cache", cache)
+    assert code == 0, err
+    assert out.startswith("published 12 items (en 6, es 6)")
+    code, out, _ = publish(site_dir, "--lang", "es", "--cache", cache, "--dry-run")
+    assert out.strip() == "dry run: es via apertium: 0 segments, 0 characters would be sent"
+
+    code, out, _ = invoke("cache", "stats", "--cache", cache, "--json")
+    stats = json.loads(out)
+    assert code == 0 and stats["entries"] > 0
+    code, out, _ = invoke("cache", "clear", "--cache", cache)
+    assert code == 0 and out.startswith(f"removed {stats['entries']} cached translations")
+    assert json.loads(invoke("cache", "stats", "--cache", cache, "--json")[1])["entries"] == 0
+
+
+def test_unknown_provider_is_a_usage_error(site_dir: Path) -> None:
+    code, _, err = publish(site_dir, "--lang", "es", "--provider", "babelfish")
+    assert code == ExitCode.USAGE and "babelfish" in err and len(err.strip().splitlines()) == 1
