@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from syndicate.errors import ConfigError
 from syndicate.models import Site
@@ -240,10 +240,10 @@ def normalize_url(url: str) -> str:
 
 
 def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"unknown timezone {name!r} (use an IANA name like Europe/Madrid)") from exc
+    """``name`` if it is a known IANA timezone (see :func:`syndicate.localize.zone`)."""
+    from syndicate.localize import zone
+
+    zone(name)
     return name
 
 

@@ -13,9 +13,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+
+# Code points XML 1.0 forbids (tab, newline and carriage return are allowed): readers
+# reject them with an error naming the line, renderers strip them as a last defence.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 BlockKind = Literal["p", "h2", "h3", "li", "quote", "pre"]
 BLOCK_KINDS: tuple[BlockKind, ...] = ("p", "h2", "h3", "li", "quote", "pre")

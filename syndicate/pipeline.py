@@ -137,7 +137,10 @@ def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
     if published is None or not isinstance(items, dict):
         return None
     log.info("nothing changed since the last run: nothing read, translated or written")
-    return RunSummary(target=str(config.target), items=items, unchanged=published)
+    order = [config.site.language, *target_languages(config)]  # the editions' order, as a full run prints it
+    ordered = {lang: items[lang] for lang in order if lang in items}
+    ordered.update((lang, items[lang]) for lang in sorted(items) if lang not in ordered)
+    return RunSummary(target=str(config.target), items=ordered, unchanged=published)
 
 
 def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSummary:

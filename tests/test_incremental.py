@@ -68,6 +68,7 @@ def test_a_rerun_with_nothing_changed_does_nothing(config: Config, monkeypatch: 
     assert engines.calls == 0
     assert summary.written == 0 and summary.exit_code == 0
     assert summary.items == {"en": 6, "es": 6, "ca": 6}
+    assert summary.line().startswith("published 18 items (en 6, es 6, ca 6)")  # as a full run says it
     assert _published(config) == before  # same bytes, same mtimes
 
 

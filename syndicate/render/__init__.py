@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.models import Article, Block, Edition, Site, Translation
+from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Site, Translation
 from syndicate.render import html
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.jsonfeed import render_json_feed
@@ -50,8 +50,6 @@ FORMATS: tuple[str, ...] = tuple(html.FEED_FORMATS)  # ("rss", "atom", "json")
 
 _SLUG_RULE = "is not made of a-z, 0-9 and '-' (at most 200 characters)"
 _SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?")
-# Characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF).
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def render_site(
@@ -300,7 +298,7 @@ def _check_unique_slugs(language: str, articles: Sequence[Article]) -> None:
 
 def clean_text(text: str) -> str:
     """``text`` without the characters XML 1.0 forbids (they would break every feed)."""
-    return _XML_FORBIDDEN.sub("", text)
+    return XML_FORBIDDEN.sub("", text)
 
 
 # ---------------------------------------------------------------- article groups

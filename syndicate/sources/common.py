@@ -16,14 +16,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from syndicate.errors import ConfigError, InputError
+from syndicate.models import XML_FORBIDDEN
 
 NAMESPACE = uuid.UUID("6f1d8c1e-5b7a-4c0e-9f3a-2d4b8e7c9a10")
 TITLE_LIMIT = 120
 MIN_CLAUSE = 60  # a clause cut shorter than this reads as a fragment: cut at a word instead
 SLUG_WORDS_LIMIT = 60
 
-# XML 1.0 forbids these code points (tab, newline and carriage return are allowed).
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st jr sr gen gov sen rep col lt sgt capt no vs etc inc ltd co corp dept est
     jan feb mar apr jun jul aug sep sept oct nov dec fig approx""".split()
@@ -52,7 +51,7 @@ def decode_text(path: Path | str, data: bytes, max_bytes: int) -> str:
 
 def check_xml_chars(path: Path | str, text: str, line_offset: int = 0) -> None:
     """Reject characters that XML forbids, naming the line and code point."""
-    match = _XML_FORBIDDEN.search(text)
+    match = XML_FORBIDDEN.search(text)
     if match:
         line = text.count("\n", 0, match.start()) + 1 + line_offset
         code = f"U+{ord(match.group()):04X}"
