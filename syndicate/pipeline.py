@@ -9,6 +9,7 @@ segment cache.  ``publish_site`` is what ``syndicate publish`` runs;
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,8 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
     from syndicate.publish import target_lock, write_status
 
     stage = stage or Stage()
+    # One provider object per engine for the whole run: the fingerprint and the translation share it.
+    stage = dataclasses.replace(stage, providers=_provider_factory(config, stage))
     with target_lock(config.target):
         started = stage.clock()
         try:
