@@ -47,6 +47,7 @@ class SourceOptions:
     dates: tuple[tuple[str, datetime], ...] = ()  # (glob pattern, date) for files without one
     max_bytes: int = 5 * 1024 * 1024
     timezone: str = "UTC"
+    base_url: str = ""  # the site's URL: relative links in articles without a URL resolve against it
 
     def date_for(self, relative_path: str) -> datetime | None:
         """The configured date for a file, first matching glob pattern wins."""
@@ -127,7 +128,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         raise ConfigError("output.pages must be true or false")
     return Config(
         site=replace(site, pages=pages),
-        sources=sources,
+        sources=replace(sources, base_url=site.url),
         target=_path(output.get("target", "feeds"), base, "output.target"),
         formats=_formats(output.get("formats", list(FORMATS))),
         max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
@@ -202,6 +203,7 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     site, translation, sources = config.site, config.translation, config.sources
     if "base_url" in overrides:
         site = replace(site, url=normalize_url(overrides["base_url"]))
+        sources = replace(sources, base_url=site.url)
     if "timezone" in overrides:
         site = replace(site, timezone=check_timezone(overrides["timezone"]))
         sources = replace(sources, timezone=site.timezone)

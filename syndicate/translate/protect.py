@@ -38,7 +38,8 @@ def placeholder(prefix: str, index: int) -> str:
     return f"{prefix}{_INDEX_LETTERS[high]}{_INDEX_LETTERS[low]}Q"
 
 
-def _pick_prefix(text: str) -> str | None:
+def pick_prefix(text: str) -> str | None:
+    """A placeholder prefix that does not occur in ``text`` (``None`` if all four do)."""
     folded = text.upper()
     return next((p for p in _PREFIXES if p not in folded), None)
 
@@ -66,7 +67,7 @@ class Glossary:
     def protect(self, text: str) -> tuple[str, dict[str, str]]:
         """Replace each term occurrence by its own placeholder; returns (text, placeholder -> term)."""
         pattern = self._pattern
-        prefix = _pick_prefix(text) if pattern is not None else None
+        prefix = pick_prefix(text) if pattern is not None else None
         if pattern is None or prefix is None:
             return text, {}
         mapping: dict[str, str] = {}
@@ -96,6 +97,15 @@ class Glossary:
 
     def __repr__(self) -> str:
         return f"Glossary({list(self.terms)!r})"
+
+
+TOKEN_RE = re.compile(rf"(?i)(?:ZQ|XQ|QZ|QX)(?:[{_INDEX_LETTERS}]{{2}}|ZZ)Q")
+
+
+def tokens_kept(sent: str, answer: str) -> bool:
+    """Whether ``answer`` holds exactly the placeholder tokens ``sent`` held (in any order)."""
+    wanted = sorted(t.upper() for t in TOKEN_RE.findall(sent))
+    return sorted(t.upper() for t in TOKEN_RE.findall(answer)) == wanted
 
 
 def _leftover(text: str, mapping: dict[str, str]) -> bool:
