@@ -44,7 +44,7 @@ def test_terms_config_is_validated() -> None:
     )
     assert config.translation.terms == (("billion", (("es", "mil millones"),)),)
     assert config.translation.last_word is False
-    with pytest.raises(ConfigError, match="translation.terms.billion"):
+    with pytest.raises(ConfigError, match=r"translation\.terms\.billion"):
         config_from_mapping({"translation": {"terms": {"billion": "mil millones"}}}, base=Path("."))
 
 
