@@ -35,6 +35,7 @@ DEFAULT_FURNITURE = (
     "Advertisement",
 )
 ON_ERROR = ("skip", "original")
+MODES = ("full", "title", "bilingual")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,8 @@ class TranslationOptions:
     glossary: tuple[str, ...] = ()
     terms: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # term -> ((language, rendering), ...)
     last_word: bool = True  # "Donald Trump" in the glossary also protects "Trump" standing alone
+    mode: str = "full"  # "full", "title" (title and summary only) or "bilingual" (original under the translation)
+    modes: tuple[tuple[str, str], ...] = ()  # (language, mode) overrides
     on_error: str = "skip"
     timeout: float = 20.0
     retries: int = 3
@@ -79,6 +82,9 @@ class TranslationOptions:
 
     def provider_for(self, language: str) -> str:
         return dict(self.providers).get(language, self.provider)
+
+    def mode_for(self, language: str) -> str:
+        return dict(self.modes).get(language, self.mode)
 
     def settings_for(self, provider: str) -> dict[str, str]:
         return dict(dict(self.settings).get(provider, ()))
@@ -171,8 +177,8 @@ def _sources(table: Mapping[str, Any], base: Path, timezone: str) -> SourceOptio
 
 
 def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
-    allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "on_error", "timeout",
-               "retries", "concurrency", "cache", "settings"}
+    allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "mode", "modes",
+               "on_error", "timeout", "retries", "concurrency", "cache", "settings"}
     _check_keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
 
@@ -190,6 +196,10 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
         providers=tuple((normalize_tag(k), _str(v, f"translation.providers.{k}")) for k, v in providers.items()),
         glossary=tuple(_str_list(table.get("glossary", []), "translation.glossary")),
         terms=_terms(table.get("terms", {})),
+        mode=_mode(table.get("mode", "full"), "translation.mode"),
+        modes=tuple(
+            (normalize_tag(k), _mode(v, f"translation.modes.{k}")) for k, v in _table(table, "modes").items()
+        ),
         last_word=_bool(table.get("last_word", True), "translation.last_word"),
         on_error=on_error,
         timeout=_positive_float(table.get("timeout", 20.0), "translation.timeout"),
@@ -215,6 +225,13 @@ def _terms(value: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
             raise ConfigError(f"translation.terms.{term} must be a table of language = rendering (text)")
         result.append((str(term), tuple(sorted((normalize_tag(k), v) for k, v in renderings.items()))))
     return tuple(result)
+
+
+def _mode(value: object, key: str) -> str:
+    mode = _str(value, key)
+    if mode not in MODES:
+        raise ConfigError(f"{key} must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
 
 
 def _bool(value: object, key: str) -> bool:
