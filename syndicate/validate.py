@@ -577,7 +577,7 @@ def _link_key(link: etree._Element) -> str:
 
 
 def _first_alternate_problems(links: list[etree._Element], site_link: str | None = None) -> Messages:
-    """The first alternate (and the first link of all) must be the HTML page readers show as the site."""
+    """The first link, the first alternate and the last alternate must all be the HTML page (the site)."""
     alternates = [el for el in links if el.get("rel", "alternate") == "alternate"]
     if not alternates:
         return
@@ -594,6 +594,13 @@ def _first_alternate_problems(links: list[etree._Element], site_link: str | None
         )
     elif site_link is not None and first.get("href") != site_link:
         yield f"the first alternate link {first.get('href')!r} is not the channel <link> {site_link!r}"
+    last = alternates[-1]
+    if first.get("type") == "text/html" and last.get("href") != first.get("href"):
+        yield (
+            f"the last alternate link ({_link_key(last)}, {last.get('href')!r}) is not the HTML page"
+            f" {first.get('href')!r}: readers that take the last alternate (newsboat) show it as the site;"
+            " end with the HTML page again"
+        )
 
 
 def _utc_problem(text: str | None, what: str, rfc822: bool) -> str | None:

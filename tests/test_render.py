@@ -234,6 +234,7 @@ def test_rss_channel_fields(tree: dict[str, bytes]) -> None:
         ("self", "application/rss+xml", None, f"{BASE}en/rss.xml"),
         ("alternate", "application/rss+xml", "es", f"{BASE}es/rss.xml"),
         ("alternate", "application/rss+xml", "ar", f"{BASE}ar/rss.xml"),
+        ("alternate", "text/html", None, f"{BASE}en/index.html"),  # for readers that take the last alternate
     ]
 
 
@@ -356,6 +357,7 @@ def test_atom_feed_level_fields(tree: dict[str, bytes]) -> None:
         ("self", "application/atom+xml", None, f"{BASE}es/atom.xml"),
         ("alternate", "application/atom+xml", "en", f"{BASE}en/atom.xml"),
         ("alternate", "application/atom+xml", "ar", f"{BASE}ar/atom.xml"),
+        ("alternate", "text/html", None, f"{BASE}es/index.html"),  # for readers that take the last alternate
     ]
     kinds = [(rel, type_, hreflang) for rel, type_, hreflang, _ in links if rel == "alternate"]
     assert len(kinds) == len(set(kinds)), "duplicate alternate of one type and hreflang"

@@ -315,7 +315,7 @@ def test_malformed_xml_names_the_line(site: Path) -> None:
     edit(site, "es/rss.xml", "del puerto</title>", "del puerto & más</title>")
     [problem] = validate_target(site)
     assert problem.path == "es/rss.xml"
-    assert problem.message.startswith("line 13: not well-formed XML: ")
+    assert problem.message.startswith("line 14: not well-formed XML: ")
 
 
 def test_a_badly_named_language_directory_is_reported(site: Path) -> None:

@@ -64,6 +64,21 @@ BREAKS = [
         "the first alternate link 'https://news.example.org/es/' is not the channel <link>",
         id="rss-page-alternate-is-not-the-channel-link",
     ),
+    pytest.param(
+        "es/atom.xml",
+        '  <link href="https://news.example.org/es/" rel="alternate" type="text/html"/>\n',
+        "",
+        "the last alternate link (rel='alternate' type='text/html', 'https://news.example.org/en/') "
+        "is not the HTML page 'https://news.example.org/es/': readers that take the last alternate (newsboat)",
+        id="atom-sibling-page-last",
+    ),
+    pytest.param(
+        "en/rss.xml",
+        '    <atom:link href="https://news.example.org/en/" rel="alternate" type="text/html"/>\n',
+        "",
+        "the last alternate link (rel='alternate' type='application/rss+xml', 'https://news.example.org/es/rss.xml')",
+        id="rss-sibling-feed-last",
+    ),
     # -- exactly one link per entry
     pytest.param(
         "en/atom.xml",

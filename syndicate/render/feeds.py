@@ -9,8 +9,9 @@ and works around feedgen's traps (DESIGN 6):
   :func:`_place_feed_links` (placement), replacing whatever feedgen made of
   its ``link()`` calls.  The edition's HTML page comes first of all (some
   readers take the first link whatever its ``rel``), then ``rel="self"``,
-  then the sibling-language feeds.  The RSS ``<link>`` is feedgen's one
-  ``link()`` call: the edition page;
+  then the sibling-language feeds, then the page again (readers that take
+  the last alternate).  The RSS ``<link>`` is feedgen's one ``link()``
+  call: the edition page;
 * an entry has exactly one link, its own page (:func:`entry_link`); feedgen
   drops rel/type/hreflang from Atom entry links and never writes
   ``xml:lang`` on entries, so the Atom entry links are rebuilt;
@@ -20,9 +21,11 @@ and works around feedgen's traps (DESIGN 6):
   (so: never render from threads) and defaults build dates to "now"; they
   are always set from :attr:`Edition.updated`, and removed from RSS when
   the edition is empty;
-* RSS items carry their author as ``dc:creator`` (the article's author, else
-  the site's, as Atom entries inherit the feed's author), and the channel
-  carries the site's as ``dc:creator``;
+* every item names its author (the article's, else the site's): Atom
+  ``<author>``, RSS ``dc:creator`` (RSS ``<author>`` must be an e-mail), and
+  the channel carries the site's as ``dc:creator``.  Readers that do not
+  inherit the feed's author (sfeed, and the mail gateways built on it) would
+  otherwise show none;
 * readers take an RSS ``<description>`` as HTML, so the plain-text summary
   is HTML-escaped there (Atom ``<summary>`` stays ``type="text"``).
 
@@ -95,18 +98,25 @@ def entry_link(site: Site, edition: Edition, article: Article) -> dict[str, str]
 def feed_links(site: Site, edition: Edition, fmt: str, siblings: Sequence[str]) -> list[dict[str, str]]:
     """A feed's links in the order readers must see them (DESIGN 6).
 
-    The edition's HTML page first of all (readers take the first link, or the
-    first alternate, as the site), then ``rel="self"``, then the feeds of the
-    same format in the ``siblings`` languages.
+    Readers disagree on which link is the site: most take the first link (or
+    the first alternate), newsboat the last alternate.  So the edition's HTML
+    page comes first of all; then ``rel="self"``; then the feeds of the same
+    format in the ``siblings`` languages; and, when there are siblings, the
+    HTML page once more as the last alternate.  The closing link has no
+    ``hreflang``, so no two alternates share a type and hreflang (the W3C
+    validator warns on that).
     """
     lang = edition.language
     media_type = html.FEED_FORMATS[fmt].media_type
+    page = html.index_url(site, lang)
     links = [
-        {"href": html.index_url(site, lang), "rel": "alternate", "type": "text/html", "hreflang": lang},
+        {"href": page, "rel": "alternate", "type": "text/html", "hreflang": lang},
         {"href": html.feed_url(site, lang, fmt), "rel": "self", "type": media_type},
     ]
     for sib in siblings:
         links.append({"href": html.feed_url(site, sib, fmt), "rel": "alternate", "type": media_type, "hreflang": sib})
+    if siblings:
+        links.append({"href": page, "rel": "alternate", "type": "text/html"})
     return links
 
 
@@ -166,8 +176,7 @@ def _add_entry(fg: FeedGenerator, site: Site, edition: Edition, article: Article
     fe.updated(article.modified)
     for term in categories(article):
         fe.category(term=term)
-    if article.author:
-        fe.author(name=article.author)
+    fe.author(name=item_author(site, article))  # Atom; RSS <author> needs an e-mail: feedgen skips it
     if rss:
         fe.dc.dc_creator(item_author(site, article))
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from syndicate.models import Article, Edition, Site
 from syndicate.render import html
-from syndicate.render.feeds import categories, feed_author, rfc3339_utc
+from syndicate.render.feeds import categories, feed_author, item_author, rfc3339_utc
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -55,8 +55,7 @@ def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:
         item["summary"] = article.summary
     item["date_published"] = rfc3339_utc(article.published)
     item["date_modified"] = rfc3339_utc(article.modified)
-    if article.author:  # otherwise the item inherits the feed's authors
-        item.update(_authors(article.author))
+    item.update(_authors(item_author(site, article)))  # also where readers do not inherit the feed's
     tags = categories(article)
     if tags:
         item["tags"] = tags
