@@ -133,6 +133,16 @@ BREAKS = [
         id="atom-content-script",
     ),
     pytest.param(
+        "en/rss.xml",
+        "<description>Ferries sailed again on Sunday afternoon.</description>",
+        "<description>Ferries sailed again on Sunday afternoon.</description>"
+        '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "&lt;p&gt;Ferries &lt;iframe src='https://ads.example.net/'&gt;&lt;/iframe&gt;"
+        "&lt;script&gt;track()&lt;/script&gt;&lt;/p&gt;</content:encoded>",
+        "item 2 content:encoded: holds a <script> element",
+        id="rss-content-script",
+    ),
+    pytest.param(
         "en/atom.xml",
         HARBOUR_CONTENT,
         "&lt;p onclick='steal()'&gt;Budget passed.&lt;/p&gt;",
