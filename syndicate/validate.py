@@ -6,7 +6,12 @@
 :class:`Problem` it finds: the errors and warnings the W3C Feed Validation
 Service reports and readers trip on (relative or dangling links, missing or
 mismatched self links, bad language tags, localized or unparsable dates,
-items out of order).  Bad files become problems, never exceptions.
+items out of order), plus what real readers trip on although the W3C accepts
+it (DESIGN 6): a first or last alternate that is not the HTML page, more
+than one link per entry, machine dates not in UTC; and item content or
+article pages whose HTML does not parse cleanly, runs script (``<script>``,
+``on*`` handlers, ``javascript:`` URLs) or links relatively.  Bad files
+become problems, never exceptions.
 
 The site URL is read from the feeds' self links (``<site>/<lang>/rss.xml``);
 links under it must resolve to files in the target.  XML is parsed without
