@@ -168,6 +168,7 @@ class Config:
     formats: tuple[str, ...] = FORMATS
     max_items: int = 50
     translation: TranslationOptions = field(default_factory=TranslationOptions)
+    theme: Path | None = None  # a theme directory overriding the default templates and static files
 
     def with_overrides(self, **overrides: Any) -> Config:
         """Apply command-line overrides; ``None`` means "not given"."""
@@ -200,7 +201,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     site = _site(_table(raw, "site"))
     sources = _sources(_table(raw, "sources"), base, site.timezone)
     output = _table(raw, "output")
-    _check_keys("output", output, {"target", "formats", "max_items", "pages"})
+    _check_keys("output", output, {"target", "formats", "max_items", "pages", "theme"})
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
         raise ConfigError("output.pages must be true or false")
@@ -211,11 +212,12 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         formats=_formats(output.get("formats", list(FORMATS))),
         max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
         translation=_translation(_table(raw, "translation"), base),
+        theme=_path(output["theme"], base, "output.theme") if "theme" in output else None,
     )
 
 
 def _site(table: Mapping[str, Any]) -> Site:
-    _check_keys("site", table, {"title", "url", "description", "timezone", "language", "author"})
+    _check_keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo"})
     from syndicate.localize import normalize_tag
 
     return Site(
@@ -225,7 +227,21 @@ def _site(table: Mapping[str, Any]) -> Site:
         timezone=check_timezone(_str(table.get("timezone", "UTC"), "site.timezone")),
         language=normalize_tag(_str(table.get("language", "en"), "site.language")),
         author=_str(table["author"], "site.author") if "author" in table else None,
+        logo=_logo(table),
     )
+
+
+def _logo(table: Mapping[str, Any]) -> str | None:
+    """``site.logo``: an absolute http(s) URL, or a path resolved against ``site.url``."""
+    if "logo" not in table:
+        return None
+    from syndicate.content import resolve_url
+
+    base = normalize_url(_str(table.get("url", "http://localhost:8000/"), "site.url"))
+    logo = resolve_url(_str(table["logo"], "site.logo"), base)
+    if logo is None:
+        raise ConfigError("site.logo must be an http(s) URL or a path on the site")
+    return logo
 
 
 def _sources(table: Mapping[str, Any], base: Path, timezone: str) -> SourceOptions:

@@ -147,12 +147,12 @@ def translated_article(
     return article.replace(
         id=variant_id(article.id, language),
         title=derive_title(title) if article.title_source else title,
+        title_source=title if article.title_source else None,  # the whole translated sentence, for the page
         summary=summary,
         category=category,
         tags=tuple(t for t in tags if t is not None),
         body=tuple(b for b in body if b is not None),
         language=language,
-        title_source=None,
         body_language=article.language if mode == "title" else None,
         original_body=article.body if mode == "bilingual" else (),
         translation=Translation(
