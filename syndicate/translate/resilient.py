@@ -18,8 +18,9 @@ serial loop.  This module owns the wrapper every web provider goes through,
 * bounded concurrency (``options.concurrency`` workers);
 * splitting: segments longer than the engine's limit are cut at sentence
   (then word) boundaries, translated separately and joined back;
-* answer checks: empty answers, non-text, known error texts, HTML/JSON error
-  bodies and absurdly long answers are failures (``None``), never output.
+* answer checks: empty and non-text answers are failures (``None``); every
+  other judgment (echo, engine messages, lost numbers...) is made on whole
+  segments by the stage's quality gates (:mod:`syndicate.translate.validate`).
 
 The wrapped engine only has to turn a list of texts into a list of answers,
 raising on failure (see :class:`RemoteEngine`).
@@ -45,7 +46,7 @@ from requests.adapters import HTTPAdapter
 from syndicate.config import TranslationOptions
 from syndicate.errors import ConfigError
 from syndicate.translate.split import Piece, join_pieces, limit_measure, split_text
-from syndicate.translate.validate import answer_problem
+from syndicate.translate.validate import basic_problem
 
 log = logging.getLogger("syndicate")
 
@@ -482,10 +483,11 @@ class ResilientTranslator:
         return client, answers
 
     def _checked(self, texts: Sequence[str], answers: Sequence[object]) -> list[str | None]:
-        """Answers that pass :func:`answer_problem`; the breaker hears about rejected ones."""
+        """Text answers only (the quality gates run on whole segments in the stage); the breaker
+        hears about requests whose answers are all unusable."""
         result: list[str | None] = []
         for text, answer in zip(texts, answers, strict=True):
-            problem = answer_problem(text, answer)
+            problem = basic_problem(text, answer)
             if problem is None and isinstance(answer, str):
                 result.append(answer.strip())
             else:
