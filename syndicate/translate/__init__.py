@@ -14,7 +14,9 @@ of one language pair (titles, summaries, paragraphs) and:
    on each answer (echo, implausible length, lost number/URL/placeholder/tag,
    transport-error shapes) and on the run (one answer for several inputs),
    restores the terms;
-6. caches the successes only, and returns a :class:`SegmentResults`.
+6. caches the successes only (a short text that came back unchanged, such
+   as a name, is used but not cached, so a healthy engine gets another
+   chance at it), and returns a :class:`SegmentResults`.
 
 :class:`SegmentResults` is a ``dict`` ``text -> translation`` of the
 successes (so it can be used wherever a plain mapping was), plus
@@ -48,6 +50,7 @@ from syndicate.translate.validate import (
     reason_kind,
     repeated_answers,
     strip_unknown_marks,
+    unchanged,
     word_count,
 )
 
@@ -271,10 +274,16 @@ def _translate_fresh(
         if translation is None:
             result.fail(text, problem)
             continue
-        done[text] = Translated(translation, word_count(answer or ""), unknown)
-        result.add(text, done[text])
+        translated = Translated(translation, max(word_count(answer or ""), unknown), unknown)
+        result.add(text, translated)
+        if not (isinstance(answer, str) and unchanged(sent, answer) and _primary(source) != _primary(target)):
+            done[text] = translated  # a short text sent back unchanged is used, not cached: retried next run
     _log_failures(provider, source, target, len(texts), result.failures)
     return done
+
+
+def _primary(tag: str) -> str:
+    return tag.split("-", 1)[0].lower()
 
 
 def _log_failures(provider: Translator, source: str, target: str, total: int, failures: dict[str, str]) -> None:
@@ -322,11 +331,11 @@ def _accept(
     """The final translation, or ``None`` and why not."""
     if answer is None:
         return None, ENGINE_FAILURE
+    if isinstance(answer, str) and is_repeated(answer, repeated):
+        return None, "engine message (the same answer for several different inputs)"
     problem = answer_problem(sent, answer, source_language=source, target_language=target)
     if problem is not None or not isinstance(answer, str):
         return None, problem or "engine message"
-    if is_repeated(answer, repeated):
-        return None, "engine message (the same answer for several different inputs)"
     restored = glossary.restore(answer, mapping)
     if restored is None:
         return None, "lost placeholder (a protected term)"

@@ -79,9 +79,9 @@ def script_of(tag: str) -> str:
     likely = get_global("likely_subtags")
     for key in (f"{parts.language}_{parts.region}" if parts.region else None, parts.language):
         if key and key in likely:
-            found = [p for p in likely[key].split("_") if len(p) == 4 and p.isalpha()]
+            found = [p for p in str(likely[key]).split("_") if len(p) == 4 and p.isalpha()]
             if found:
-                return found[0].title()
+                return str(found[0]).title()
     return "?"
 
 

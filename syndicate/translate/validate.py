@@ -61,7 +61,8 @@ _LINK_ATTRIBUTE = re.compile(r"""\b(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^
 _HTTP_STATUS_LINE = re.compile(r"^\s*(?:HTTP/\S+\s+)?[1-5]\d\d(?:\s+[A-Za-z][\w' -]*)?\s*$")
 _HTML_PAGE = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|title|h1)\b", re.IGNORECASE)
 _JSON_ERROR_KEYS = frozenset({"error", "errors", "message", "detail", "code", "status", "responseStatus"})
-_UNKNOWN_MARK = re.compile(r"(?<![^\s(\[«\"“'‘¿¡*#@])([*#@]+)([^\W_]\w*)")
+_UNKNOWN_MARK = re.compile(r"(?<![^\s(\[«\"“'‘¿¡*#@/\-–—])([*#@]+)([^\W\d_]\w*)")
+_ANY_WORD = re.compile(r"(?<!\w)[^\W\d_]\w*")  # what apertium can mark: a word starting with a letter
 _TRAILING_MARK = re.compile(r"(?<=\w)[#@*]+(?=[\s.,;:!?)\]»\"”'’]|$)")
 
 
@@ -115,6 +116,11 @@ def repeated_answers(pairs: Iterable[tuple[str, str]]) -> set[str]:
     return repeated
 
 
+def unchanged(source: str, answer: str) -> bool:
+    """Whether ``answer`` is ``source`` sent back (spacing, case and punctuation aside)."""
+    return _normal(answer) == _normal(source)
+
+
 def is_repeated(answer: str, repeated: set[str]) -> bool:
     return _normal(answer) in repeated
 
@@ -146,8 +152,8 @@ def strip_unknown_marks(sent: str, answer: str) -> tuple[str, int]:
 
 
 def word_count(text: str) -> int:
-    """Words of letters in ``text``, placeholders excluded."""
-    return len(_WORD.findall(PLACEHOLDER.sub(" ", text)))
+    """Words (starting with a letter) in ``text``, placeholders excluded: the unknown share's denominator."""
+    return len(_ANY_WORD.findall(PLACEHOLDER.sub(" ", text)))
 
 
 def reason_kind(reason: str) -> str:
@@ -171,7 +177,7 @@ def _transport_error(source: str, answer: str, _src: str | None, _tgt: str | Non
 def _echo(source: str, answer: str, source_language: str | None, target_language: str | None) -> str | None:
     if source_language is None or target_language is None or _primary(source_language) == _primary(target_language):
         return None
-    if word_count(source) < ECHO_MIN_WORDS:
+    if len(_WORD.findall(PLACEHOLDER.sub(" ", source))) < ECHO_MIN_WORDS:
         return None
     return "echo" if _normal(answer) == _normal(source) else None
 
@@ -189,12 +195,13 @@ def _length(source: str, answer: str, _src: str | None, target_language: str | N
 
 
 def _lost_items(source: str, answer: str, _src: str | None, _tgt: str | None) -> str | None:
-    lost_number = _lost(_numbers(source), _numbers(answer), _numbers(answer, spaced=True))
-    if lost_number:
-        return f"lost number ({lost_number})"
     lost_url = _lost(_urls(source), _urls(answer))
     if lost_url:
         return f"lost URL ({lost_url})"
+    source, answer = _URL.sub(" ", source), _URL.sub(" ", answer)  # a URL's digits are checked with it
+    lost_number = _lost(_numbers(source), _numbers(answer), _numbers(answer, spaced=True))
+    if lost_number:
+        return f"lost number ({lost_number})"
     lost_token = _token_difference(source, answer)
     if lost_token:
         return f"lost placeholder ({lost_token})"
