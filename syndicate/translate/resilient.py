@@ -4,9 +4,14 @@ deep-translator sets no network timeout, splits nothing and batches with a
 serial loop.  This module owns the wrapper every web provider goes through,
 :class:`ResilientTranslator`, which adds:
 
-* deadlines: each HTTP request gets a socket timeout (injected into
-  ``requests`` for libraries that pass none, and clamped for those that pass
-  a longer one), and each ``translate_batch`` call a wall-clock deadline.
+* deadlines: each request attempt has a TOTAL deadline (``timeout``:
+  connect plus every read, so a server that trickles one byte a second is
+  cut off too).  Socket timeouts are injected into ``requests`` (for
+  libraries that pass none, and clamped for those that pass a longer one),
+  and a watchdog timer shuts down the attempt's sockets when the total
+  deadline passes (urllib3 connections are registered with the running
+  attempt as they are used).  Each ``translate_batch`` call also has a
+  wall-clock deadline, a backstop for everything else.
   Requests run on daemon threads, so a hung server can neither hang the run
   nor block interpreter exit (``ThreadPoolExecutor`` workers are joined at
   exit, which is why it is not used here);
@@ -32,16 +37,18 @@ import enum
 import logging
 import queue
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool
 
 from syndicate.config import TranslationOptions
 from syndicate.errors import ConfigError
@@ -150,6 +157,32 @@ class _Scope:
     on_request: Callable[[], None]
     status: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    connections: list[Any] = field(default_factory=list)  # urllib3 connections used in this attempt
+    expired: bool = False  # the total deadline passed and the sockets were shut down
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def use(self, connection: Any) -> None:
+        with self.lock:
+            self.connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def expire(self) -> None:
+        """The total deadline passed: shut down every socket of the attempt (blocked reads end at once)."""
+        with self.lock:
+            self.expired = True
+            connections = list(self.connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 _local = threading.local()
@@ -180,6 +213,16 @@ def _install_patch() -> None:
         send._syndicate = True  # type: ignore[attr-defined]
         HTTPAdapter.send = send  # type: ignore[method-assign]
 
+        make_request = HTTPConnectionPool._make_request
+
+        def _make_request(self: HTTPConnectionPool, conn: Any, *args: Any, **kwargs: Any) -> Any:
+            scope: _Scope | None = getattr(_local, "scope", None)
+            if scope is not None:
+                scope.use(conn)  # the watchdog can now cut this connection
+            return make_request(self, conn, *args, **kwargs)
+
+        HTTPConnectionPool._make_request = _make_request  # type: ignore[method-assign]
+
 
 def _clamp(timeout: object, limit: float) -> float | tuple[float, float]:
     """The given timeout, but never longer than ``limit`` (and never none)."""
@@ -195,13 +238,18 @@ def _clamp_one(value: object, limit: float) -> float:
 
 @contextmanager
 def request_scope(timeout: float, on_request: Callable[[], None] = lambda: None) -> Iterator[_Scope]:
-    """Within this thread: every ``requests`` call gets ``timeout``, is counted and its status kept."""
+    """Within this thread: every ``requests`` call gets ``timeout`` as socket timeout, is counted and
+    its status kept, and the whole scope ends at ``timeout`` (its sockets are shut down then)."""
     _install_patch()
     previous = getattr(_local, "scope", None)
     scope = _local.scope = _Scope(max(timeout, 0.001), on_request)
+    watchdog = threading.Timer(scope.timeout, scope.expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         yield scope
     finally:
+        watchdog.cancel()
         _local.scope = previous
 
 
@@ -476,6 +524,8 @@ class ResilientTranslator:
                     client = self.engine.client(source, target)
                 answers = client(texts)
             except Exception as exc:  # third-party engines raise anything, even AttributeError
+                if scope.expired:
+                    return client, Failure(Verdict.RETRY, f"timed out (no complete answer within {timeout:.1f} s)")
                 failure = self.engine.classify(exc, scope.status) or classify(exc, scope.status, scope.headers)
                 return client, failure
         if isinstance(answers, str | bytes) or len(answers) != len(texts):
