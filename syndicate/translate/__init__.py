@@ -173,7 +173,7 @@ def plan(
     else:
         deferred = 0
     estimate = getattr(provider, "estimate_tokens", None)
-    tokens = int(estimate(sent)) if callable(estimate) else None
+    tokens = estimate(sent) if callable(estimate) else None
     return SegmentPlan(provider.name, source, target, len(sent), sum(map(len, sent)), tokens, deferred)
 
 

@@ -41,8 +41,15 @@ def _web(name: str) -> Factory:
     return factory
 
 
+def _openai(options: TranslationOptions) -> Translator:
+    from syndicate.translate.providers.openai import openai_provider
+
+    return openai_provider(options)
+
+
 PROVIDERS: dict[str, Factory] = {
     "apertium": _apertium,
+    "openai": _openai,
     **{
         name: _web(name)
         for name in ("google", "deepl", "microsoft", "libre", "mymemory", "yandex", "papago", "baidu", "qcri")

@@ -22,7 +22,10 @@ serial loop.  This module owns the wrapper every web provider goes through,
   the run and later calls fail fast without a request;
 * bounded concurrency (``options.concurrency`` workers);
 * splitting: segments longer than the engine's limit are cut at sentence
-  (then word) boundaries, translated separately and joined back;
+  (then word) boundaries, translated separately and joined back; a request
+  the engine finds too big or answers malformed (``Verdict.SPLIT``: an LLM's
+  context-length error, a reply that is not the requested JSON array) is
+  sent again as two halves, down to single texts;
 * answer checks: empty and non-text answers are failures (``None``); every
   other judgment (echo, engine messages, lost numbers...) is made on whole
   segments by the stage's quality gates (:mod:`syndicate.translate.validate`).
@@ -93,6 +96,7 @@ class Verdict(enum.Enum):
     RETRY = "retry"  # transient: 429, 5xx, timeouts, connection errors
     FAIL = "fail"  # this request failed; others may succeed
     FATAL = "fatal"  # the provider cannot work (authorization, quota): cut it off now
+    SPLIT = "split"  # the request was too big or its answer malformed: send its halves separately
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,6 +436,11 @@ class ResilientTranslator:
     def language_pairs(self) -> tuple[tuple[str, str], ...] | None:
         return self.engine.language_pairs()
 
+    def estimate_tokens(self, texts: Sequence[str]) -> int | None:
+        """Tokens the texts would cost, for engines billed by tokens (``None``: not such an engine)."""
+        estimate = getattr(self.engine, "estimate_tokens", None)
+        return int(estimate(texts)) if callable(estimate) else None
+
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str | None]:
         """Translate ``texts`` with retries, limits and deadlines; ``None`` for each failure."""
         refusal = self._refusal(source, target)
@@ -505,6 +514,12 @@ class ResilientTranslator:
             client, outcome = self._attempt(client, texts, source, target, min(self.policy.timeout, remaining))
             if not isinstance(outcome, Failure):
                 return client, self._checked(texts, outcome)
+            if outcome.verdict is Verdict.SPLIT and len(texts) > 1:
+                log.debug("%s %s->%s: %s; splitting %d texts", self.name, source, target, outcome.reason, len(texts))
+                half = len(texts) // 2
+                client, first = self._request(client, texts[:half], source, target, run)
+                client, second = self._request(client, texts[half:], source, target, run)
+                return client, first + second
             self.breaker.failure(outcome)
             log.debug("%s %s->%s attempt %d failed: %s", self.name, source, target, attempt + 1, outcome.reason)
             if outcome.verdict is not Verdict.RETRY or attempt == self.policy.retries:
