@@ -300,20 +300,21 @@ def translate_editions(config: Config, articles: Sequence[Article], stage: Stage
     """One translated Variant per configured language, and why each missing article is missing."""
     if not target_languages(config):
         return [], {}
-    from syndicate.translate import Budget, Glossary, SegmentCache
+    from syndicate.translate import Budget, SegmentCache
+    from syndicate.translate.protect import glossary_for
 
     options = config.translation
     factory = _provider_factory(config, stage)
     editions = edition_languages(config, factory)
     source, segments = _source_segments(config, articles)
-    glossary = Glossary(options.glossary)
     budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
 
     def one_language(edition: tuple[str, str, Translator]) -> tuple[Variant, dict[str, str]]:
-        _, lang, provider = edition
+        configured, lang, provider = edition
         cache = SegmentCache(options.cache)  # one SQLite connection per thread
         try:
+            glossary = glossary_for(options, configured)
             results = _translate(segments, config.site.language, lang, provider, cache, glossary, budget)
         finally:
             cache.close()
@@ -365,11 +366,21 @@ def _variant(
     missing = set(variant.missing)
     for article in source:
         if article.title in missing and article.title not in why:
-            why[article.title] = refused.get(article.id) or results.failure(segments_of(article)) or "not translated"
+            reason = refused.get(article.id) or results.failure(segments_of(article))
+            why[article.title] = reason or _unexplained(article, results)
     if variant.missing:
         kinds = ", ".join(sorted({r.split(" (", 1)[0] for r in why.values()}))
         log.warning("%s: %d articles not fully translated by %s (%s)", lang, len(variant.missing), provider.name, kinds)
     return variant, why
+
+
+def _unexplained(article: Article, results: SegmentResults) -> str:
+    """Why an article whose segments did not fail is missing: its markup did not survive."""
+    from syndicate.translate.variants import segments_of
+
+    if all(text in results for text in segments_of(article) if text.strip()):
+        return "lost tag (the markup did not survive translation)"
+    return "not translated"
 
 
 def _source_segments(config: Config, articles: Sequence[Article]) -> tuple[list[Article], list[str]]:
@@ -403,18 +414,20 @@ def _translate(
 
 def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
     """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
-    from syndicate.translate import Budget, Glossary, SegmentCache, plan
+    from syndicate.translate import Budget, SegmentCache, plan
+    from syndicate.translate.protect import glossary_for
     from syndicate.translate.variants import CostLine
 
     stage = stage or Stage()
     articles, _ = read_inputs(config)
     factory = _provider_factory(config, stage)
     _, segments = _source_segments(config, articles)
-    cache, glossary = SegmentCache(config.translation.cache), Glossary(config.translation.glossary)
+    cache = SegmentCache(config.translation.cache)
     budget = Budget(config.translation.max_chars_per_run)
     lines = []
     try:
-        for _, lang, provider in edition_languages(config, factory):
+        for configured, lang, provider in edition_languages(config, factory):
+            glossary = glossary_for(config.translation, configured)
             cost = plan(segments, config.site.language, lang, provider, cache, glossary, budget)
             lines.append(CostLine(lang, provider.name, cost.segments, cost.characters, cost.tokens, cost.deferred))
     finally:

@@ -212,11 +212,11 @@ target = "feeds"
 
 def test_publish_dry_run_estimates_tokens_and_the_cap_defers_the_rest(server: FakeServer, tmp_path: Path) -> None:
     server.default = translating
-    config = _site(tmp_path, server, extra="max_chars_per_run = 4000")
+    config = _site(tmp_path, server, extra="max_chars_per_run = 2000")
     dry = runner.invoke(app, ["publish", "--config", str(config), "--dry-run", "--json"], catch_exceptions=False)
     [line] = json.loads(dry.stdout)
     assert line["provider"] == "openai" and line["tokens"] > line["characters"] // 4 > 0
-    assert line["characters"] <= 4000 and line["deferred"] > 0
+    assert line["characters"] <= 2000 and line["deferred"] > 0
     assert server.hits == 0
     text = runner.invoke(app, ["publish", "--config", str(config), "--dry-run"], catch_exceptions=False).stdout
     assert "tokens)" in text and "wait for a later run" in text
@@ -224,7 +224,7 @@ def test_publish_dry_run_estimates_tokens_and_the_cap_defers_the_rest(server: Fa
     result = runner.invoke(app, ["publish", "--config", str(config), "--json"], catch_exceptions=False)
     summary = json.loads(result.stdout)
     assert result.exit_code == ExitCode.PARTIAL
-    assert sum(len(t) for r in server.requests for t in _sent(r)) <= 4000
+    assert sum(len(t) for r in server.requests for t in _sent(r)) <= 2000
     assert all(f["reason"].startswith("deferred") for f in summary["failures"]["es"])
     assert "max_chars_per_run" in result.stderr
     for _ in range(10):

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from syndicate.translate.base import MarksUnknown, Translator, cache_key_for
 from syndicate.translate.cache import CacheEntry, SegmentCache, segment_key, text_hash
-from syndicate.translate.protect import Glossary
+from syndicate.translate.protect import Glossary, tokens_kept
 from syndicate.translate.registry import ProviderInfo, get_provider, list_providers, register, unregister
 from syndicate.translate.validate import (
     answer_problem,
@@ -339,4 +339,6 @@ def _accept(
     restored = glossary.restore(answer, mapping)
     if restored is None:
         return None, "lost placeholder (a protected term)"
+    if not tokens_kept(glossary.restore(sent, mapping) or sent, restored):
+        return None, "lost placeholder (markup or protected text)"
     return restored, ""

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Sequence
 
 # The placeholders of the protect/markup layer: five capitals, e.g. ``ZQBCQ``
 # (see syndicate/translate/protect.py).  Engines may glue a suffix on.
-PLACEHOLDER = re.compile(r"(?i)\b(?:ZQ|XQ|QZ|QX)[BCDFGHJKLMNPRSTV]{2}Q")
+PLACEHOLDER = re.compile(r"(?i)\b(?:ZQ|XQ|QZ|QX)(?:[BCDFGHJKLMNPRSTV]{2}|ZZ)Q")
 
 ECHO_MIN_WORDS = 3  # an input with fewer words of letters may legitimately come back unchanged
 MAX_GROWTH, GROWTH_SLACK = 3.0, 30  # an answer may be 3x its input, plus 30 characters
