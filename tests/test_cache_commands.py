@@ -116,6 +116,8 @@ def test_forget_by_provider_language_and_age(tmp_path: Path) -> None:
     assert invoke("cache", "forget", "--cache", path, "--provider", "libre")[1] == "forgot 1 cached translations\n"
     assert "libre@3f2a" not in _stats(path)["providers"]  # type: ignore[operator]
     assert invoke("cache", "forget", "--cache", path, "--lang", "ca")[1] == "forgot 1 cached translations\n"
+    _fill(path, [("apertium", "sr-Latn", "Six hours.", "Šest sati.")])
+    assert invoke("cache", "forget", "--cache", path, "--lang", "sr")[1] == "forgot 1 cached translations\n"
     assert _stats(path)["languages"] == {"es": 1, "fr": 1}
     with sqlite3.connect(path) as conn:  # one entry from 2020
         conn.execute("UPDATE segments SET created = ? WHERE target = 'fr'", (1_580_000_000.0,))

@@ -224,7 +224,8 @@ class SegmentCache:
     ) -> int:
         """Delete the entries matching every given filter; returns how many.
 
-        ``language`` matches the target (or source) language; ``before`` is
+        ``language`` matches the target (or source) language and its
+        script/region forms (``sr`` matches ``sr-Latn``); ``before`` is
         a POSIX time (entries created earlier go); ``text_hashes`` selects
         the segments of given source texts (see :func:`text_hash`).
         """
@@ -233,9 +234,9 @@ class SegmentCache:
         if provider is not None:
             clauses.append("(provider = ? OR provider LIKE ?)")
             params += [provider, f"{provider}@%"]
-        if language is not None:
-            clauses.append("(target = ? OR source = ?)")
-            params += [language, language]
+        if language is not None:  # "sr" also matches "sr-Latn"
+            clauses.append("(target = ? OR source = ? OR target LIKE ? OR source LIKE ?)")
+            params += [language, language, f"{language}-%", f"{language}-%"]
         if before is not None:
             clauses.append("created < ?")
             params.append(before)
