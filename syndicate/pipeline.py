@@ -46,6 +46,7 @@ class RunSummary:
     errors: tuple[str, ...] = ()  # one line each, naming the file
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> article titles
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> title -> why it is missing
+    dropped: dict[str, int] = field(default_factory=dict)  # edition no longer published -> files removed
 
     @property
     def exit_code(self) -> ExitCode:
@@ -61,6 +62,10 @@ class RunSummary:
             f"published {sum(self.items.values())} items ({langs}) to {self.target}: "
             f"{self.written} written, {self.unchanged} unchanged, {self.removed} removed"
         )
+        if self.dropped:
+            text += "; editions dropped: " + ", ".join(
+                f"{lang} ({count} files removed)" for lang, count in self.dropped.items()
+            )
         missing = {lang: titles for lang, titles in self.missing.items() if titles}
         if missing:
             text += "; translations missing: " + ", ".join(
@@ -98,6 +103,7 @@ class RunSummary:
                 for lang, titles in self.missing.items()
                 if titles
             },
+            "dropped": dict(self.dropped),
         }
 
 
@@ -185,7 +191,39 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
         errors=tuple(str(e) for e in errors),
         missing={v.language: v.missing for v in variants if v.missing},
         reasons=reasons,
+        dropped=dropped_editions(report.removed, [e.language for e in editions]),
     )
+
+
+def dropped_editions(removed: Sequence[str], published: Sequence[str]) -> dict[str, int]:
+    """Language directories whose files a run removed because it no longer publishes them.
+
+    Removing a stale article of a published edition is routine; removing a whole
+    edition (a language taken out of the config, or left out by ``--only-lang``)
+    is said on the summary line: which one, and how many files went.
+    """
+    counts: dict[str, int] = {}
+    for rel in removed:
+        top, sep, _ = rel.partition("/")
+        if sep and top not in published:
+            counts[top] = counts.get(top, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def choose_languages(config: Config, *, add: Sequence[str] = (), only: Sequence[str] = ()) -> Config:
+    """The translation languages of one run: ``only`` replaces the configured ones, ``add`` adds to them.
+
+    ``publish --lang xx`` is ``add`` (a one-off run keeps every configured
+    edition); ``publish --only-lang xx`` is ``only`` (every other edition is
+    dropped from the target, as the summary line then says).
+    """
+    if not add and not only:
+        return config
+    from syndicate.localize import normalize_tag
+
+    base = [normalize_tag(t) for t in only] if only else list(config.translation.languages)
+    languages = tuple(dict.fromkeys([*base, *(normalize_tag(t) for t in add)]))
+    return dataclasses.replace(config, translation=dataclasses.replace(config.translation, languages=languages))
 
 
 def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
@@ -199,14 +237,18 @@ def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article,
         result = read_articles(config.sources, config.site.language, cache=cache)
     finally:
         cache.close()
-    if result.errors and (strict or not result.articles):
-        raise _input_failure(result.errors)
-    for error in result.errors:
+    from syndicate.translate.human import pair_translations
+
+    pairing = pair_translations(result.articles, config.site.language)
+    errors = result.errors + pairing.errors
+    if errors and (strict or not pairing.articles):
+        raise _input_failure(errors)
+    for error in errors:
         log.error("%s", error)
-    if not result.articles:
+    if not pairing.articles:
         shown = ", ".join(str(p) for p in config.sources.paths)
         raise InputError(shown, "no articles found (nothing published, target left as it was)")
-    return result.articles, result.errors
+    return pairing.articles, errors
 
 
 def _input_failure(errors: Sequence[InputError]) -> InputError:
@@ -306,19 +348,20 @@ def translate_editions(config: Config, articles: Sequence[Article], stage: Stage
     options = config.translation
     factory = _provider_factory(config, stage)
     editions = edition_languages(config, factory)
-    source, segments = _source_segments(config, articles)
+    work = {configured: _source_segments(config, articles, configured) for configured, _, _ in editions}
     budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
 
     def one_language(edition: tuple[str, str, Translator]) -> tuple[Variant, dict[str, str]]:
         configured, lang, provider = edition
+        source, segments = work[configured]
         cache = SegmentCache(options.cache)  # one SQLite connection per thread
         try:
             glossary = glossary_for(options, configured)
             results = _translate(segments, config.site.language, lang, provider, cache, glossary, budget)
         finally:
             cache.close()
-        return _variant(config, source, lang, provider, results)
+        return _variant(config, source, lang, provider, results, options.mode_for(configured))
 
     # Languages are translated side by side: each is mostly waiting on an engine
     # (an apertium process, or the network), and results come back in config order.
@@ -327,8 +370,10 @@ def translate_editions(config: Config, articles: Sequence[Article], stage: Stage
     variants: list[Variant] = []
     reasons: Reasons = {}
     with _progress(stage.progress, len(editions)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
-        for (_, lang, provider), (variant, why) in zip(editions, pool.map(one_language, editions), strict=True):
-            advance(f"translated {len(segments)} segments into {lang} with {provider.display_name}")
+        for (configured, lang, provider), (variant, why) in zip(
+            editions, pool.map(one_language, editions), strict=True
+        ):
+            advance(f"translated {len(work[configured][1])} segments into {lang} with {provider.display_name}")
             variants.append(variant)
             if why:
                 reasons[lang] = why
@@ -341,7 +386,12 @@ def translate_editions(config: Config, articles: Sequence[Article], stage: Stage
 
 
 def _variant(
-    config: Config, source: Sequence[Article], lang: str, provider: Translator, results: SegmentResults
+    config: Config,
+    source: Sequence[Article],
+    lang: str,
+    provider: Translator,
+    results: SegmentResults,
+    mode: str,
 ) -> tuple[Variant, dict[str, str]]:
     """Build one language's Variant; articles over ``max_unknown`` are refused as a whole."""
     from syndicate.translate.variants import build_variant, segments_of
@@ -349,7 +399,7 @@ def _variant(
     limit = config.translation.max_unknown
     refused: dict[str, str] = {}
     for article in source:
-        share = results.unknown_share(segments_of(article))
+        share = results.unknown_share(segments_of(article, mode))
         if share > limit:
             refused[article.id] = f"unknown words {share:.0%} (over translation.max_unknown {limit:.0%})"
     variant = build_variant(
@@ -360,35 +410,46 @@ def _variant(
         provider=provider.name,
         on_error=config.translation.on_error,
         description=config.site.description,
+        mode=mode,
         refuse=lambda article: article.id in refused,
     )
     why: dict[str, str] = {}
     missing = set(variant.missing)
     for article in source:
         if article.title in missing and article.title not in why:
-            reason = refused.get(article.id) or results.failure(segments_of(article))
-            why[article.title] = reason or _unexplained(article, results)
+            reason = refused.get(article.id) or results.failure(segments_of(article, mode))
+            why[article.title] = reason or _unexplained(article, results, mode)
     if variant.missing:
         kinds = ", ".join(sorted({r.split(" (", 1)[0] for r in why.values()}))
         log.warning("%s: %d articles not fully translated by %s (%s)", lang, len(variant.missing), provider.name, kinds)
     return variant, why
 
 
-def _unexplained(article: Article, results: SegmentResults) -> str:
+def _unexplained(article: Article, results: SegmentResults, mode: str) -> str:
     """Why an article whose segments did not fail is missing: its markup did not survive."""
     from syndicate.translate.variants import segments_of
 
-    if all(text in results for text in segments_of(article) if text.strip()):
+    if all(text in results for text in segments_of(article, mode) if text.strip()):
         return "lost tag (the markup did not survive translation)"
     return "not translated"
 
 
-def _source_segments(config: Config, articles: Sequence[Article]) -> tuple[list[Article], list[str]]:
-    """The source-language articles and every distinct text of theirs an engine must translate."""
+def _source_segments(config: Config, articles: Sequence[Article], language: str) -> tuple[list[Article], list[str]]:
+    """The source-language articles an engine must translate into ``language``, and their distinct texts.
+
+    An article a person translated into ``language`` (DESIGN 4: human translations
+    win) is not sent, in that language.
+    """
     from syndicate.translate.variants import all_segments
 
-    source = [a for a in articles if a.language == config.site.language]
-    return source, all_segments(source, extra=[config.site.description])
+    by_hand = {
+        a.translation.original_id
+        for a in articles
+        if a.translation is not None and a.translation.human and a.language == language
+    }
+    source = [a for a in articles if a.language == config.site.language and a.id not in by_hand]
+    mode = config.translation.mode_for(language)
+    return source, all_segments(source, extra=[config.site.description], mode=mode)
 
 
 def _translate(
@@ -421,13 +482,13 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
     stage = stage or Stage()
     articles, _ = read_inputs(config)
     factory = _provider_factory(config, stage)
-    _, segments = _source_segments(config, articles)
     cache = SegmentCache(config.translation.cache)
     budget = Budget(config.translation.max_chars_per_run)
     lines = []
     try:
         for configured, lang, provider in edition_languages(config, factory):
             glossary = glossary_for(config.translation, configured)
+            _, segments = _source_segments(config, articles, configured)
             cost = plan(segments, config.site.language, lang, provider, cache, glossary, budget)
             lines.append(CostLine(lang, provider.name, cost.segments, cost.characters, cost.tokens, cost.deferred))
     finally:

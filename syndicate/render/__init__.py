@@ -269,6 +269,7 @@ def _prepare_article(article: Article) -> Article:
                 source_language=localize.normalize_tag(translation.source_language),
                 original_id=translation.original_id,
                 original_slug=translation.original_slug,
+                human=translation.human,
             )
     except ConfigError as exc:
         raise InputError(where, exc.message) from exc
@@ -283,6 +284,8 @@ def _prepare_article(article: Article) -> Article:
         tags=tuple(clean_text(t) for t in article.tags),
         author=clean_text(article.author) if article.author else article.author,
         translation=translation,
+        body_language=localize.normalize_tag(article.body_language) if article.body_language else None,
+        original_body=tuple(map(_clean_block, article.original_body)),
     )
 
 

@@ -113,9 +113,11 @@ def body_html(blocks: Iterable[Block]) -> str:
 def translation_note_html(site: Site, article: Article) -> str:
     """The localized machine-translation note with a link to the original, or ``""``."""
     tr = article.translation
-    if tr is None:
+    if tr is None or tr.human:
         return ""
     note = localize.translation_note(article.language, tr.engine, tr.source_language)
+    if article.body_language:  # title-only translation: say what was translated, and what was not
+        note = localize.title_only_note(article.language, tr.engine, tr.source_language)
     link_text = localize.original_article_label(article.language)
     return (
         f'<p class="translation-note">{_esc(note)} '
@@ -134,7 +136,11 @@ def item_content_html(site: Site, article: Article) -> str:
     hit = _content_memo.get(id(article))
     if hit is not None and hit[0] is site and hit[1] is article:
         return hit[2]
-    parts = (dateline_html(site, article), body_html(article.body), translation_note_html(site, article))
+    body = body_html(article.body)
+    if article.body_language and article.body_language != article.language:
+        lang = article.body_language
+        body = f'<div lang="{lang}" dir="{localize.text_direction(lang)}">\n{body}\n</div>'
+    parts = (dateline_html(site, article), body, translation_note_html(site, article))
     content = "\n".join(p for p in parts if p)
     _content_memo[id(article)] = (site, article, content)
     return content
@@ -269,10 +275,23 @@ def article_page(
     body = (
         f'<header><p class="site"><a href="{home}">{_esc(edition.title)}</a></p></header>\n'
         f"<main>\n<article{_lang_attrs(article, lang)}>\n<h1>{_esc(article.title)}</h1>{category}\n"
-        f"{item_content_html(site, article)}\n</article>\n</main>\n"
+        f"{item_content_html(site, article)}{_original_html(article)}\n</article>\n</main>\n"
         f'<footer><p><a href="{home}">{_esc(localize.label("index", lang))}</a></p></footer>'
     )
     return _page(lang, head, body)
+
+
+def _original_html(article: Article) -> str:
+    """Bilingual pages: the original text under the translation, marked with its language."""
+    tr = article.translation
+    if not article.original_body or tr is None:
+        return ""
+    lang = tr.source_language
+    return (
+        f'\n<section class="original" lang="{lang}" dir="{localize.text_direction(lang)}">\n'
+        f"<h2>{_esc(localize.label('original', article.language))}</h2>\n{body_html(article.original_body)}\n"
+        "</section>"
+    )
 
 
 def edition_index_page(
