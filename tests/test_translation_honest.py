@@ -268,3 +268,28 @@ def test_providers_shows_the_script_written() -> None:
     if shutil.which("apertium") is not None and "en->sr" in line:
         assert "en->sr-Latn (Latn)" in line and "en->hr (Latn)" in line
     assert re.search(r"en->es \(Latn\)", line) or "unusable" in line
+
+
+def _drop_tags(request: Request) -> Reply:
+    """Translates, but loses the tokens that carry inline markup (links, emphasis)."""
+    text = re.sub(r"(?i)\b(?:ZQ|XQ|QZ|QX)(?:[BCDFGHJKLMNPRSTV]{2}|ZZ)Q", "", request.params.get("q", ""))
+    return Reply(body={"translatedText": "ES:" + text})
+
+
+def test_a_server_that_drops_tags_publishes_no_broken_markup(server: FakeServer, tmp_path: Path) -> None:
+    config = _site(tmp_path, server)
+    shutil.copy(Path(__file__).parent / "data" / "content" / "rich.md", tmp_path / "seeds" / "rich.md")
+    server.default = _drop_tags
+    code, summary = _publish(config)
+    assert code == ExitCode.PARTIAL
+    failures = {f["title"]: f["reason"] for f in summary["failures"]["es"]}  # type: ignore[index]
+    assert failures["Harbour budget passes after a long night"].startswith("lost placeholder")
+    es = json.loads((tmp_path / "feeds" / "es" / "feed.json").read_text(encoding="utf-8"))
+    assert not [i for i in es["items"] if "Harbour" in i.get("title", "") or "harbour" in i.get("content_html", "")]
+    assert not [t for t in _cached(tmp_path) if "council approved" in t]  # the block that lost its tags
+    server.default = libre_translation
+    code, summary = _publish(config)
+    assert code == ExitCode.OK, summary
+    es = json.loads((tmp_path / "feeds" / "es" / "feed.json").read_text(encoding="utf-8"))
+    [rich] = [i for i in es["items"] if "Harbour" in i["title"]]
+    assert 'href="' in rich["content_html"] and "<strong>" in rich["content_html"]
