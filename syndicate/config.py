@@ -149,6 +149,8 @@ class TranslationOptions:
     concurrency: int = 4
     cache: Path | None = None  # None: the user cache directory
     settings: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # per-provider settings
+    max_unknown: float = 0.15  # an article with a larger share of unknown words is not published
+    max_chars_per_run: int | None = None  # characters sent per run at most; the rest waits
 
     def provider_for(self, language: str) -> str:
         return dict(self.providers).get(language, self.provider)
@@ -292,7 +294,8 @@ def furniture_pattern_problem(entry: str) -> str | None:
 
 def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
     allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "mode", "modes",
-               "on_error", "timeout", "retries", "concurrency", "cache", "settings"}
+               "on_error", "timeout", "retries", "concurrency", "cache", "settings", "max_unknown",
+               "max_chars_per_run"}
     _check_keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
 
@@ -304,6 +307,7 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
     if not isinstance(providers, Mapping) or not isinstance(settings, Mapping):
         raise ConfigError("translation.providers and translation.settings must be tables")
     cache = table.get("cache")
+    max_chars = table.get("max_chars_per_run")
     return TranslationOptions(
         languages=tuple(normalize_tag(t) for t in _str_list(table.get("languages", []), "translation.languages")),
         provider=_str(table.get("provider", "apertium"), "translation.provider"),
@@ -324,6 +328,8 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
             (str(name), tuple(sorted((str(k), str(v)) for k, v in _table(settings, name).items())))
             for name in sorted(settings)
         ),
+        max_unknown=_share(table.get("max_unknown", 0.15), "translation.max_unknown"),
+        max_chars_per_run=_positive_int(max_chars, "translation.max_chars_per_run") if max_chars is not None else None,
     )
 
 
@@ -477,6 +483,12 @@ def _non_negative_int(value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{key} must be a non-negative integer, not {value!r}")
     return value
+
+
+def _share(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{key} must be a number from 0 to 1 (a share, e.g. 0.15), not {value!r}")
+    return float(value)
 
 
 def _positive_float(value: object, key: str) -> float:
