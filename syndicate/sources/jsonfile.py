@@ -8,7 +8,6 @@ which is sanitized with nh3 and flattened into plain-text blocks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from html.parser import HTMLParser
@@ -17,16 +16,14 @@ from typing import Any, ClassVar
 from syndicate.errors import InputError
 from syndicate.models import Article, Block, BlockKind
 from syndicate.sources.common import check_xml_chars
-from syndicate.sources.fields import build_article, is_draft
+from syndicate.sources.fields import build_article, check_types, is_draft
+from syndicate.sources.safe import load_json
 
 TEXT_KEYS = ("content_text", "body", "content", "text")
 
 
 def read_json(path: str, text: str, *, default_date: datetime, language: str, tz: str) -> list[Article]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
+    data = load_json(path, text)  # deep nesting, huge integers: one-line errors (safe.py)
     if isinstance(data, Mapping) and isinstance(data.get("items"), list):  # a JSON Feed
         data = data["items"]
     items = data if isinstance(data, list) else [data]
@@ -37,6 +34,7 @@ def read_json(path: str, text: str, *, default_date: datetime, language: str, tz
             raise InputError(where, f"expected an article object, got {type(item).__name__}")
         if is_draft(item):
             continue
+        check_types(where, item, TEXT_KEYS)
         body = json_body(where, item)
         articles.append(build_article(where, item, body, default_date=default_date, language=language, tz=tz))
     if not articles and not items:
