@@ -186,7 +186,11 @@ def check_date(path: Path | str, moment: datetime, what: str, line: int | None =
 def check_url(path: Path | str, url: str) -> str:
     """A link from the source: absolute http(s) only (no javascript:, data:, ...)."""
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise InputError(path, f"invalid link {url!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in " \n\t<>\"'"):
         raise InputError(path, f"invalid link {url!r} (only absolute http and https URLs)")
     return url
