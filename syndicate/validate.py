@@ -575,7 +575,6 @@ def _markup_problem(what: str, text: str | None) -> Messages:
 def _url_problem(what: str, url: str | None) -> Messages:
     """Unsafe characters only: whether the URL is absolute is checked with each link."""
     bad = _URL_BAD.search(url or "")
-    if bad = _URL_BAD.search(url)
     if bad:
         yield f"{what} {url!r} holds {bad.group()!r}: spaces, quotes and angle brackets are unsafe in a URL"
 
