@@ -36,6 +36,7 @@ from typer.testing import CliRunner
 from syndicate import publish as publish_module
 from syndicate.cli import app
 from syndicate.errors import ExitCode
+from tests.helpers import replace_destination
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -608,10 +609,10 @@ def test_directories_made_by_a_killed_run_are_still_removed_later(
     publish_module.publish(base, target)
     real_replace = os.replace
 
-    def killed(src: Any, dst: Any) -> None:
-        if ".syndicate" not in str(dst):
+    def killed(src: Any, dst: Any, **fds: Any) -> None:
+        if ".syndicate" not in str(replace_destination(dst, fds.get("dst_dir_fd"))):
             raise _Killed
-        real_replace(src, dst)
+        real_replace(src, dst, **fds)
 
     monkeypatch.setattr(os, "replace", killed)
     with pytest.raises(_Killed):
