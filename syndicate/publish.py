@@ -36,6 +36,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -51,6 +52,7 @@ from filelock import FileLock, Timeout
 
 from syndicate.errors import LockedError, PublishError, TargetChangedError
 
+log = logging.getLogger("syndicate")
 STATE_DIR = ".syndicate"  # the tool's own files in the target: the only definition
 STATUS_FILE = "status.json"  # read and written by syndicate.status.Status
 _LOCK = "lock"
@@ -178,7 +180,7 @@ def publish_stream(outputs: Iterable[Output], target: Path, *, fsync: bool = Tru
             installed = _install(staging, changed, target, state, old, fsync=fsync)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    created = installed.created if installed else frozenset()
+    created = installed.made if installed else frozenset()
     try:
         entries = _with_keys({**kept, **_recorded(changed, stager.digests, target)}, stager.keys)
         stale = sorted(set(old.files) - set(entries))
@@ -437,20 +439,17 @@ def _write_file(path: Path, data: bytes, *, fsync: bool) -> None:
 def _install(staging: Path, changed: list[str], target: Path, state: Path, old: _Manifest, *, fsync: bool) -> _Journal:
     """Move the staged files into place, journaled; on any failure roll back and raise.
 
+    The journal is written before the first directory is made or file replaced, and
+    lists the directories to make: a run killed after any of it is undone by the next.
     Returns the journal, still open: the caller commits it once the manifest is written.
     """
     order = sorted(changed, key=_install_order)
     missing = frozenset(a for rel in order for a in _ancestors(rel) if not _is_real_dir(target / a))
-    if missing - old.dirs:
-        # Owned before they are made: a run killed after mkdir must not leave them unowned
-        # (the next run would find them existing and never remove them).  Harmless if the
-        # run then fails: the next run drops entries of directories that do not exist.
-        _write_manifest(state, _Manifest(old.files, old.dirs | missing), fsync)
     with _Tree(target) as tree:
-        created = _make_parents(tree, order)
-        journal = _Journal.begin(state, tree, order, created, fsync=fsync)
+        journal = _Journal.begin(state, tree, order, missing, fsync=fsync)
         done = 0
         try:
+            journal.made = _make_parents(tree, order)
             staged = os.open(staging, _DIR_FLAGS)
             try:
                 for rel in order:
@@ -465,7 +464,7 @@ def _install(staging: Path, changed: list[str], target: Path, state: Path, old: 
                 exc = PublishError(f"{target / rel}: cannot write: {_reason(exc)}")
             raise _rolled_back(journal, target, exc, done) from exc
     if fsync:
-        _fsync_dirs({(target / rel).parent for rel in order} | {(target / d).parent for d in created})
+        _fsync_dirs({(target / rel).parent for rel in order} | {(target / d).parent for d in journal.made})
     return journal
 
 
@@ -582,6 +581,7 @@ class _Journal:
     def __init__(self, state: Path, backup: Path, files: list[tuple[str, bool]], created: frozenset[str]) -> None:
         self.path = state / _JOURNAL
         self.state, self.backup, self.files, self.created = state, backup, files, created
+        self.made: frozenset[str] = frozenset()  # the directories this run made (for the manifest)
 
     @classmethod
     def begin(cls, state: Path, tree: _Tree, order: list[str], created: frozenset[str], *, fsync: bool) -> _Journal:
@@ -590,9 +590,10 @@ class _Journal:
         try:
             for rel in order:
                 files.append((rel, _back_up(tree, rel, backup / _staged_name(rel))))
-        except OSError as exc:
+        except (OSError, PublishError) as exc:
             shutil.rmtree(backup, ignore_errors=True)
-            _remove_empty_dirs(tree.root, created)
+            if isinstance(exc, PublishError):
+                raise
             raise PublishError(f"{tree.root / rel}: cannot keep a copy before replacing it: {_reason(exc)}") from exc
         journal = cls(state, backup, files, created)
         if fsync:
@@ -601,7 +602,6 @@ class _Journal:
             journal._write(fsync)
         except PublishError:
             shutil.rmtree(backup, ignore_errors=True)
-            _remove_empty_dirs(tree.root, created)
             raise
         return journal
 
@@ -677,11 +677,11 @@ def _parse_journal(doc: object) -> tuple[str, list[tuple[str, bool]], frozenset[
 
 def _back_up(tree: _Tree, rel: str, copy: Path) -> bool:
     """Keep the file at ``rel`` as ``copy`` (a hard link, else a copy); False when there is none."""
-    parent, name = tree.parent(rel)
     try:
+        parent, name = tree.parent(rel)
         st = os.lstat(name, dir_fd=parent)
     except FileNotFoundError:
-        return False
+        return False  # new, maybe in a directory still to be made
     if not stat.S_ISREG(st.st_mode):
         return False  # a symlink or other entry there is replaced, not kept (it was never ours)
     try:
@@ -797,7 +797,10 @@ def _cleanup(
     left_dirs = _remove_empty_dirs(target, dirs - needed) | (dirs & needed)
     if stale or left_dirs != dirs:
         failed = [rel for rel in stale if rel not in removed and (target / rel).is_file()]
-        _write_manifest(state, _Manifest({**entries, **_pick(old.files, failed)}, left_dirs), fsync)
+        try:
+            _write_manifest(state, _Manifest({**entries, **_pick(old.files, failed)}, left_dirs), fsync)
+        except PublishError as exc:  # published already: an entry of a removed file is dropped next run
+            log.warning("published, but the manifest could not be updated after removing stale files: %s", exc)
     return removed
 
 

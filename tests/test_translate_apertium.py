@@ -71,18 +71,15 @@ def test_fifty_segments_one_process_aligned(apertium: ApertiumTranslator, target
         assert not re.search(r"(?<!\S)[*#@]\w", result), result
 
 
-def test_batch_is_much_faster_than_one_process_per_segment(apertium: ApertiumTranslator) -> None:
+def test_a_batch_is_one_process_and_translates_like_one_process_per_segment(apertium: ApertiumTranslator) -> None:
+    """What makes a batch cheap is one engine process for all segments (speed: benchmarks/)."""
     _needs(apertium, "en", "es")
     segments = seed_segments(50)[:12]
-    started = time.perf_counter()
     batched = apertium.translate_batch(segments, "en", "es")
-    batch_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    assert apertium.calls == 1
     single = [apertium.translate_batch([s], "en", "es")[0] for s in segments]
-    single_seconds = time.perf_counter() - started
     assert apertium.calls == 1 + len(segments)
     assert batched == single  # separators never change a translation
-    assert batch_seconds * 3 < single_seconds
 
 
 def test_newlines_and_blank_lines_inside_a_segment_survive(apertium: ApertiumTranslator) -> None:
