@@ -168,7 +168,7 @@ def test_hung_engine_is_killed_at_the_deadline(tmp_path: Path) -> None:
     translator = ApertiumTranslator(timeout=0.5, executable=str(fake))
     started = time.monotonic()
     assert translator.translate_batch(["Hello"], "en", "es") == [None]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 5  # the 0.5 s deadline with 10x slack; the hang is 30 s
 
 
 def test_misaligned_output_fails_the_whole_batch(tmp_path: Path) -> None:
