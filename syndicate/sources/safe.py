@@ -23,7 +23,6 @@ import errno
 import json
 import os
 import stat
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +66,11 @@ def _escape_char(ch: str) -> str:
         return _ESCAPES[ch]
     if "\udc80" <= ch <= "\udcff":
         return f"\\x{ord(ch) - 0xDC00:02x}"
-    # Cc: C0/C1 controls; Zl/Zp: line and paragraph separators; Cf: bidi overrides and other format characters
-    if unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cf", "Cs") and ch != "\u200d":
+    # Not printable: C0/C1 controls, line and paragraph separators, bidi overrides and other
+    # format characters, unassigned and private-use code points, spaces other than " ".
+    if not ch.isprintable() and ch != " ":
         code = ord(ch)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
     return ch
 
 
