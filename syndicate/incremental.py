@@ -40,10 +40,11 @@ def input_stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
     from syndicate.errors import InputError
     from syndicate.sources import find_files
 
+    paths = list(paths)
     stats: list[tuple[str, int, int]] = []
     for root in paths:
         try:
-            files = list(find_files([root]))
+            files = list(find_files([root], roots=paths))
         except InputError:
             stats.append((str(root), -1, -1))
             continue

@@ -150,6 +150,18 @@ def test_2_a_symlink_inside_the_sources_is_followed(site: Path) -> None:
     assert "Linked story" in feed_text(site)
 
 
+def test_2_a_symlink_into_another_source_root_is_followed(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (second / "b.md").write_text("---\ntitle: From the second root\ndate: 2025-04-15T09:00:00Z\n---\n\nText.\n")
+    (first / "a.md").symlink_to(second / "b.md")
+    result = read_articles(SourceOptions(paths=(first,)), "en")
+    assert result.articles == () and result.files == 0  # outside the only root: skipped
+    result = read_articles(SourceOptions(paths=(first, second)), "en")
+    assert result.errors == () and [a.title for a in result.articles] == ["From the second root"]
+
+
 def test_2_a_directory_symlink_leading_out_is_named(site: Path, tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "a.md").write_text("---\ntitle: Not ours\n---\n\nText.\n")

@@ -51,16 +51,18 @@ class ReadResult:
     checked: tuple[str, ...] = field(default=(), repr=False)
 
 
-def find_files(paths: Iterable[Path], skipped: list[Skipped] | None = None) -> Iterator[tuple[Path, str]]:
+def find_files(
+    paths: Iterable[Path], skipped: list[Skipped] | None = None, *, roots: Iterable[Path] | None = None
+) -> Iterator[tuple[Path, str]]:
     """Input files under ``paths`` with their display path, sorted; hidden ones skipped.
 
     Only regular files are listed, and symlinks only when their target is a
-    regular file inside one of ``paths`` (DESIGN 3.5); every other entry with
+    regular file inside one of the source ``roots`` (default: ``paths``; DESIGN 3.5); every other entry with
     an input suffix (a FIFO, a device, a link leading outside, a symlink loop)
     is appended to ``skipped`` instead, never opened.
     """
     paths = list(paths)
-    roots = resolved_roots(paths)
+    real_roots = resolved_roots(paths if roots is None else roots)
     for root in paths:
         kind = _root_kind(root)
         if kind == "file":
@@ -68,7 +70,7 @@ def find_files(paths: Iterable[Path], skipped: list[Skipped] | None = None) -> I
                 raise InputError(shown_name(root), f"unsupported file type (expected {', '.join(sorted(SUFFIXES))})")
             yield root, shown_name(root)
         elif kind == "dir":
-            yield from _walk(root, roots, skipped if skipped is not None else [])
+            yield from _walk(root, real_roots, skipped if skipped is not None else [])
         else:
             raise InputError(shown_name(root), kind)
 
@@ -128,7 +130,7 @@ def read_articles(
     for root in options.paths:
         skipped: list[Skipped] = []
         try:
-            files = list(find_files([root], skipped))
+            files = list(find_files([root], skipped, roots=options.paths))
         except InputError as exc:
             errors.append(exc)
             continue
