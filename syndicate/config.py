@@ -47,6 +47,7 @@ class SourceOptions:
     dates: tuple[tuple[str, datetime], ...] = ()  # (glob pattern, date) for files without one
     max_bytes: int = 5 * 1024 * 1024
     timezone: str = "UTC"
+    base_url: str = ""  # the site's URL: relative links in articles without a URL resolve against it
 
     def date_for(self, relative_path: str) -> datetime | None:
         """The configured date for a file, first matching glob pattern wins."""
@@ -67,6 +68,8 @@ class TranslationOptions:
     provider: str = "apertium"
     providers: tuple[tuple[str, str], ...] = ()  # (language, provider) overrides
     glossary: tuple[str, ...] = ()
+    terms: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # term -> ((language, rendering), ...)
+    last_word: bool = True  # "Donald Trump" in the glossary also protects "Trump" standing alone
     on_error: str = "skip"
     timeout: float = 20.0
     retries: int = 3
@@ -127,7 +130,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         raise ConfigError("output.pages must be true or false")
     return Config(
         site=replace(site, pages=pages),
-        sources=sources,
+        sources=replace(sources, base_url=site.url),
         target=_path(output.get("target", "feeds"), base, "output.target"),
         formats=_formats(output.get("formats", list(FORMATS))),
         max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
@@ -168,7 +171,7 @@ def _sources(table: Mapping[str, Any], base: Path, timezone: str) -> SourceOptio
 
 
 def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
-    allowed = {"languages", "provider", "providers", "glossary", "on_error", "timeout",
+    allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "on_error", "timeout",
                "retries", "concurrency", "cache", "settings"}
     _check_keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
@@ -186,6 +189,8 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
         provider=_str(table.get("provider", "apertium"), "translation.provider"),
         providers=tuple((normalize_tag(k), _str(v, f"translation.providers.{k}")) for k, v in providers.items()),
         glossary=tuple(_str_list(table.get("glossary", []), "translation.glossary")),
+        terms=_terms(table.get("terms", {})),
+        last_word=_bool(table.get("last_word", True), "translation.last_word"),
         on_error=on_error,
         timeout=_positive_float(table.get("timeout", 20.0), "translation.timeout"),
         retries=_non_negative_int(table.get("retries", 3), "translation.retries"),
@@ -198,10 +203,31 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
     )
 
 
+def _terms(value: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[translation.terms] billion = { es = "mil millones" }`` as sorted tuples."""
+    if not isinstance(value, Mapping):
+        raise ConfigError("translation.terms must be a table of term = { language = rendering }")
+    from syndicate.localize import normalize_tag
+
+    result = []
+    for term, renderings in sorted(value.items()):
+        if not isinstance(renderings, Mapping) or not all(isinstance(v, str) for v in renderings.values()):
+            raise ConfigError(f"translation.terms.{term} must be a table of language = rendering (text)")
+        result.append((str(term), tuple(sorted((normalize_tag(k), v) for k, v in renderings.items()))))
+    return tuple(result)
+
+
+def _bool(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false")
+    return value
+
+
 def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     site, translation, sources = config.site, config.translation, config.sources
     if "base_url" in overrides:
         site = replace(site, url=normalize_url(overrides["base_url"]))
+        sources = replace(sources, base_url=site.url)
     if "timezone" in overrides:
         site = replace(site, timezone=check_timezone(overrides["timezone"]))
         sources = replace(sources, timezone=site.timezone)

@@ -140,6 +140,11 @@ def format_dateline(dt: datetime, tag: str, timezone: str) -> str:
     return _datetime_pattern(tag).replace("{1}", date_part).replace("{0}", time_part)
 
 
+def format_date_only(day: date, tag: str) -> str:
+    """A dateline for a source that gave a day without a time: the long date alone."""
+    return _long_date(day, tag)
+
+
 # babel formats slowly (~150 us a call); a newsroom's articles share few days and minutes.
 @functools.lru_cache(maxsize=8192)
 def _long_date(day: date, tag: str) -> str:

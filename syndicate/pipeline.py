@@ -235,20 +235,21 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     languages = target_languages(config)
     if not languages:
         return []
-    from syndicate.translate import Glossary, SegmentCache
+    from syndicate.translate import SegmentCache
+    from syndicate.translate.protect import glossary_for
     from syndicate.translate.variants import build_variant
 
     options = config.translation
     factory = _provider_factory(config, stage)
     providers = {lang: _checked_provider(config, factory, lang) for lang in languages}
     source, segments = _source_segments(config, articles)
-    glossary = Glossary(options.glossary)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
 
     def one_language(lang: str) -> Variant:
         provider = providers[lang]
         cache = SegmentCache(options.cache)  # one SQLite connection per thread
         try:
+            glossary = glossary_for(options, lang)
             done = _translate(segments, config.site.language, lang, provider, cache, glossary)
         finally:
             cache.close()
@@ -304,18 +305,20 @@ def _translate(
 
 def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
     """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
-    from syndicate.translate import Glossary, SegmentCache, plan
+    from syndicate.translate import SegmentCache, plan
+    from syndicate.translate.protect import glossary_for
     from syndicate.translate.variants import CostLine
 
     stage = stage or Stage()
     articles, _ = read_inputs(config)
     factory = _provider_factory(config, stage)
     _, segments = _source_segments(config, articles)
-    cache, glossary = SegmentCache(config.translation.cache), Glossary(config.translation.glossary)
+    cache = SegmentCache(config.translation.cache)
     lines = []
     try:
         for lang in target_languages(config):
             provider = _checked_provider(config, factory, lang)
+            glossary = glossary_for(config.translation, lang)
             cost = plan(segments, config.site.language, lang, provider, cache, glossary)
             lines.append(CostLine(lang, provider.name, cost.segments, cost.characters))
     finally:

@@ -570,9 +570,9 @@ def test_11_no_test_asserts_wall_clock_speed() -> None:
     ("doc", "message"),
     [
         ({"title": 5, "content_text": "Text."}, "title must be text (a string), not a number"),
-        ({"title": "T", "content_text": {"a": 1}}, "content_text must be text or a list of texts, not an object"),
-        ({"title": "T", "content_text": ["a", 2]}, "content_text must be text or a list of texts, not a list"),
-        ({"title": "T", "content_html": 7}, "content_html must be text (a string), not a number"),
+        ({"title": "T", "content_text": {"a": 1}}, "content_text must be a string or a list of strings, not dict"),
+        ({"title": "T", "content_text": ["a", 2]}, "content_text must be a string or a list of strings, not list"),
+        ({"title": "T", "content_html": 7}, "content_html must be a string, not int"),
         ({"title": ["T"], "content_text": "x"}, "title must be text (a string), not a list"),
         ({"title": "T", "url": True, "content_text": "x"}, "url must be text (a string), not true/false"),
     ],

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from syndicate import localize
+from syndicate.content import blocks_html
 from syndicate.models import Article, Block, Edition, Site, Translation
 
 # --------------------------------------------------------------------- URL scheme
@@ -97,33 +98,16 @@ def escape_text(text: str) -> str:
 def dateline_html(site: Site, article: Article) -> str:
     """``<p class="dateline"><time datetime=ISO>14 de abril de 2025, 10:46 MSK</time></p>``."""
     local = article.published.astimezone(localize.zone(site.timezone))
+    if article.date_only:  # the source gave a day, not a time: show the day, invent no time
+        text = localize.format_date_only(local.date(), article.language)
+        return f'<p class="dateline"><time datetime="{local.date().isoformat()}">{_esc(text)}</time></p>'
     text = localize.format_dateline(article.published, article.language, site.timezone)
     return f'<p class="dateline"><time datetime="{local.isoformat()}">{_esc(text)}</time></p>'
 
 
 def body_html(blocks: Iterable[Block]) -> str:
-    """The body blocks as HTML; consecutive list items share one ``<ul>``."""
-    parts: list[str] = []
-    in_list = False
-    for block in blocks:
-        if in_list and block.kind != "li":
-            parts.append("</ul>")
-        if block.kind == "li" and not in_list:
-            parts.append("<ul>")
-        in_list = block.kind == "li"
-        parts.append(_block_html(block))
-    if in_list:
-        parts.append("</ul>")
-    return "\n".join(parts)
-
-
-def _block_html(block: Block) -> str:
-    text = _esc(block.text)
-    if block.kind == "quote":
-        return f"<blockquote><p>{text}</p></blockquote>"
-    if block.kind in ("h2", "h3", "li", "pre"):
-        return f"<{block.kind}>{text}</{block.kind}>"
-    return f"<p>{text}</p>"
+    """The body blocks as HTML (the content model's own serialization, already sanitized)."""
+    return blocks_html(blocks)
 
 
 def translation_note_html(site: Site, article: Article) -> str:
@@ -279,6 +263,8 @@ def article_page(
         alternates=sorted(alternates.items()),
     )
     category = f'\n<p class="category">{_esc(article.category)}</p>' if article.category else ""
+    if article.author:
+        category += f'\n<p class="byline"><span class="author">{_esc(article.author)}</span></p>'
     home = _esc(index_url(site, lang))
     body = (
         f'<header><p class="site"><a href="{home}">{_esc(edition.title)}</a></p></header>\n'
