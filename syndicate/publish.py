@@ -622,7 +622,7 @@ class _Journal:
             doc = json.loads(path.read_bytes())
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             reason = _reason(exc) if isinstance(exc, OSError) else "not JSON"
             raise PublishError(f"{path}: cannot read the journal of an interrupted publish: {reason}") from exc
         parsed = _parse_journal(doc)
@@ -870,7 +870,7 @@ def _read_manifest(state: Path) -> _Manifest:
         return _Manifest()
     except OSError as exc:
         raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
-    except ValueError:
+    except (ValueError, RecursionError):  # damaged: not JSON, nested too deeply, a number too long
         return _Manifest()
     if not isinstance(doc, dict) or doc.get("version") != _MANIFEST_VERSION:
         return _Manifest()

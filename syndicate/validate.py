@@ -166,7 +166,7 @@ def _self_href(path: Path) -> str | None:
 def _quiet(load: Callable[[], object]) -> object:
     try:
         return load()
-    except (OSError, ValueError, etree.LxmlError):
+    except (OSError, ValueError, RecursionError, etree.LxmlError):
         return None
 
 
@@ -498,8 +498,8 @@ def _json_file(path: Path, lang: str, site: _Site) -> Messages:
     except json.JSONDecodeError as exc:
         yield f"line {exc.lineno}: not valid JSON: {exc.msg}"
         return
-    except ValueError as exc:
-        yield f"not valid JSON: {exc}"
+    except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+        yield f"not valid JSON: {str(exc).split(';')[0]}"
         return
     if not isinstance(doc, dict):
         yield "not a JSON Feed: the top level is not an object"

@@ -498,6 +498,25 @@ def test_7_stale_files_are_never_removed_through_a_symlink(tmp_path: Path) -> No
 # -- 8. messages that could be forged or mislead ------------------------------
 
 
+def test_4_damaged_state_and_feeds_nested_deeply_are_one_line_problems(site: Path) -> None:
+    assert run(site)[0] == ExitCode.OK
+    target = site / "feeds"
+    deep = b"[" * 100_000 + b"]" * 100_000
+    (target / "en" / "feed.json").write_bytes(deep)
+    problems = [str(p) for p in validate_target(target)]
+    assert "en/feed.json: not valid JSON: maximum recursion depth exceeded while decoding a JSON array" in problems[0]
+    (target / ".syndicate" / "manifest.json").write_bytes(deep)  # counts as no manifest: every file compared
+    (target / ".syndicate" / "status.json").write_bytes(b'{"exit_code": ' + b"1" * 5000 + b"}")
+    code, out, err = run(site)
+    assert (code, err) == (ExitCode.OK, ""), err
+    assert "1 written" in out  # only the damaged feed.json
+    (target / ".syndicate" / "journal.json").write_bytes(deep)
+    code, _, err = run(site)
+    assert code == ExitCode.PUBLISH_FAILED
+    journal = target / ".syndicate" / "journal.json"
+    assert err == f"syndicate: error: {journal}: cannot read the journal of an interrupted publish: not JSON\n"
+
+
 def test_8_a_newline_in_a_file_name_cannot_forge_a_log_line(site: Path) -> None:
     (site / "seeds" / "a\nsyndicate: error: forged.md").write_bytes(b"")
     code, _, err = run(site)
