@@ -23,18 +23,89 @@ from syndicate.models import Site
 DEFAULT_CONFIG = Path("syndicate.toml")
 FORMATS = ("rss", "atom", "json")
 DEFAULT_MARKERS = ("Read next", "Related", "More on this", "Read more", "See also")
+# Page furniture dropped from scraped page text (DESIGN 3.1).  An entry is either a
+# line, matched whole and case-insensitively, or a regular expression written
+# between slashes, /.../, that must match the whole line (case-insensitive, after
+# runs of white space are made one space).  Shipped for English and the languages
+# apertium covers here: es, ca, gl, eo and hr/sr/bs (Latin and Cyrillic).
+_END = r"\s*[.:!…»›→>]*"  # a trailing full stop, colon, ellipsis or arrow
+
+
+def _pattern(*alternatives: str, end: str = _END) -> str:
+    """One ``/.../`` furniture entry matching any of ``alternatives`` as the whole line."""
+    return "/(?:" + "|".join(alternatives) + ")" + end + "/"
+
+
 DEFAULT_FURNITURE = (
     "What is your opinion on this topic?",
     "Leave the first comment",
-    "Leave a comment",
-    "Share this article",
-    "Share",
-    "Subscribe",
-    "Subscribe to our newsletter",
     "Follow us on Telegram",
-    "Advertisement",
+    # share
+    _pattern(
+        r"share(?: this(?: article| story| post| page)?| on \w+)?",
+        r"(?:compartir|comparte|compártelo|comparteix|compartilla)(?: en \w+)?"
+        r"(?: (?:este|esta|aquest|aquesta) (?:artículo|noticia|article|notícia|artigo|nova))?",
+        r"(?:kunhavigi|kundividi)(?: ĉi tiun artikolon)?",
+        r"(?:podijeli|podijelite|podeli|podelite|подели|поделите|подијели|подијелите)"
+        r"(?: (?:ovaj|ovu|овај|ову) (?:članak|vijest|vest|чланак|вијест|вест))?",
+    ),
+    # comment counts and prompts: "Comments (0)", "3 comments", "Leave a comment"
+    _pattern(
+        r"(?:\d+ )?(?:comments?|comentarios?|comentaris?|komentoj?|komentara|komentari|komentar"
+        r"|коментара|коментари|коментар)(?: ?\(\d+\))?",
+        r"(?:leave|post|add|write) a comment|no comments(?: yet)?|be the first to comment",
+        r"(?:deja|escribe|añade) (?:un|tu) comentario|sin comentarios",
+        r"(?:deixa|escriu|afegeix) un comentari|(?:deixa|escribe) un comentario",
+        r"(?:lasu|skribu) (?:komenton|vian komenton)",
+        r"(?:ostavi|ostavite|napiši|napišite) komentar|(?:остави|оставите|напиши|напишите) коментар",
+    ),
+    # subscribe and follow
+    _pattern(
+        r"(?:subscribe|sign up)(?: (?:now|here|today))?(?: (?:to|for) (?:our|the) (?:newsletter|channel|podcast))?",
+        r"(?:suscríbete|suscribirse|subscriu-te|subscriure's|subscríbete|subscribirse"
+        r"|pretplati se|pretplatite se|претплати се|претплатите се)"
+        r"(?: (?:a|al|ao|na|на) (?:nuestro |nuestra |el nostre |noso |naš |наш )?"
+        r"(?:boletín|butlletí|newsletter|canal|kanal|bilten|канал|билтен))?",
+        r"(?:abonu|aboni)(?: (?:nian|la) (?:bultenon|novaĵleteron|kanalon))?",
+        r"(?:follow us on|síguenos en|segueix-nos a|segue-nos en|sekvu nin (?:en|ĉe)"
+        r"|pratite nas na|prati nas na|пратите нас на|прати нас на) [\w ]{1,40}",
+    ),
+    # advertisement
+    _pattern(
+        r"advertisement|advertising|ad|sponsored(?: content)?",
+        r"publicidad|anuncio|contenido patrocinado|publicitat|anunci|contingut patrocinat",
+        r"publicidade|contido patrocinado|reklamo|anonco",
+        r"oglas|reklama|sponzorirano|sponzorisano|реклама|оглас",
+    ),
+    # cookie banners: the opening words, then anything up to 300 characters
+    _pattern(
+        r"we use cookies|this (?:web)?site uses cookies",
+        r"(?:utilizamos|usamos) (?:cookies|galletas)|(?:este sitio(?: web)?|esta web) (?:utiliza|usa) cookies",
+        r"(?:utilitzem|fem servir) (?:galetes|cookies)"
+        r"|aquest (?:lloc(?: web)?|web) (?:utilitza|fa servir) (?:galetes|cookies)",
+        r"(?:ĉi tiu retejo|ni) uzas kuketojn",
+        r"koristimo kolačiće|(?:ova (?:web )?stranica|ovaj (?:web )?sajt) koristi kolačiće",
+        r"користимо колачиће|(?:ова (?:веб )?страница|овај (?:веб )?сајт) користи колачиће",
+        end=r"\b.{0,300}",
+    ),
+    _pattern(
+        r"(?:accept|aceptar|acceptar|akcepti|prihvati|prihvatite|прихвати|прихватите)"
+        r"(?: (?:all|todas las|totes les|todas as|sve|све))? (?:cookies|galetes|galletas|kuketojn|kolačiće|колачиће)",
+        r"cookie (?:settings|policy|preferences)|política de (?:cookies|galetes)",
+    ),
+    # "read more"
+    _pattern(
+        r"(?:read|see|show|load) more|continue reading|read the full (?:story|article)",
+        r"(?:leer|lee|ver) más|(?:seguir|sigue) leyendo",
+        r"(?:llegir|llegeix|veure) més|(?:continua|segueix) llegint",
+        r"(?:ler|le|ver) máis|(?:continuar|segue) lendo",
+        r"legu (?:pli|plu)|daŭrigu legi|vidu pli",
+        r"(?:pročitaj|pročitajte|čitaj|čitajte|saznaj|saznajte) više|opširnije|nastavi(?:te)? čitati",
+        r"(?:прочитај|прочитајте|читај|читајте|сазнај|сазнајте) више|опширније",
+    ),
 )
 ON_ERROR = ("skip", "original")
+MODES = ("full", "title", "bilingual")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +141,22 @@ class TranslationOptions:
     glossary: tuple[str, ...] = ()
     terms: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # term -> ((language, rendering), ...)
     last_word: bool = True  # "Donald Trump" in the glossary also protects "Trump" standing alone
+    mode: str = "full"  # "full", "title" (title and summary only) or "bilingual" (original under the translation)
+    modes: tuple[tuple[str, str], ...] = ()  # (language, mode) overrides
     on_error: str = "skip"
     timeout: float = 20.0
     retries: int = 3
     concurrency: int = 4
     cache: Path | None = None  # None: the user cache directory
     settings: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # per-provider settings
+    max_unknown: float = 0.15  # an article with a larger share of unknown words is not published
+    max_chars_per_run: int | None = None  # characters sent per run at most; the rest waits
 
     def provider_for(self, language: str) -> str:
         return dict(self.providers).get(language, self.provider)
+
+    def mode_for(self, language: str) -> str:
+        return dict(self.modes).get(language, self.mode)
 
     def settings_for(self, provider: str) -> dict[str, str]:
         return dict(dict(self.settings).get(provider, ()))
@@ -92,6 +170,7 @@ class Config:
     formats: tuple[str, ...] = FORMATS
     max_items: int = 50
     translation: TranslationOptions = field(default_factory=TranslationOptions)
+    theme: Path | None = None  # a theme directory overriding the default templates and static files
 
     def with_overrides(self, **overrides: Any) -> Config:
         """Apply command-line overrides; ``None`` means "not given"."""
@@ -124,7 +203,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     site = _site(_table(raw, "site"))
     sources = _sources(_table(raw, "sources"), base, site.timezone)
     output = _table(raw, "output")
-    _check_keys("output", output, {"target", "formats", "max_items", "pages"})
+    _check_keys("output", output, {"target", "formats", "max_items", "pages", "theme"})
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
         raise ConfigError("output.pages must be true or false")
@@ -135,11 +214,12 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         formats=_formats(output.get("formats", list(FORMATS))),
         max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
         translation=_translation(_table(raw, "translation"), base),
+        theme=_path(output["theme"], base, "output.theme") if "theme" in output else None,
     )
 
 
 def _site(table: Mapping[str, Any]) -> Site:
-    _check_keys("site", table, {"title", "url", "description", "timezone", "language", "author"})
+    _check_keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo"})
     from syndicate.localize import normalize_tag
 
     return Site(
@@ -149,11 +229,25 @@ def _site(table: Mapping[str, Any]) -> Site:
         timezone=check_timezone(_str(table.get("timezone", "UTC"), "site.timezone")),
         language=normalize_tag(_str(table.get("language", "en"), "site.language")),
         author=_str(table["author"], "site.author") if "author" in table else None,
+        logo=_logo(table),
     )
 
 
+def _logo(table: Mapping[str, Any]) -> str | None:
+    """``site.logo``: an absolute http(s) URL, or a path resolved against ``site.url``."""
+    if "logo" not in table:
+        return None
+    from syndicate.content import resolve_url
+
+    base = normalize_url(_str(table.get("url", "http://localhost:8000/"), "site.url"))
+    logo = resolve_url(_str(table["logo"], "site.logo"), base)
+    if logo is None:
+        raise ConfigError("site.logo must be an http(s) URL or a path on the site")
+    return logo
+
+
 def _sources(table: Mapping[str, Any], base: Path, timezone: str) -> SourceOptions:
-    _check_keys("sources", table, {"paths", "markers", "furniture", "dates", "max_bytes"})
+    _check_keys("sources", table, {"paths", "markers", "furniture", "furniture_defaults", "dates", "max_bytes"})
     paths = table.get("paths", ["seeds"])
     dates = table.get("dates", {})
     if not isinstance(dates, Mapping):
@@ -161,18 +255,47 @@ def _sources(table: Mapping[str, Any], base: Path, timezone: str) -> SourceOptio
     return SourceOptions(
         paths=tuple(_path(p, base, "sources.paths") for p in _str_list(paths, "sources.paths")),
         markers=tuple(_str_list(table.get("markers", list(DEFAULT_MARKERS)), "sources.markers")),
-        furniture=tuple(
-            _str_list(table.get("furniture", list(DEFAULT_FURNITURE)), "sources.furniture")
-        ),
+        furniture=_furniture(table),
         dates=tuple((str(k), parse_date(v, timezone, f"sources.dates.{k}")) for k, v in dates.items()),
         max_bytes=_positive_int(table.get("max_bytes", 5 * 1024 * 1024), "sources.max_bytes"),
         timezone=timezone,
     )
 
 
+def _furniture(table: Mapping[str, Any]) -> tuple[str, ...]:
+    """The shipped furniture (unless ``furniture_defaults = false``) then the configured entries."""
+    defaults = table.get("furniture_defaults", True)
+    if not isinstance(defaults, bool):
+        raise ConfigError("sources.furniture_defaults must be true or false")
+    configured = _str_list(table.get("furniture", []), "sources.furniture")
+    for entry in configured:
+        if problem := furniture_pattern_problem(entry):
+            raise ConfigError(f"sources.furniture: {entry!r} is not a valid regular expression: {problem}")
+    return tuple(dict.fromkeys([*(DEFAULT_FURNITURE if defaults else ()), *configured]))
+
+
+def is_furniture_pattern(entry: str) -> bool:
+    """Whether a furniture entry is a regular expression (written ``/.../``) rather than a line."""
+    return len(entry) > 2 and entry.startswith("/") and entry.endswith("/")
+
+
+def furniture_pattern_problem(entry: str) -> str | None:
+    """Why a ``/.../`` furniture entry does not compile, or None (also for plain lines)."""
+    if not is_furniture_pattern(entry):
+        return None
+    import re
+
+    try:
+        re.compile(entry[1:-1])
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
 def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
-    allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "on_error", "timeout",
-               "retries", "concurrency", "cache", "settings"}
+    allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "mode", "modes",
+               "on_error", "timeout", "retries", "concurrency", "cache", "settings", "max_unknown",
+               "max_chars_per_run"}
     _check_keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
 
@@ -184,12 +307,17 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
     if not isinstance(providers, Mapping) or not isinstance(settings, Mapping):
         raise ConfigError("translation.providers and translation.settings must be tables")
     cache = table.get("cache")
+    max_chars = table.get("max_chars_per_run")
     return TranslationOptions(
         languages=tuple(normalize_tag(t) for t in _str_list(table.get("languages", []), "translation.languages")),
         provider=_str(table.get("provider", "apertium"), "translation.provider"),
         providers=tuple((normalize_tag(k), _str(v, f"translation.providers.{k}")) for k, v in providers.items()),
         glossary=tuple(_str_list(table.get("glossary", []), "translation.glossary")),
         terms=_terms(table.get("terms", {})),
+        mode=_mode(table.get("mode", "full"), "translation.mode"),
+        modes=tuple(
+            (normalize_tag(k), _mode(v, f"translation.modes.{k}")) for k, v in _table(table, "modes").items()
+        ),
         last_word=_bool(table.get("last_word", True), "translation.last_word"),
         on_error=on_error,
         timeout=_positive_float(table.get("timeout", 20.0), "translation.timeout"),
@@ -200,6 +328,8 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
             (str(name), tuple(sorted((str(k), str(v)) for k, v in _table(settings, name).items())))
             for name in sorted(settings)
         ),
+        max_unknown=_share(table.get("max_unknown", 0.15), "translation.max_unknown"),
+        max_chars_per_run=_positive_int(max_chars, "translation.max_chars_per_run") if max_chars is not None else None,
     )
 
 
@@ -215,6 +345,13 @@ def _terms(value: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
             raise ConfigError(f"translation.terms.{term} must be a table of language = rendering (text)")
         result.append((str(term), tuple(sorted((normalize_tag(k), v) for k, v in renderings.items()))))
     return tuple(result)
+
+
+def _mode(value: object, key: str) -> str:
+    mode = _str(value, key)
+    if mode not in MODES:
+        raise ConfigError(f"{key} must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
 
 
 def _bool(value: object, key: str) -> bool:
@@ -366,6 +503,12 @@ def _non_negative_int(value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{key} must be a non-negative integer, not {value!r}")
     return value
+
+
+def _share(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{key} must be a number from 0 to 1 (a share, e.g. 0.15), not {value!r}")
+    return float(value)
 
 
 def _positive_float(value: object, key: str) -> float:

@@ -207,6 +207,24 @@ _NOTES: dict[str, str] = {
     "ar": "ترجمة آلية من {source} بواسطة {engine}.",
 }
 
+_TITLE_NOTES: dict[str, str] = {
+    "en": "Title and summary machine-translated from {source} by {engine}; the article is in {source}.",
+    "es": "Título y resumen traducidos automáticamente del {source} por {engine}; el artículo está en {source}.",
+    "ca": "Títol i resum traduïts automàticament {of_the}{source} per {engine}; l'article és en {source}.",
+    "gl": "Título e resumo traducidos automaticamente do {source} por {engine}; o artigo está en {source}.",
+    "fr": "Titre et résumé traduits automatiquement {of_the}{source} par {engine} ; l'article est en {source}.",
+    "de": "Titel und Zusammenfassung maschinell übersetzt mit {engine}; der Artikel ist auf {source}.",
+    "pt": "Título e resumo traduzidos automaticamente do {source} por {engine}; o artigo está em {source}.",
+}
+
+
+def title_only_note(tag: str, engine: str, source_tag: str) -> str:
+    """The note of a title-only translation: what the engine translated and which language the body is in."""
+    key = _template_key(tag, _TITLE_NOTES)
+    source = language_name(source_tag, tag if key != "en" else "en")
+    return _TITLE_NOTES[key].format(source=source, engine=engine, of_the=_of_the(key, source))
+
+
 LabelKey = Literal["original", "index", "languages", "feeds", "latest"]
 
 # One row per language: original article, all articles, languages, feeds, latest.

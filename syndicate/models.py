@@ -80,6 +80,7 @@ class Translation:
     source_language: str  # BCP 47 tag of the original
     original_id: str
     original_slug: str
+    human: bool = False  # written by a person (an input declaring ``translation_of``): no machine note
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,9 @@ class Article:
     translation: Translation | None = None
     title_source: str | None = None  # the whole sentence a derived title was cut from
     date_only: bool = False  # the source gave a date without a time of day
+    translation_of: str | None = None  # declared original (id, slug, source file or translationKey)
+    body_language: str | None = None  # the body's language when it differs (title-only translations)
+    original_body: tuple[Block, ...] = ()  # bilingual pages: the original shown under the translation
 
     @property
     def modified(self) -> datetime:
@@ -123,6 +127,7 @@ class Site:
     language: str  # the source language (BCP 47)
     author: str | None = None
     pages: bool = True  # False: no article pages; items link to their entry in the edition index
+    logo: str | None = None  # absolute URL of the site's logo, shown on every page
 
     def url_for(self, *parts: str) -> str:
         """Absolute URL of a path inside the target, e.g. ``url_for("es", "rss.xml")``."""

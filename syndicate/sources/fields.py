@@ -38,6 +38,7 @@ TAG_KEYS = ("tags", "keywords")
 AUTHOR_KEYS = ("author", "authors")
 LANGUAGE_KEYS = ("language", "lang", "locale")
 LINK_KEYS = ("url", "link", "canonical", "external_url")
+TRANSLATION_OF_KEYS = ("translation_of", "translationKey", "translation_key")
 
 
 def first(meta: Mapping[str, Any], keys: Sequence[str]) -> Any:
@@ -159,6 +160,7 @@ def build_article(path: str, meta: Mapping[str, Any], body: tuple[Block, ...], c
         source=path,
         title_source=cut_from,
         date_only=date_only,
+        translation_of=text_field(path, first(meta, TRANSLATION_OF_KEYS), "translation_of"),
     )
 
 

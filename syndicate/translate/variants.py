@@ -19,7 +19,7 @@ the next run retries it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syndicate.models import Article, Block, Translation
@@ -48,6 +48,8 @@ class CostLine:
     provider: str
     segments: int
     characters: int
+    tokens: int | None = None  # estimated, for engines billed by tokens
+    deferred: int = 0  # segments over translation.max_chars_per_run
 
 
 def variant_id(article_id: str, language: str) -> str:
@@ -69,29 +71,30 @@ def _block_units(block: Block) -> Iterator[Unit]:
             yield unit_from_text(node.attr("alt"))
 
 
-def units_of(article: Article) -> list[Unit]:
-    """Every unit of an article an engine must see, in document order."""
+def units_of(article: Article, mode: str = "full") -> list[Unit]:
+    """Every unit of an article an engine must see, in document order (``title`` mode: no body)."""
     units = [_title_unit(article), unit_from_text(article.summary)]
     if article.category:
         units.append(unit_from_text(article.category))
     units.extend(unit_from_text(tag) for tag in article.tags)
-    for block in article.body:
-        units.extend(_block_units(block))
+    if mode != "title":
+        for block in article.body:
+            units.extend(_block_units(block))
     return units
 
 
-def segments_of(article: Article) -> list[str]:
+def segments_of(article: Article, mode: str = "full") -> list[str]:
     """The texts of an article an engine must translate, in a stable order."""
-    return [text for unit in units_of(article) for text in unit.texts()]
+    return [text for unit in units_of(article, mode) for text in unit.texts()]
 
 
-def all_segments(articles: Iterable[Article], extra: Sequence[str] = ()) -> list[str]:
+def all_segments(articles: Iterable[Article], extra: Sequence[str] = (), mode: str = "full") -> list[str]:
     """Unique segments of all articles (and of the ``extra`` plain texts), first occurrence order."""
     seen: dict[str, None] = {}
     for text in extra:
         seen.update(dict.fromkeys(unit_from_text(text).texts()))
     for article in articles:
-        seen.update(dict.fromkeys(segments_of(article)))
+        seen.update(dict.fromkeys(segments_of(article, mode)))
     return [s for s in seen if s.strip()]
 
 
@@ -125,13 +128,20 @@ def translate_block(block: Block, done: Mapping[str, str]) -> Block | None:
     return Block(html, block.kind, tuple(children), attrs)
 
 
-def translated_article(article: Article, language: str, done: Mapping[str, str], engine: str) -> Article | None:
-    """The article in ``language``, or None if any of its segments or its markup is missing."""
+def translated_article(
+    article: Article, language: str, done: Mapping[str, str], engine: str, mode: str = "full"
+) -> Article | None:
+    """The article in ``language``, or None if any of its segments or its markup is missing.
+
+    ``mode``: ``full``; ``title`` (title, summary, category and tags translated,
+    the body kept in the source language and marked so); ``bilingual`` (full,
+    with the original body kept for the article page).
+    """
     title = translate_text(article.title_source or article.title, done)
     summary = translate_text(article.summary, done)
     category = translate_text(article.category, done) if article.category else None
     tags = [translate_text(tag, done) for tag in article.tags]
-    body = [translate_block(block, done) for block in article.body]
+    body = list(article.body) if mode == "title" else [translate_block(block, done) for block in article.body]
     if title is None or summary is None or (article.category and category is None):
         return None
     if any(t is None for t in tags) or any(b is None for b in body):
@@ -139,12 +149,14 @@ def translated_article(article: Article, language: str, done: Mapping[str, str],
     return article.replace(
         id=variant_id(article.id, language),
         title=derive_title(title) if article.title_source else title,
+        title_source=title if article.title_source else None,  # the whole translated sentence, for the page
         summary=summary,
         category=category,
         tags=tuple(t for t in tags if t is not None),
         body=tuple(b for b in body if b is not None),
         language=language,
-        title_source=None,
+        body_language=article.language if mode == "title" else None,
+        original_body=article.body if mode == "bilingual" else (),
         translation=Translation(
             engine=engine, source_language=article.language, original_id=article.id, original_slug=article.slug
         ),
@@ -160,12 +172,19 @@ def build_variant(
     provider: str,
     on_error: str,
     description: str | None = None,
+    mode: str = "full",
+    refuse: Callable[[Article], bool] | None = None,
 ) -> Variant:
-    """Assemble one language's articles from the translations that succeeded."""
+    """Assemble one language's articles from the translations that succeeded.
+
+    ``refuse``: articles the translation stage failed as a whole (e.g. over
+    ``translation.max_unknown``) although every segment came back.
+    """
     result: list[Article] = []
     missing: list[str] = []
     for article in articles:
-        translated = translated_article(article, language, done, engine)
+        refused = refuse is not None and refuse(article)
+        translated = None if refused else translated_article(article, language, done, engine, mode)
         if translated is not None:
             result.append(translated)
             continue
