@@ -391,7 +391,6 @@ def _new_staging(state: Path) -> Path:
 _WRITERS = 4  # disk latency overlaps rendering; more threads measured no faster on 2 cores
 
 
-
 def _sync_filesystem(path: Path) -> None:
     """Flush every staged file to disk with one ``syncfs`` (one ``fsync`` per file
     measured about 1.3 ms each: 10 s for a build of 8,000 pages)."""

@@ -261,8 +261,9 @@ def _run_problems(status: Status, outcome: str, code: ExitCode) -> list[str]:
     if outcome == "failed" or (code >= ExitCode.USAGE and not status.items):
         first = f": {errors[0]}" if errors else ""
         if status.target_changed:
-            problems.append(f"last run failed (exit {int(code)}) and left the target changed; "
-                            f"the next run restores it{first}")
+            problems.append(
+                f"last run failed (exit {int(code)}) and left the target changed; the next run restores it{first}"
+            )
         else:
             problems.append(f"last run failed (exit {int(code)}), nothing was published{first}")
         errors = errors[1:]
