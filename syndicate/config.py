@@ -399,7 +399,7 @@ def normalize_url(url: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     text = url.strip()
-    bad = next((c for c in text if c in _URL_UNSAFE or ord(c) < 0x21 or ord(c) == 0x7F), None)
+    bad = next((c for c in text if c in _URL_UNSAFE or c.isspace() or not c.isprintable()), None)
     if bad is not None:
         raise ConfigError(f"site URL must not contain spaces, quotes or angle brackets ({bad!r} in {url!r})")
     try:

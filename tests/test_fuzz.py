@@ -202,6 +202,9 @@ URL_SAMPLES = [
     "//example.org",
     'https://example.org/"><script>',
     " https://example.org/ ",
+    "http://[::1",  # issue 12: urlsplit raised ValueError (a traceback)
+    "http://[::1]:99999/",
+    "http://example.org:port/",
 ]
 url_text = st.one_of(
     st.sampled_from(URL_SAMPLES),
@@ -992,3 +995,22 @@ def test_any_text_is_a_safe_slug_or_refused(raw: str) -> None:
         assert "\n" not in str(exc) and str(exc).startswith("f.md: ")
         return
     assert SLUG_RE.fullmatch(slug)
+
+
+@settings(FUZZ, max_examples=500)
+@given(
+    st.one_of(st.sampled_from(URL_SAMPLES), st.text(max_size=40), st.text(max_size=20).map("https://ex.org/".__add__))
+)
+def test_any_site_url_is_normalised_or_refused(raw: str) -> None:
+    """site.url (issue 12): an absolute http(s) URL safe in any attribute, normalised and
+    stable under normalising again; anything else a one-line ConfigError, never another exception."""
+    from syndicate.config import normalize_url
+
+    try:
+        url = normalize_url(raw)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert re.match(r"https?://[^/]+/", url) and url.endswith("/"), url
+    assert not re.search(r"[\s\"'<>`\\{}|^]", url), url
+    assert normalize_url(url) == url
