@@ -6,9 +6,13 @@ Three layers, each keyed by the content that made its result:
   engines' versions and every input file's path, size and mtime.  When it
   equals the last successful run's and every published file is intact, the
   run stops there: nothing is read, translated, rendered or written.
-* the **parse cache** (SQLite in the user cache directory): an input file's
-  articles, keyed by its path, size, mtime and the reader options, so only
-  new or changed files are parsed.
+* the **parse cache** (``parsed.sqlite3`` in the cache directory): an input
+  file's articles, keyed by its path, size, mtime and the reader options, so
+  only new or changed files are parsed; read in one query per run.
+
+The input files are listed (and stat'ed) once per run
+(:func:`syndicate.sources.list_inputs`): the fingerprint and the reading share
+the listing.
 * render keys (``render.render_changed``) and the publish manifest: only
   outputs whose inputs changed are rendered and written.
 
@@ -24,37 +28,29 @@ import logging
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syndicate import __version__
+from syndicate.cachefile import Schema
 from syndicate.config import Config, SourceOptions
 from syndicate.models import Article
+
+if TYPE_CHECKING:
+    from syndicate.sources import InputFile, InputListing
 
 log = logging.getLogger("syndicate")
 _SCHEMA = 1
 
 
-def input_stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
-    """(path, size, mtime_ns) of every input file, in reading order; missing roots show as such."""
-    from syndicate.errors import InputError
-    from syndicate.sources import find_files
-
-    paths = list(paths)
+def input_stats(listing: InputListing) -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of every input file of a listing, in reading order; missing roots show as such."""
     stats: list[tuple[str, int, int]] = []
-    for root in paths:
-        try:
-            files = list(find_files([root], roots=paths))
-        except InputError:
-            stats.append((str(root), -1, -1))
-            continue
-        for path, _ in files:
-            try:
-                st = os.stat(path)
-            except OSError:
-                stats.append((str(path), -1, -1))
-                continue
-            stats.append((str(path), st.st_size, st.st_mtime_ns))
+    for root in listing.roots:
+        if root.error is not None:
+            stats.append((str(root.root), -1, -1))
+        stats.extend((str(f.path), f.size, f.mtime_ns) for f in root.files)
     return stats
 
 
@@ -80,56 +76,78 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def parse_cache_path(config: Config) -> Path:
+    """``parsed.sqlite3`` in syndicate's cache directory (:func:`syndicate.cachefile.cache_directory`)."""
+    from syndicate.cachefile import cache_directory
+
+    return cache_directory(config.translation.cache) / "parsed.sqlite3"
+
+
 class ParseCache:
     """Parsed articles per input file, keyed by path, size, mtime and reader options.
 
     Values are pickled :class:`Article` tuples in the user's own cache
-    directory (the same trust as the installed code); a damaged file is
-    replaced, and any error makes the cache a no-op for the rest of the run.
+    directory (the same trust as the installed code).  A run asks once for
+    every listed file (:meth:`get_many`, one query) and stores the files it
+    parsed in one transaction at :meth:`close`.  The file is opened through
+    :func:`syndicate.cachefile.open_or_rebuild` (a damaged one is rebuilt) and
+    any error makes the cache a no-op for the rest of the run.
     """
 
     def __init__(self, path: Path | None, options: SourceOptions, language: str) -> None:
+        from syndicate.cachefile import cache_directory, open_or_rebuild
+
         self.options_key = hashlib.blake2b(
             f"{code_version()}|{options!r}|{language}".encode(), digest_size=16
         ).hexdigest()
-        self._conn = _open(path or default_path())
+        self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _SCHEMA_CHECK)
+        self._pending: list[tuple[str, int, int, str, bytes]] = []
         self.hits = 0
 
-    def get(self, path: Path) -> tuple[Article, ...] | None:
-        stamp = _stamp(path)
-        if self._conn is None or stamp is None:
-            return None
+    def get_many(self, files: Sequence[InputFile]) -> dict[Path, tuple[Article, ...]]:
+        """The cached articles of every listed file whose size and mtime are unchanged (one query)."""
+        if self._conn is None or not files:
+            return {}
         try:
-            row = self._conn.execute(
-                "SELECT articles FROM parsed WHERE path = ? AND size = ? AND mtime_ns = ? AND options = ?",
-                (_key(path), *stamp, self.options_key),
-            ).fetchone()
-            articles = pickle.loads(row[0]) if row else None
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-            self._disable(exc)
-            return None
-        if articles is not None:
-            self.hits += 1
-        return articles
-
-    def put(self, path: Path, articles: Sequence[Article]) -> None:
-        stamp = _stamp(path)
-        if self._conn is None or stamp is None:
-            return
-        try:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles) VALUES (?, ?, ?, ?, ?)",
-                (_key(path), *stamp, self.options_key, pickle.dumps(tuple(articles), protocol=5)),
-            )
+            rows = self._conn.execute(
+                "SELECT path, size, mtime_ns, articles FROM parsed WHERE options = ?", (self.options_key,)
+            ).fetchall()
         except sqlite3.Error as exc:
             self._disable(exc)
+            return {}
+        stored = {path: (size, mtime, blob) for path, size, mtime, blob in rows}
+        found: dict[Path, tuple[Article, ...]] = {}
+        for file in files:
+            row = stored.get(_key(file.path))
+            if row is None or file.size < 0 or row[:2] != (file.size, file.mtime_ns):
+                continue
+            try:
+                found[file.path] = pickle.loads(row[2])
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
+                self._disable(exc)
+                return {}
+        self.hits += len(found)
+        return found
+
+    def put(self, file: InputFile, articles: Sequence[Article]) -> None:
+        """Keep ``file``'s articles under the size and mtime it was listed with (written at :meth:`close`)."""
+        if self._conn is None or file.size < 0:
+            return
+        blob = pickle.dumps(tuple(articles), protocol=5)
+        self._pending.append((_key(file.path), file.size, file.mtime_ns, self.options_key, blob))
 
     def close(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
-                self._conn.commit()
+                with self._conn:
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        self._pending,
+                    )
                 self._conn.close()
             self._conn = None
+        self._pending = []
 
     def _disable(self, exc: Exception) -> None:
         log.warning("parse cache disabled for this run: %s", exc)
@@ -139,52 +157,41 @@ class ParseCache:
         self._conn = None
 
 
-def default_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("syndicate")) / "parsed.sqlite3"
-
-
 def _key(path: Path) -> str:
-    """The file's absolute path as valid text (a name that is not UTF-8 is escaped, injectively)."""
+    """The file's absolute path as valid text (a name that is not UTF-8 is escaped, injectively).
+
+    ``os.path.abspath``, not ``resolve``: no system call per file.
+    """
     from syndicate.sources.safe import shown_name
 
-    return shown_name(path.resolve())
+    return shown_name(os.path.abspath(path))
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
+def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
+    from syndicate.cachefile import CacheDamaged
 
-
-def _open(path: Path) -> sqlite3.Connection | None:
-    for attempt in range(2):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=10)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS meta (schema INTEGER)")
-            row = conn.execute("SELECT schema FROM meta").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
-            elif row[0] != _SCHEMA:
-                raise sqlite3.DatabaseError(f"schema {row[0]}, expected {_SCHEMA}")
+    if not tables:
+        with conn:
+            conn.execute("CREATE TABLE meta (schema INTEGER)")
+            conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
             conn.execute(
-                "CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+                "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
                 " options TEXT, articles BLOB)"
             )
-            conn.commit()
-            return conn
-        except (sqlite3.Error, OSError) as exc:
-            if attempt == 0:
-                log.warning("parse cache %s is damaged (%s); rebuilding it", path, exc)
-                with contextlib.suppress(OSError):
-                    path.unlink()
-                    for suffix in ("-wal", "-shm"):
-                        Path(f"{path}{suffix}").unlink(missing_ok=True)
-            else:
-                log.warning("parse cache %s is unusable (%s); reading every file", path, exc)
-    return None
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA journal_mode=WAL")
+        return
+    if tables != {"meta", "parsed"}:
+        raise CacheDamaged(f"unexpected tables {sorted(tables)}")
+    row = conn.execute("SELECT schema FROM meta").fetchone()
+    if row is None or row[0] != _SCHEMA:
+        raise CacheDamaged(f"schema {row[0] if row else None}, expected {_SCHEMA}")
+
+
+def _schema_check() -> Schema:
+    from syndicate.cachefile import Schema
+
+    return Schema("parse cache", _check)
+
+
+_SCHEMA_CHECK = _schema_check()

@@ -21,6 +21,8 @@ from syndicate.errors import ConfigError, ExitCode, InputError, SyndicateError
 from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
+    from syndicate.publish import Manifest
+    from syndicate.sources import InputListing
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
     from syndicate.translate.variants import CostLine, Variant
@@ -118,7 +120,7 @@ class Stage:
 
 def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = None) -> RunSummary:
     """Read, translate, render and publish ``config``'s article set into its target."""
-    from syndicate.publish import target_lock
+    from syndicate.publish import read_manifest, target_lock
     from syndicate.status import Status
 
     stage = stage or Stage()
@@ -127,8 +129,12 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
     with target_lock(config.target):
         started = stage.clock()
         try:
-            fingerprint = _fingerprint(config, stage)
-            summary = _unchanged_run(config, fingerprint) or _build_and_publish(config, strict=strict, stage=stage)
+            listing = _list_inputs(config)
+            fingerprint = _fingerprint(config, stage, listing)
+            manifest = read_manifest(config.target)  # once per run: the no-op check, render keys and publish
+            summary = _unchanged_run(config, fingerprint, manifest) or _build_and_publish(
+                config, strict=strict, stage=stage, manifest=manifest, listing=listing
+            )
         except SyndicateError as exc:
             with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
                 Status.of_failure(started, config.target, exc).save(config.target)
@@ -140,7 +146,14 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
     return summary
 
 
-def _fingerprint(config: Config, stage: Stage) -> str:
+def _list_inputs(config: Config) -> InputListing:
+    """The input files of this run, listed once (the fingerprint and the reading share them)."""
+    from syndicate.sources import list_inputs
+
+    return list_inputs(config.sources)
+
+
+def _fingerprint(config: Config, stage: Stage, listing: InputListing | None = None) -> str:
     from syndicate.incremental import input_stats, run_fingerprint
     from syndicate.translate.base import cache_key_for
 
@@ -153,10 +166,11 @@ def _fingerprint(config: Config, stage: Stage) -> str:
     from syndicate.render.theme import load_theme
 
     engines.append(f"theme={load_theme(config.theme).digest}")  # a changed template is a change
-    return run_fingerprint(config, input_stats(config.sources.paths), engines)
+    listing = listing if listing is not None else _list_inputs(config)
+    return run_fingerprint(config, input_stats(listing), engines)
 
 
-def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
+def _unchanged_run(config: Config, fingerprint: str, manifest: Manifest | None = None) -> RunSummary | None:
     """The last run's summary when nothing it depends on changed and its output is intact."""
     from syndicate.publish import intact_count
     from syndicate.status import Status
@@ -164,7 +178,7 @@ def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
     last = Status.load(config.target)
     if last is None or last.fingerprint != fingerprint or last.exit_code != ExitCode.OK:
         return None
-    published = intact_count(config.target)
+    published = intact_count(config.target, manifest)
     items = last.items
     if published is None or not items:
         return None
@@ -175,21 +189,29 @@ def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
     return RunSummary(target=str(config.target), items=ordered, unchanged=published)
 
 
-def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSummary:
-    from syndicate.publish import intact_keys, publish_stream
+def _build_and_publish(
+    config: Config,
+    *,
+    strict: bool,
+    stage: Stage,
+    manifest: Manifest | None = None,
+    listing: InputListing | None = None,
+) -> RunSummary:
+    from syndicate.publish import intact_keys, publish_stream, read_manifest
     from syndicate.render import iter_render
 
-    articles, errors = read_inputs(config, strict=strict)
+    articles, errors = read_inputs(config, strict=strict, listing=listing)
     variants, reasons = translate_editions(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
-    previous = intact_keys(config.target)
+    manifest = manifest if manifest is not None else read_manifest(config.target)
+    previous = intact_keys(config.target, manifest)
     from syndicate.render.theme import load_theme
 
     theme = load_theme(config.theme)
     outputs = iter_render(
         config.site, editions, formats=config.formats, max_items=config.max_items, previous=previous, theme=theme
     )
-    report = publish_stream(outputs, config.target)  # each file is staged as soon as it is rendered
+    report = publish_stream(outputs, config.target, manifest=manifest)  # each file is staged as it is rendered
     return RunSummary(
         target=str(config.target),
         items={e.language: min(len(e.articles), config.max_items) for e in editions},
@@ -234,15 +256,16 @@ def choose_languages(config: Config, *, add: Sequence[str] = (), only: Sequence[
     return dataclasses.replace(config, translation=dataclasses.replace(config.translation, languages=languages))
 
 
-def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
+def read_inputs(
+    config: Config, *, strict: bool = False, listing: InputListing | None = None
+) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
     """The article set; raises when nothing (or, with ``strict``, not everything) could be read."""
-    from syndicate.incremental import ParseCache
+    from syndicate.incremental import ParseCache, parse_cache_path
     from syndicate.sources import read_articles
 
-    cache_dir = config.translation.cache.parent if config.translation.cache else None
-    cache = ParseCache(cache_dir / "parsed.sqlite3" if cache_dir else None, config.sources, config.site.language)
+    cache = ParseCache(parse_cache_path(config), config.sources, config.site.language)
     try:
-        result = read_articles(config.sources, config.site.language, cache=cache)
+        result = read_articles(config.sources, config.site.language, cache=cache, listing=listing)
     finally:
         cache.close()
     from syndicate.translate.human import pair_translations

@@ -42,10 +42,11 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -77,7 +78,7 @@ class PublishReport:
     removed: tuple[str, ...]  # stale files removed, sorted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """One published file as recorded in the manifest."""
 
@@ -87,10 +88,71 @@ class _Entry:
     key: str | None = None  # the render key of the content that made the file (incremental builds)
 
 
-@dataclass(frozen=True)
-class _Manifest:
-    files: Mapping[str, _Entry] = field(default_factory=dict)
-    dirs: frozenset[str] = frozenset()  # directories publish created
+class Manifest:
+    """The last publish's record of the target, read once per run (:func:`read_manifest`).
+
+    ``manifest.json`` is one JSON line (the snapshot), followed by one JSON line per
+    later change (paths set or dropped, the directory list): a run that writes 20
+    files of 40,000 appends a line instead of rewriting the whole record.  When the
+    appended lines outgrow the snapshot, or a tail is damaged (a run killed while
+    appending), the next write rewrites the file as a single snapshot, atomically.
+    """
+
+    def __init__(
+        self,
+        files: dict[str, _Entry] | None = None,
+        dirs: frozenset[str] = frozenset(),
+        *,
+        target: Path | None = None,
+        stored: int = 0,
+        appended: int = 0,
+        clean: bool = True,
+    ) -> None:
+        self.files: dict[str, _Entry] = files if files is not None else {}
+        self.dirs = dirs  # directories publish created
+        self.target = target
+        self.stored, self.appended, self.clean = stored, appended, clean
+        self._intact: dict[str, bool] = {}
+
+    def intact(self, rel: str) -> bool:
+        """Whether ``rel`` is still exactly as published (size and mtime; one ``lstat``, memoized)."""
+        known = self._intact.get(rel)
+        if known is None:
+            entry = self.files.get(rel)
+            known = entry is not None and self.target is not None and _still(f"{self.target}/{rel}", entry)
+            self._intact[rel] = known
+        return known
+
+
+class _IntactKeys(Mapping[str, str]):
+    """Render keys of the published files, checked for intactness only when asked for.
+
+    The renderer asks for the paths it produces, so a run checks (one ``lstat``)
+    only the files it would otherwise render; a file edited behind the tool's
+    back has no key here and is rendered again.
+    """
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+
+    def __getitem__(self, rel: str) -> str:
+        entry = self.manifest.files.get(rel)
+        if entry is None or entry.key is None or not self.manifest.intact(rel):
+            raise KeyError(rel)
+        return entry.key
+
+    def __iter__(self) -> Iterator[str]:
+        return (rel for rel in list(self.manifest.files) if rel in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, rel: object) -> bool:
+        try:
+            self[rel]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
 
 
 # -- lock ---------------------------------------------------------------------
@@ -151,104 +213,119 @@ def publish(
 Output = tuple[str, str | None, bytes | None]  # (path, render key, bytes; None: keep the published file)
 
 
-def publish_stream(outputs: Iterable[Output], target: Path, *, fsync: bool = True) -> PublishReport:
+def publish_stream(
+    outputs: Iterable[Output], target: Path, *, fsync: bool = True, manifest: Manifest | None = None
+) -> PublishReport:
     """:func:`publish` for outputs produced one at a time, e.g. by a renderer.
 
     Each changed file is staged as soon as it arrives (by a pool of writer
     threads), so neither the whole site nor the wait for the disk is held up
     by rendering.  An exception from ``outputs`` (or any staging failure)
     removes the staging directory: the target is left byte-identical.
+    ``manifest`` is the one :func:`read_manifest` gave this run (read again
+    when None).
     """
     state = _state_dir(target)
-    recover(target)  # (also done by target_lock) never stage over an unfinished replace
+    if recover(target):  # (also done by target_lock) never stage over an unfinished replace
+        manifest = None  # the manifest was rewritten
     _remove_leftovers(state)
-    old = _read_manifest(state)
+    old = manifest if manifest is not None else read_manifest(target)
     staging = _new_staging(state)
     installed: _Journal | None = None
+    empty = not old.files and _only_state(target)
     try:
-        stager = _Stager(staging, target, old)
+        stager = _Stager(staging, target, old, empty=empty)
         try:
             for rel, key, data in outputs:
                 stager.add(rel, key, data)
         finally:
             stager.finish()
         _check_paths(stager.paths)
-        changed, kept = stager.changed, stager.kept
+        changed, entries = stager.changed, stager.entries
         if changed and fsync:
             _sync_filesystem(staging)
         if changed:
-            installed = _install(staging, changed, target, state, old, fsync=fsync)
+            installed = _install(staging, changed, target, state, stager.absent, fsync=fsync)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     created = installed.made if installed else frozenset()
     try:
-        entries = _with_keys({**kept, **_recorded(changed, stager.digests, target)}, stager.keys)
         stale = sorted(set(old.files) - set(entries))
         dirs = old.dirs | created
-        manifest = _Manifest({**entries, **_pick(old.files, stale)}, dirs)
-        if manifest != old:
-            _write_manifest(state, manifest, fsync)
+        files = {**entries, **_pick(old.files, stale)}
+        stored = _write_manifest(state, files, dirs, old, fsync)
     except PublishError as exc:
         if installed is None:
             raise
         raise _rolled_back(installed, target, exc, len(changed)) from exc
     if installed is not None:
         installed.commit()
-    removed = _cleanup(target, state, entries, stale, old, dirs, fsync)
-    return PublishReport(tuple(sorted(changed)), len(kept), removed)
+    removed = _cleanup(target, state, entries, stale, stored, fsync)
+    return PublishReport(tuple(sorted(changed)), len(entries) - len(changed), removed)
 
 
 class _Stager:
     """Phases 1 and 2 for one output at a time: unchanged files are recorded,
-    changed ones written into the staging directory by a pool of threads."""
+    changed ones hashed and written into the staging directory by a pool of threads.
+
+    Paths are plain strings here (no ``pathlib`` per file) and each file costs at
+    most one ``lstat``; none at all when the target held nothing at the start
+    (``empty``), where every file is new.
+    """
 
     _PENDING = 256  # bound on staged files waiting for a writer (their bytes stay in memory)
 
-    def __init__(self, staging: Path, target: Path, old: _Manifest) -> None:
+    def __init__(self, staging: Path, target: Path, old: Manifest, *, empty: bool = False) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.staging, self.target, self.old = staging, target, old
+        self.staging, self.target, self.old, self.empty = str(staging), target, old, empty
+        self.root = str(target)
         self.pool = ThreadPoolExecutor(max_workers=_WRITERS)
-        self.pending: list[Future[None]] = []
+        self.pending: deque[tuple[str, str | None, Future[_Entry]]] = deque()
         self.paths: list[str] = []
         self.changed: list[str] = []
-        self.kept: dict[str, _Entry] = {}
-        self.digests: dict[str, str] = {}
-        self.keys: dict[str, str] = {}
-        self.checked: set[str] = set()
+        self.absent: set[str] = set()  # changed paths that had no file at all when checked
+        self.entries: dict[str, _Entry] = {}  # the new manifest's entry of every path
+        self.checked: set[str] = set()  # directories whose every component was checked
 
     def add(self, rel: str, key: str | None, data: bytes | None) -> None:
         reason = _unsafe_reason(rel)
         if reason:
             raise PublishError(f"{rel!r}: refusing to publish: {reason}")
         self.paths.append(rel)
-        if key is not None:
-            self.keys[rel] = key
         if data is None:
-            self.kept.update(_reused_entries([rel], self.target, self.old))
+            entry = self.old.files.get(rel)
+            if entry is None or not self.old.intact(rel):
+                raise PublishError(f"{self.target / rel}: changed while publishing; nothing was replaced, run again")
+            self.entries[rel] = entry if key is None or key == entry.key else _Entry(*_fields(entry), key)
             return
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.target / rel
-        try:
-            self._check_parents(rel)  # never read or write through a symlink inside the target
-            entry = _unchanged(path, data, digest, self.old.files.get(rel))
-        except OSError as exc:
-            raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
-        if entry is not None:
-            self.kept[rel] = entry
-            return
-        self.digests[rel] = digest
+        if not self.empty:
+            path = f"{self.root}/{rel}"
+            try:
+                self._check_parents(rel)  # never read or write through a symlink inside the target
+                st = _lstat(path)
+                kept = _unchanged(path, st, data, self.old.files.get(rel), key)
+            except OSError as exc:
+                raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
+            if kept is not None:
+                self.entries[rel] = kept
+                return
+            if st is None:
+                self.absent.add(rel)
+        else:
+            self.absent.add(rel)
         self.changed.append(rel)
         self._wait(self._PENDING)
-        self.pending.append(self.pool.submit(_write_staged, self.staging / _staged_name(rel), data, path, fsync=False))
+        name = f"{self.staging}/{_staged_name(rel)}"
+        self.pending.append((rel, key, self.pool.submit(_write_staged, name, data, self.target / rel)))
 
     def _check_parents(self, rel: str) -> None:
-        """Each parent directory is checked once per run, not once per file in it."""
-        parents = _ancestors(rel)
-        if parents and parents[-1] in self.checked:
+        """Each directory is checked once per run, not once per file in it."""
+        head = rel.rpartition("/")[0]
+        if not head or head in self.checked:
             return
         _check_parents(self.target, rel)
-        self.checked.update(parents)
+        self.checked.add(head)
 
     def finish(self) -> None:
         """Wait for every write; re-raise the first failure."""
@@ -259,32 +336,35 @@ class _Stager:
 
     def _wait(self, keep: int) -> None:
         while len(self.pending) > keep:
-            self.pending.pop(0).result()
+            rel, key, future = self.pending.popleft()
+            written = future.result()
+            self.entries[rel] = written if key is None else _Entry(*_fields(written), key)
 
 
-def intact_keys(target: Path) -> dict[str, str]:
+def read_manifest(target: Path) -> Manifest:
+    """The last publish's manifest of ``target`` (call while holding :func:`target_lock`)."""
+    return _read_manifest(target / STATE_DIR, target)
+
+
+def intact_keys(target: Path, manifest: Manifest | None = None) -> Mapping[str, str]:
     """Render keys of the published files that are still exactly as published.
 
     A file counts as intact when it still has the size and mtime the manifest
-    recorded; the pipeline skips rendering a path whose key is unchanged.
+    recorded; the pipeline skips rendering a path whose key is unchanged.  The
+    check is made (one ``lstat``) only for the paths looked up.
     """
-    old = _read_manifest(target / STATE_DIR)
-    intact = {}
-    for rel, entry in old.files.items():
-        if entry.key is not None and _still(target / rel, entry):
-            intact[rel] = entry.key
-    return intact
+    return _IntactKeys(manifest if manifest is not None else read_manifest(target))
 
 
-def intact_count(target: Path) -> int | None:
+def intact_count(target: Path, manifest: Manifest | None = None) -> int | None:
     """How many files the last publish left, when every one is still exactly as published; else None."""
-    old = _read_manifest(target / STATE_DIR)
-    if not old.files or not all(_still(target / rel, entry) for rel, entry in old.files.items()):
+    old = manifest if manifest is not None else read_manifest(target)
+    if not old.files or not all(map(old.intact, old.files)):
         return None
     return len(old.files)
 
 
-def _still(path: Path, entry: _Entry) -> bool:
+def _still(path: str, entry: _Entry) -> bool:
     try:
         st = os.lstat(path)
     except OSError:
@@ -292,19 +372,17 @@ def _still(path: Path, entry: _Entry) -> bool:
     return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns)
 
 
-def _reused_entries(reused: Iterable[str], target: Path, old: _Manifest) -> dict[str, _Entry]:
-    """Manifest entries of files kept without rendering; they must still be intact."""
-    entries = {}
-    for rel in reused:
-        entry = old.files.get(rel)
-        if entry is None or not _still(target / rel, entry):
-            raise PublishError(f"{target / rel}: changed while publishing; nothing was replaced, run again")
-        entries[rel] = entry
-    return entries
+def _fields(entry: _Entry) -> tuple[str, int, int]:
+    return entry.sha256, entry.size, entry.mtime_ns
 
 
-def _with_keys(entries: Mapping[str, _Entry], keys: Mapping[str, str]) -> dict[str, _Entry]:
-    return {rel: replace(e, key=keys.get(rel, e.key)) for rel, e in entries.items()}
+def _only_state(target: Path) -> bool:
+    """Whether the target holds nothing but the tool's own directory (a first publish)."""
+    try:
+        with os.scandir(target) as entries:
+            return all(e.name == STATE_DIR for e in entries)
+    except OSError:
+        return False
 
 
 def _check_paths(paths: Iterable[str]) -> None:
@@ -344,21 +422,31 @@ def _ancestors(rel: str) -> list[str]:
 # Phase 1: what changed.
 
 
-def _unchanged(path: Path, data: bytes, digest: str, recorded: _Entry | None) -> _Entry | None:
-    """The file's manifest entry when it already holds ``data``, else None."""
+def _lstat(path: str) -> os.stat_result | None:
     try:
-        st = os.lstat(path)
+        return os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return None  # new (a file in place of a parent directory is caught next)
+        return None  # new (a file in place of a parent directory is caught by the parent check)
+
+
+def _unchanged(
+    path: str, st: os.stat_result | None, data: bytes, recorded: _Entry | None, key: str | None
+) -> _Entry | None:
+    """The file's new manifest entry when it already holds ``data``, else None."""
+    if st is None:
+        return None
     if stat.S_ISDIR(st.st_mode):
         raise PublishError(f"{path}: cannot write: a directory is in the way")
     if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
         return None
+    digest = hashlib.sha256(data).hexdigest()
     if recorded is not None and (recorded.size, recorded.mtime_ns) == (st.st_size, st.st_mtime_ns):
         same = recorded.sha256 == digest
     else:
-        same = path.read_bytes() == data
-    return _Entry(digest, st.st_size, st.st_mtime_ns) if same else None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
+            same = fh.read() == data
+    return _Entry(digest, st.st_size, st.st_mtime_ns, key) if same else None
 
 
 def _check_parents(target: Path, rel: str) -> None:
@@ -417,11 +505,18 @@ def _staged_name(rel: str) -> str:
     return hashlib.sha256(rel.encode()).hexdigest()
 
 
-def _write_staged(path: Path, data: bytes, destination: Path, *, fsync: bool) -> None:
+def _write_staged(path: str, data: bytes, destination: Path) -> _Entry:
+    """Hash and stage one file (in a writer thread: sha256 and the write release the GIL);
+    its manifest entry, whose size and mtime ``os.replace`` keeps."""
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        _write_file(path, data, fsync=fsync)
+        with open(path, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            st = os.fstat(fh.fileno())
     except OSError as exc:
         raise PublishError(f"{destination}: cannot write: {_reason(exc)}") from exc
+    return _Entry(digest, st.st_size, st.st_mtime_ns)
 
 
 def _write_file(path: Path, data: bytes, *, fsync: bool) -> None:
@@ -435,7 +530,9 @@ def _write_file(path: Path, data: bytes, *, fsync: bool) -> None:
 # Phase 3: replace.
 
 
-def _install(staging: Path, changed: list[str], target: Path, state: Path, old: _Manifest, *, fsync: bool) -> _Journal:
+def _install(
+    staging: Path, changed: list[str], target: Path, state: Path, absent: Collection[str], *, fsync: bool
+) -> _Journal:
     """Move the staged files into place, journaled; on any failure roll back and raise.
 
     The journal is written before the first directory is made or file replaced, and
@@ -443,12 +540,14 @@ def _install(staging: Path, changed: list[str], target: Path, state: Path, old: 
     Returns the journal, still open: the caller commits it once the manifest is written.
     """
     order = sorted(changed, key=_install_order)
-    missing = frozenset(a for rel in order for a in _ancestors(rel) if not _is_real_dir(target / a))
+    heads = {rel.rpartition("/")[0] for rel in order}
+    ancestors = sorted({a for head in heads if head for a in (*_ancestors(head), head)})
+    missing = frozenset(a for a in ancestors if not _is_real_dir(target / a))  # one lstat per directory
     with _Tree(target) as tree:
-        journal = _Journal.begin(state, tree, order, missing, fsync=fsync)
+        journal = _Journal.begin(state, tree, order, missing, fsync=fsync, absent=absent)
         done = 0
         try:
-            journal.made = _make_parents(tree, order)
+            journal.made = _make_parents(tree, ancestors)
             staged = os.open(staging, _DIR_FLAGS)
             try:
                 for rel in order:
@@ -463,7 +562,8 @@ def _install(staging: Path, changed: list[str], target: Path, state: Path, old: 
                 exc = PublishError(f"{target / rel}: cannot write: {_reason(exc)}")
             raise _rolled_back(journal, target, exc, done) from exc
     if fsync:
-        _fsync_dirs({(target / rel).parent for rel in order} | {(target / d).parent for d in journal.made})
+        heads |= {d.rpartition("/")[0] for d in journal.made}
+        _fsync_dirs({target / head if head else target for head in heads})
     return journal
 
 
@@ -488,10 +588,10 @@ def _install_order(rel: str) -> tuple[int, str]:
     return (1 if len(parts) > 1 else 2, rel)
 
 
-def _make_parents(tree: _Tree, order: list[str]) -> frozenset[str]:
-    """Create missing parent directories; on failure remove the ones created."""
+def _make_parents(tree: _Tree, ancestors: list[str]) -> frozenset[str]:
+    """Create the missing ones of ``ancestors`` (sorted: parents first); on failure remove the ones created."""
     created: list[str] = []
-    for ancestor in sorted({a for rel in order for a in _ancestors(rel)}):
+    for ancestor in ancestors:
         try:
             if tree.make_dir(ancestor):
                 created.append(ancestor)
@@ -583,12 +683,26 @@ class _Journal:
         self.made: frozenset[str] = frozenset()  # the directories this run made (for the manifest)
 
     @classmethod
-    def begin(cls, state: Path, tree: _Tree, order: list[str], created: frozenset[str], *, fsync: bool) -> _Journal:
+    def begin(
+        cls,
+        state: Path,
+        tree: _Tree,
+        order: list[str],
+        created: frozenset[str],
+        *,
+        fsync: bool,
+        absent: Collection[str] = (),
+    ) -> _Journal:
+        """Keep every file about to be replaced; ``absent`` paths had no file when staged
+        (one ``link`` attempt each), files in a directory still to be made need nothing."""
         backup = Path(tempfile.mkdtemp(prefix=_BACKUP_PREFIX, dir=state))
         files = []
         try:
             for rel in order:
-                files.append((rel, _back_up(tree, rel, backup / _staged_name(rel))))
+                if rel.rpartition("/")[0] in created:
+                    files.append((rel, False))
+                    continue
+                files.append((rel, _back_up(tree, rel, backup / _staged_name(rel), rel in absent)))
         except (OSError, PublishError) as exc:
             shutil.rmtree(backup, ignore_errors=True)
             if isinstance(exc, PublishError):
@@ -674,10 +788,16 @@ def _parse_journal(doc: object) -> tuple[str, list[tuple[str, bool]], frozenset[
     return backup, parsed, frozenset(str(d) for d in created)
 
 
-def _back_up(tree: _Tree, rel: str, copy: Path) -> bool:
+def _back_up(tree: _Tree, rel: str, copy: Path, absent: bool = False) -> bool:
     """Keep the file at ``rel`` as ``copy`` (a hard link, else a copy); False when there is none."""
     try:
         parent, name = tree.parent(rel)
+        if absent:  # none when it was staged: try the link at once (it fails unless a file appeared)
+            os.link(name, copy, src_dir_fd=parent, follow_symlinks=False)
+            if stat.S_ISREG(os.lstat(copy).st_mode):
+                return True
+            os.unlink(copy)
+            return False
         st = os.lstat(name, dir_fd=parent)
     except FileNotFoundError:
         return False  # new, maybe in a directory still to be made
@@ -750,10 +870,11 @@ def recover(target: Path) -> bool:
 
 def _distrust(state: Path, paths: list[str]) -> None:
     """Make the manifest byte-compare ``paths`` next time (it may describe the undone publish)."""
-    old = _read_manifest(state)
-    if any(rel in old.files for rel in paths):
-        files = {rel: replace(e, mtime_ns=-1, key=None) if rel in paths else e for rel, e in old.files.items()}
-        _write_manifest(state, _Manifest(files, old.dirs), fsync=True)
+    old = _read_manifest(state, state.parent)
+    undone = set(paths)
+    if any(rel in old.files for rel in undone):
+        files = {rel: _Entry(e.sha256, e.size, -1) if rel in undone else e for rel, e in old.files.items()}
+        _write_snapshot(state, files, old.dirs, fsync=True)
 
 
 def _fsync_dirs(dirs: Iterable[Path]) -> None:
@@ -767,17 +888,6 @@ def _fsync_dirs(dirs: Iterable[Path]) -> None:
                 os.close(fd)
 
 
-def _recorded(changed: list[str], digests: Mapping[str, str], target: Path) -> dict[str, _Entry]:
-    entries: dict[str, _Entry] = {}
-    for rel in changed:
-        try:
-            st = os.stat(target / rel)
-        except OSError as exc:
-            raise PublishError(f"{target / rel}: cannot read: {_reason(exc)}") from exc
-        entries[rel] = _Entry(digests[rel], st.st_size, st.st_mtime_ns)
-    return entries
-
-
 # Phase 5: stale files and empty directories.
 
 
@@ -786,18 +896,19 @@ def _cleanup(
     state: Path,
     entries: Mapping[str, _Entry],
     stale: list[str],
-    old: _Manifest,
-    dirs: frozenset[str],
+    stored: Manifest,
     fsync: bool,
 ) -> tuple[str, ...]:
     """Remove stale files and emptied directories; record what could not be removed."""
     removed = tuple(rel for rel in stale if _remove_file(target, rel))
-    needed = {a for rel in entries for a in _ancestors(rel)}
+    dirs = stored.dirs
+    heads = {rel.rpartition("/")[0] for rel in entries}
+    needed = {a for head in heads if head for a in (*_ancestors(head), head)}
     left_dirs = _remove_empty_dirs(target, dirs - needed) | (dirs & needed)
     if stale or left_dirs != dirs:
         failed = [rel for rel in stale if rel not in removed and (target / rel).is_file()]
         try:
-            _write_manifest(state, _Manifest({**entries, **_pick(old.files, failed)}, left_dirs), fsync)
+            _write_manifest(state, {**entries, **_pick(stored.files, failed)}, left_dirs, stored, fsync)
         except PublishError as exc:  # published already: an entry of a removed file is dropped next run
             log.warning("published, but the manifest could not be updated after removing stale files: %s", exc)
     return removed
@@ -860,20 +971,51 @@ def _remove_leftovers(state: Path) -> None:
 # -- manifest -----------------------------------------------------------------
 
 
-def _read_manifest(state: Path) -> _Manifest:
-    """The last run's manifest; an unreadable or damaged one counts as empty."""
+def _read_manifest(state: Path, target: Path) -> Manifest:
+    """The last run's manifest: its snapshot line and the change lines after it.
+
+    A damaged snapshot (or none) counts as an empty manifest; a damaged change
+    line (a run killed while appending it) ends the record there, and the next
+    write rewrites the whole file.
+    """
     path = state / _MANIFEST
     try:
-        doc = json.loads(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
-        return _Manifest()
+        return Manifest(target=target)
     except OSError as exc:
         raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
-    except (ValueError, RecursionError):  # damaged: not JSON, nested too deeply, a number too long
-        return _Manifest()
+    head, _, rest = data.partition(b"\n")
+    doc, clean = _json_doc(head), True
+    if doc is None:  # an indented manifest of an older syndicate is one document: read it, rewrite it next time
+        doc, rest, clean = _json_doc(data), b"", False
     if not isinstance(doc, dict) or doc.get("version") != _MANIFEST_VERSION:
-        return _Manifest()
-    return _Manifest(_parse_entries(doc.get("files")), _parse_dirs(doc.get("dirs")))
+        return Manifest(target=target, clean=False)
+    files, dirs = _parse_entries(doc.get("files")), _parse_dirs(doc.get("dirs"))
+    appended = 0
+    lines = rest.split(b"\n") if rest else [b""]
+    for line in lines[:-1]:
+        change = _json_doc(line)
+        if not isinstance(change, dict) or not isinstance(change.get("files"), dict):
+            clean = False
+            break
+        for rel, item in change["files"].items():
+            files.pop(rel, None)
+            if item is not None:
+                files.update(_parse_entries({rel: item}))
+        dirs = _parse_dirs(change.get("dirs"))
+        appended += len(line) + 1
+    else:
+        clean = clean and not lines[-1]  # a last line without its newline was cut short
+    return Manifest(files, dirs, target=target, stored=len(head) + 1, appended=appended, clean=clean)
+
+
+def _json_doc(raw: bytes) -> object:
+    """The JSON value of ``raw``, None when it is damaged (not JSON, nested too deeply, a number too long)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _parse_entries(raw: object) -> dict[str, _Entry]:
@@ -895,10 +1037,58 @@ def _parse_dirs(raw: object) -> frozenset[str]:
     return frozenset(d for d in raw if _unsafe_reason(d) is None)
 
 
-def _write_manifest(state: Path, manifest: _Manifest, fsync: bool) -> None:
-    files = {rel: _entry_doc(e) for rel, e in sorted(manifest.files.items())}
-    doc = {"version": _MANIFEST_VERSION, "files": files, "dirs": sorted(manifest.dirs)}
-    _write_atomic(state / _MANIFEST, _json_bytes(doc), fsync=fsync)
+def _write_manifest(
+    state: Path, files: dict[str, _Entry], dirs: frozenset[str], old: Manifest, fsync: bool
+) -> Manifest:
+    """Record ``files`` and ``dirs``: one appended change line, or (when the change lines
+    would outgrow the snapshot, or the file is damaged) a new snapshot.  Returns the record."""
+    changes: dict[str, dict[str, object] | None] = {
+        rel: _entry_doc(entry) for rel, entry in files.items() if old.files.get(rel) != entry
+    }
+    changes.update((rel, None) for rel in old.files if rel not in files)
+    if not changes and dirs == old.dirs and (old.stored or not files):
+        return old
+    line = _json_line({"files": changes, "dirs": sorted(dirs)})
+    if old.clean and old.stored and old.appended + len(line) <= old.stored:
+        _append(state / _MANIFEST, line, fsync=fsync)
+        return Manifest(files, dirs, target=old.target, stored=old.stored, appended=old.appended + len(line))
+    stored = _write_snapshot(state, files, dirs, fsync=fsync)
+    return Manifest(files, dirs, target=old.target, stored=stored)
+
+
+def _write_snapshot(state: Path, files: Mapping[str, _Entry], dirs: frozenset[str], *, fsync: bool) -> int:
+    """Replace the manifest by one snapshot line, atomically; its length."""
+    entries = {rel: _entry_doc(e) for rel, e in files.items()}
+    data = _json_line({"version": _MANIFEST_VERSION, "files": entries, "dirs": sorted(dirs)})
+    _write_atomic(state / _MANIFEST, data, fsync=fsync)
+    return len(data)
+
+
+def _append(path: Path, line: bytes, *, fsync: bool) -> None:
+    """Append ``line`` to the manifest; on any failure cut it back to what it was."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot write: {_reason(exc)}") from exc
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+            if fsync:
+                os.fsync(fd)
+        except OSError as exc:
+            with suppress(OSError):
+                os.ftruncate(fd, size)
+            raise PublishError(f"{path}: cannot write: {_reason(exc)}") from exc
+    finally:
+        os.close(fd)
+
+
+def _json_line(doc: Mapping[str, object]) -> bytes:
+    """One line of compact JSON (sorted keys: the same record gives the same bytes)."""
+    return (json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _entry_doc(entry: _Entry) -> dict[str, object]:

@@ -48,6 +48,60 @@ READERS: dict[str, str] = {".txt": "pagetext", ".md": "markdown", ".markdown": "
 SUFFIXES = READERS
 
 
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One listed input file with its stat: the fingerprint and the parse cache key both use it."""
+
+    path: Path
+    shown: str
+    relative: str  # to its source root (for date_from_path)
+    size: int  # -1: it could not be stat'ed (reading it reports why)
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class RootListing:
+    """One source root: its files, or why it cannot be listed, and the entries skipped."""
+
+    root: Path
+    files: tuple[InputFile, ...] = ()
+    error: InputError | None = None
+    skipped: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True)
+class InputListing:
+    """The input files of a run, listed (and stat'ed) once, root by root."""
+
+    roots: tuple[RootListing, ...]
+
+    @property
+    def files(self) -> list[InputFile]:
+        return [f for r in self.roots for f in r.files]
+
+
+def list_inputs(options: SourceOptions) -> InputListing:
+    """Every source root's input files with their size and mtime (one ``stat`` each)."""
+    listed = []
+    for root in options.paths:
+        skipped: list[Skipped] = []
+        try:
+            found = list(find_files([root], skipped, roots=options.paths))
+        except InputError as exc:
+            listed.append(RootListing(root, error=exc))
+            continue
+        files = []
+        for path, shown in found:
+            try:
+                st = os.stat(path)
+                size, mtime = st.st_size, st.st_mtime_ns
+            except OSError:
+                size, mtime = -1, -1
+            files.append(InputFile(path, shown, _relative(path, root), size, mtime))
+        listed.append(RootListing(root, tuple(files), skipped=tuple(skipped)))
+    return InputListing(tuple(listed))
+
+
 @dataclass(frozen=True)
 class ReadResult:
     articles: tuple[Article, ...]
@@ -81,7 +135,7 @@ def find_files(
 
 
 def _root_kind(root: Path) -> str:
-    """"file", "dir", or why the root cannot be read."""
+    """ "file", "dir", or why the root cannot be read."""
     try:
         st = os.stat(root)
     except OSError as exc:
@@ -124,37 +178,39 @@ def read_articles(
     *,
     reader: Callable[[Path], bytes] | None = None,
     cache: ParseCache | None = None,
+    listing: InputListing | None = None,
 ) -> ReadResult:
     """Read every input file; bad files become errors, the rest articles.
 
-    With a ``cache``, a file whose path, size and mtime are unchanged is not read again.
+    ``listing`` is this run's :func:`list_inputs` (made here when None).  With a
+    ``cache``, a file whose path, size and mtime are unchanged is not read again;
+    the cache is asked once for every listed file.
     """
+    listing = listing if listing is not None else list_inputs(options)
     articles: list[Article] = []
     errors: list[InputError] = []
     count = 0
-    for root in options.paths:
-        skipped: list[Skipped] = []
-        try:
-            files = list(find_files([root], skipped, roots=options.paths))
-        except InputError as exc:
-            errors.append(exc)
+    known = cache.get_many(listing.files) if cache is not None else {}
+    for listed in listing.roots:
+        if listed.error is not None:
+            errors.append(listed.error)
             continue
-        for entry in sorted(skipped, key=lambda e: os.fsencode(e.path)):
+        for entry in sorted(listed.skipped, key=lambda e: os.fsencode(e.path)):
             log.warning("%s", entry)
-        for path, shown in files:
+        for file in listed.files:
             count += 1
-            cached = cache.get(path) if cache is not None else None
+            cached = known.get(file.path)
             if cached is not None:
                 articles.extend(cached)
                 continue
             try:
-                found = read_file(path, shown, _relative(path, root), options, language, reader)
+                found = read_file(file.path, file.shown, file.relative, options, language, reader)
             except InputError as exc:
                 errors.append(exc)
                 continue
             articles.extend(found)
             if cache is not None:
-                cache.put(path, found)
+                cache.put(file, found)
     return ReadResult(articles=merge(articles), errors=tuple(errors), files=count)
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -39,11 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from syndicate.cachefile import MEMORY, SIDE_FILES, CacheDamaged, Schema, cache_directory, connect, verify
+from syndicate.cachefile import is_busy as _is_busy
+from syndicate.cachefile import rebuild as _rebuild_file
+
 log = logging.getLogger("syndicate")
 
 SCHEMA_VERSION = 2
-MEMORY = ":memory:"
-_SIDE_FILES = ("-wal", "-shm", "-journal")
+_NAME = "translation cache"
 _SCHEMA = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
     "CREATE TABLE segments ("
@@ -66,9 +68,7 @@ _BATCH = 500  # keys per SELECT (SQLite's variable limit is 999 on old builds)
 
 def default_path() -> Path:
     """``<user cache dir>/syndicate/translations.sqlite3``."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("syndicate")) / "translations.sqlite3"
+    return cache_directory(None) / "translations.sqlite3"
 
 
 def segment_key(provider_key: str, source: str, target: str, glossary_version: str, text: str) -> str:
@@ -103,14 +103,6 @@ class Cached:
     translation: str
     words: int
     unknown: int
-
-
-class CacheDamaged(Exception):
-    """The cache file cannot be used as it is (internal: triggers a rebuild)."""
-
-
-class CacheBusy(Exception):
-    """Another process holds a lock on the cache (internal: not damage, no rebuild)."""
 
 
 class SegmentCache:
@@ -148,7 +140,7 @@ class SegmentCache:
         except sqlite3.Error as exc:
             raise InputError(path, f"cannot open translation cache: {exc}") from exc
         try:
-            _check(conn, create=False, upgrade=writable)
+            verify(conn, _schema(create=False, upgrade=writable))
         except (sqlite3.Error, CacheDamaged) as exc:
             conn.close()
             if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
@@ -273,26 +265,16 @@ class SegmentCache:
     # ------------------------------------------------------------- opening
 
     def _open_or_rebuild(self, path: Path | None) -> sqlite3.Connection:
-        if path is None:
-            return _open(MEMORY)
-        try:
-            return _open(path)
-        except CacheBusy as exc:
-            log.warning("translation cache %s is in use (%s); running without a cache", path, exc)
-            self.path = None
-            return _open(MEMORY)
-        except CacheDamaged as exc:
-            log.warning("translation cache %s is damaged (%s); rebuilding it", path, exc)
-        except OSError as exc:
-            log.warning("cannot open translation cache %s (%s); rebuilding it", path, exc)
-        return self._rebuild(path)
+        from syndicate.cachefile import open_or_rebuild
+
+        conn = open_or_rebuild(path, _SCHEMA_CHECK) if path is not None else None
+        return conn if conn is not None else self._in_memory()
 
     def _rebuild(self, path: Path) -> sqlite3.Connection:
-        try:
-            _move_aside(path)
-            return _open(path)
-        except (CacheDamaged, CacheBusy, OSError) as exc:
-            log.warning("cannot rebuild translation cache %s (%s); running without a cache", path, exc)
+        conn = _rebuild_file(path, _SCHEMA_CHECK)
+        return conn if conn is not None else self._in_memory()
+
+    def _in_memory(self) -> sqlite3.Connection:
         self.path = None
         return _open(MEMORY)
 
@@ -334,37 +316,24 @@ class SegmentCache:
         if self.path is None:
             rows = self._run("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")
             return int(rows[0][0]) if rows else 0
-        files = [self.path, *(Path(f"{self.path}{suffix}") for suffix in _SIDE_FILES)]
+        files = [self.path, *(Path(f"{self.path}{suffix}") for suffix in SIDE_FILES)]
         return sum(f.stat().st_size for f in files if f.exists())
 
 
 def _open(path: Path | str) -> sqlite3.Connection:
     """Open (creating if new) and verify a cache database; raises CacheDamaged."""
-    if isinstance(path, Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        conn = sqlite3.connect(path, timeout=10.0)
-    except sqlite3.Error as exc:
-        raise CacheDamaged(str(exc)) from exc
-    try:
-        _check(conn)
-    except sqlite3.OperationalError as exc:
-        conn.close()
-        if _is_busy(exc):
-            raise CacheBusy(str(exc)) from exc
-        raise CacheDamaged(str(exc)) from exc
-    except (sqlite3.DatabaseError, CacheDamaged) as exc:
-        conn.close()
-        raise CacheDamaged(str(exc)) from exc
-    return conn
+    return connect(path, _SCHEMA_CHECK)
 
 
-def _check(conn: sqlite3.Connection, *, create: bool = True, upgrade: bool = True) -> None:
-    """Integrity check, then create the schema in an empty file or verify (and upgrade) the existing one."""
-    result = conn.execute("PRAGMA quick_check").fetchone()
-    if not result or result[0] != "ok":
-        raise CacheDamaged(f"integrity check failed: {result[0] if result else 'no result'}")
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def _schema(*, create: bool = True, upgrade: bool = True) -> Schema:
+    def check(conn: sqlite3.Connection, tables: set[str]) -> None:
+        _check(conn, tables, create=create, upgrade=upgrade)
+
+    return Schema(_NAME, check)
+
+
+def _check(conn: sqlite3.Connection, tables: set[str], *, create: bool = True, upgrade: bool = True) -> None:
+    """Create the schema in an empty file or verify (and upgrade) the existing one."""
     if not tables:
         if not create:
             raise CacheDamaged("no tables: not a translation cache")
@@ -396,14 +365,7 @@ def _create(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer; best effort
 
 
-def _move_aside(path: Path) -> None:
-    """Rename a damaged cache to ``<name>.damaged`` (replacing an older one) and drop side files."""
-    if path.exists() or path.is_symlink():
-        os.replace(path, path.with_name(path.name + ".damaged"))
-    for suffix in _SIDE_FILES:
-        side = Path(f"{path}{suffix}")
-        if side.exists():
-            side.unlink()
+_SCHEMA_CHECK = _schema()
 
 
 def _iso(timestamp: object) -> str | None:
@@ -412,8 +374,3 @@ def _iso(timestamp: object) -> str | None:
     if not isinstance(timestamp, int | float):
         return None
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    message = str(exc).lower()
-    return "locked" in message or "busy" in message
