@@ -152,6 +152,7 @@ def item_content_html(site: Site, article: Article) -> str:
 
 def clear_content_memo() -> None:
     _content_memo.clear()
+    _parts_memo.clear()
 
 
 # ------------------------------------------------------------------------ pages
@@ -175,6 +176,37 @@ def _base_context(
         "languages": [],
         "theme": theme,
     }
+
+
+def _rendered_parts(context: dict[str, Any], theme: Theme) -> dict[str, Any]:
+    """``context`` with ``style`` (style.css) and ``footer`` (subscribe.html) rendered from it, as Markup."""
+    context["style"] = Markup(theme.render("style.css", context).decode("utf-8"))
+    context["footer"] = Markup(theme.render("subscribe.html", context).decode("utf-8"))
+    return context
+
+
+# What every article page of an edition shares is built once per edition and render
+# (not once per page): the base context, the feed links, the subscribe list and the
+# footer, pre-rendered from subscribe.html.  Cleared with the content memo.
+_parts_memo: dict[tuple[object, ...], dict[str, Any]] = {}
+
+
+def _edition_parts(
+    site: Site, edition: Edition, editions: Sequence[Edition], formats: Sequence[str], theme: Theme
+) -> dict[str, Any]:
+    key = (site, edition.language, edition.title, tuple(formats), id(theme))
+    parts = _parts_memo.get(key)
+    if parts is None or parts["theme"] is not theme:
+        lang = edition.language
+        parts = _base_context(site, lang, editions, formats, theme)
+        parts.update(
+            home=index_url(site, lang),
+            site_name=edition.title,
+            feeds=_feed_links(site, edition, formats),
+            subscribe=_subscribe(site, lang, formats),
+        )
+        _parts_memo[key] = _rendered_parts(parts, theme)
+    return parts
 
 
 def _feed_links(site: Site, edition: Edition, formats: Sequence[str]) -> list[dict[str, str]]:
@@ -252,15 +284,11 @@ def article_page(
     """
     theme = theme or load_theme()
     lang = edition.language
-    context = _base_context(site, lang, editions or (edition,), formats, theme)
+    context = dict(_edition_parts(site, edition, editions or (edition,), formats, theme))
     context.update(
         page_title=f"{article.title} | {edition.title}",
         canonical=article_url(site, lang, article.slug),
-        home=index_url(site, lang),
-        site_name=edition.title,
-        feeds=_feed_links(site, edition, formats),
         alternates=[{"hreflang": code, "href": href} for code, href in sorted(alternates.items())],
-        subscribe=_subscribe(site, lang, formats),
         languages=_languages(site, editions or (edition,), lang, alternates),
         article={
             "title": article.title_source or article.title,  # never a cut headline on its own page
@@ -309,7 +337,7 @@ def edition_index_page(
         edition={"title": edition.title, "description": edition.description, "language": lang},
         items=_items(site, edition, edition.articles),
     )
-    return theme.render("edition.html", context)
+    return theme.render("edition.html", _rendered_parts(context, theme))
 
 
 def site_index_page(
@@ -338,7 +366,7 @@ def site_index_page(
             for ed in editions
         ],
     )
-    return theme.render("site.html", context)
+    return theme.render("site.html", _rendered_parts(context, theme))
 
 
 def _sorted(editions: Sequence[Edition]) -> list[Edition]:

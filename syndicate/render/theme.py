@@ -49,6 +49,7 @@ class Theme:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             undefined=jinja2.StrictUndefined,
+            auto_reload=False,  # a theme is loaded afresh each run: no stat of every template per page
         )
 
     def render(self, name: str, context: Mapping[str, Any]) -> bytes:
