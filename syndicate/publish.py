@@ -1046,7 +1046,7 @@ def _write_manifest(
         rel: _entry_doc(entry) for rel, entry in files.items() if old.files.get(rel) != entry
     }
     changes.update((rel, None) for rel in old.files if rel not in files)
-    if not changes and dirs == old.dirs and (old.stored or not files):
+    if not changes and dirs == old.dirs and old.clean and (old.stored or not files):
         return old
     line = _json_line({"files": changes, "dirs": sorted(dirs)})
     if old.clean and old.stored and old.appended + len(line) <= old.stored:

@@ -94,9 +94,7 @@ def test_one_new_article_writes_its_pages_and_what_lists_it(config: Config, monk
     assert summary.written == len(written)
 
 
-def test_a_config_change_reuses_parsed_and_translated_articles(
-    config: Config, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_config_change_reuses_parsed_and_translated_articles(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     _publish(config)
     before = _published(config)
     counters = Counters(monkeypatch)
@@ -126,3 +124,61 @@ def test_an_edited_published_file_is_repaired(config: Config) -> None:
     summary, _ = _publish(config)
     assert page.read_bytes() == good
     assert summary.written == 1
+
+
+WORDS = "harbour ferry council budget minister station bridge river school market museum road".split()
+
+
+def _article(n: int) -> str:
+    a, b = WORDS[n % len(WORDS)], WORDS[(n // len(WORDS)) % len(WORDS)]
+    day = 1 + n % 28
+    month = 1 + (n // 28) % 12
+    return (
+        f"---\ntitle: The {a} and the {b} number {n}\ndate: 2024-{month:02}-{day:02}T{n % 24:02}:00:00+03:00\n---\n"
+        f"The {a} opened again on day {n}. People said the {b} was ready.\n"
+    )
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Config:
+    """300 articles in en, es and ca, every one in every feed."""
+    sources = tmp_path / "articles"
+    sources.mkdir()
+    for n in range(300):
+        (sources / f"a{n:03}.md").write_text(_article(n), encoding="utf-8")
+    base = load_config(ROOT / "syndicate.toml").with_overrides(
+        sources=[sources], target=tmp_path / "feeds", cache=tmp_path / "cache" / "t.sqlite3"
+    )
+    return replace(base, max_items=400, translation=replace(base.translation, languages=("es", "ca")))
+
+
+def test_one_new_article_among_300_costs_that_article_alone(archive: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import Counter
+
+    _publish(archive)
+    before = _published(archive)
+    (archive.sources.paths[0] / "new.md").write_text(
+        "---\ntitle: The embassies reopen\ndate: 2025-04-15T09:00:00+03:00\n---\nThe two sides met again.\n",
+        encoding="utf-8",
+    )
+    counters = Counters(monkeypatch)
+    languages: Counter[str] = Counter()
+    counted_page = html.article_page
+
+    def article_page(site: object, edition: object, *args: object) -> bytes:
+        languages[edition.language] += 1  # type: ignore[attr-defined]
+        return counted_page(site, edition, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(html, "article_page", article_page)
+    summary, _ = _publish(archive)
+    after = _published(archive)
+
+    assert counters.parsed == ["new.md"]  # one file re-read
+    assert languages == {"en": 1, "es": 1, "ca": 1}  # one article page rendered per language
+    assert set(counters.pages) == {p.rsplit("/", 1)[1][: -len(".html")] for p in after if p not in before}
+    written = {path for path in after if before.get(path) != after[path]}
+    new_pages = {path for path in after if path not in before}
+    listing = {f"{lang}/{name}" for lang in LANGS for name in ("rss.xml", "atom.xml", "feed.json", "index.html")}
+    assert len(new_pages) == 3 and all("/articles/the-embassies-reopen" in p for p in new_pages)
+    assert written == new_pages | listing | {"index.html", "feeds.opml"}  # its pages, the feeds, the index pages
+    assert summary.written == len(written) and summary.items["en"] == 301

@@ -610,3 +610,94 @@ def test_status_on_an_unwritable_target_is_a_publish_error(tmp_path: Path) -> No
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(PublishError):
         _failed(tmp_path / "file", "x").save(tmp_path / "file")
+
+
+# -- cost: the manifest is appended to, one lstat per file -------------------------------------
+
+MANY: dict[str, bytes] = {
+    f"{lang}/articles/a{n:03}.html": f"<p>{lang} {n}</p>\n".encode() for lang in ("en", "es") for n in range(60)
+}
+
+
+def test_a_small_change_appends_one_line_to_the_manifest(target: Path) -> None:
+    publish(MANY, target)
+    manifest = target / ".syndicate/manifest.json"
+    first = manifest.read_bytes()
+    assert first.count(b"\n") == 1  # one snapshot line
+
+    report = publish({**MANY, "en/articles/a007.html": b"<p>changed</p>\n"}, target)
+
+    assert report.written == ("en/articles/a007.html",)
+    after = manifest.read_bytes()
+    assert after.startswith(first) and after.count(b"\n") == 2  # the snapshot untouched, one change line
+    change = json.loads(after[len(first) :])
+    assert list(change["files"]) == ["en/articles/a007.html"]
+    # the record read back is the new state: nothing is written or compared again
+    again = publish({**MANY, "en/articles/a007.html": b"<p>changed</p>\n"}, target)
+    assert again.written == () and again.unchanged == len(MANY)
+    assert manifest.read_bytes() == after
+
+
+def test_removals_are_recorded_and_a_long_tail_is_folded_into_a_new_snapshot(target: Path) -> None:
+    publish(MANY, target)
+    manifest = target / ".syndicate/manifest.json"
+    report = publish({k: v for k, v in MANY.items() if k != "es/articles/a001.html"}, target)
+    assert report.removed == ("es/articles/a001.html",)
+    assert json.loads(manifest.read_bytes().splitlines()[1])["files"] == {"es/articles/a001.html": None}
+    snapshot_size = len(manifest.read_bytes().splitlines()[0])
+    lines, sizes = [], []
+    for n in range(60):  # every run changes two files: the change lines outgrow the snapshot
+        publish({**MANY, f"en/articles/a{n:03}.html": f"<p>v{n}</p>\n".encode()}, target)
+        lines.append(len(manifest.read_bytes().splitlines()))
+        sizes.append(manifest.stat().st_size)
+    assert max(sizes) <= 2 * snapshot_size + 1000  # never more change lines than the snapshot itself
+    assert lines[0] == 3 and 1 in lines  # appended at first, folded into one snapshot later
+    final = {**MANY, "en/articles/a059.html": b"<p>v59</p>\n"}
+    assert published(target) == final
+    assert publish(final, target).written == ()
+
+
+def test_a_cut_short_change_line_counts_as_not_written(target: Path) -> None:
+    """A run killed while appending leaves half a line: the record stops before it, and is rewritten next."""
+    publish(MANY, target)
+    manifest = target / ".syndicate/manifest.json"
+    first = manifest.read_bytes()
+    manifest.write_bytes(first + b'{"files":{"en/articles/a000.html":{"sha2')
+
+    report = publish(MANY, target)
+
+    assert report.written == () and report.unchanged == len(MANY)  # compared byte for byte: all the same
+    doc = json.loads(manifest.read_bytes())  # one snapshot again
+    assert set(doc["files"]) == set(MANY)
+
+
+def test_each_published_file_costs_at_most_one_lstat(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(MANY, target)
+    seen: list[str] = []
+    real = os.lstat
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        seen.append(os.fsdecode(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", counting)
+    changed = {**MANY, "en/articles/a003.html": b"<p>new</p>\n", "es/articles/a100.html": b"<p>new</p>\n"}
+    publish(changed, target)
+    per_file = {rel: sum(1 for p in seen if p.endswith("/" + rel)) for rel in changed}
+    assert max(per_file.values()) == 1, {k: v for k, v in per_file.items() if v > 1}
+
+
+def test_a_first_publish_into_an_empty_target_stats_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "site"
+    seen: list[str] = []
+    real = os.lstat
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        seen.append(os.fsdecode(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", counting)
+    report = publish(MANY, target)
+    assert len(report.written) == len(MANY)
+    assert published(target) == MANY
+    assert not [p for p in seen if p.endswith(".html")]  # nothing to compare, nothing to keep a copy of
