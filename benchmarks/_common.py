@@ -31,7 +31,8 @@ GNU_TIME = "/usr/bin/time"
 _WRAPPER = (
     "import resource, subprocess, sys\n"
     "rc = subprocess.call(sys.argv[2:])\n"
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "open(sys.argv[1], 'w').write(f'{u.ru_maxrss} {u.ru_utime} {u.ru_stime}')\n"
     "sys.exit(rc)\n"
 )
 
@@ -49,6 +50,7 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system CPU of the process and its children
 
     @property
     def peak_mib(self) -> float:
@@ -62,7 +64,7 @@ def _gnu_time_works() -> bool:
         done = subprocess.run([GNU_TIME, "-f", "%M", "true"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return False
-    return done.returncode == 0 and done.stderr.strip().splitlines()[-1].isdigit()
+    return done.returncode == 0 and done.stderr.strip().splitlines()[-1].isdigit()  # (-f %M: one number)
 
 
 _USE_GNU_TIME: bool | None = None
@@ -77,19 +79,21 @@ def measure(
         _USE_GNU_TIME = _gnu_time_works()
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
         if _USE_GNU_TIME:
-            wrapped = [GNU_TIME, "-q", "-f", "%M", "-o", report.name, *command]
+            wrapped = [GNU_TIME, "-q", "-f", "%M %U %S", "-o", report.name, *command]
         else:
             wrapped = [str(PYTHON), "-c", _WRAPPER, report.name, *command]
         started = time.perf_counter()
         done = subprocess.run(wrapped, cwd=cwd, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - started
         text = Path(report.name).read_text().strip().splitlines()
-    peak = int(text[-1]) if text and text[-1].strip().isdigit() else 0
+    fields = text[-1].split() if text else []
+    peak = int(fields[0]) if fields and fields[0].isdigit() else 0
+    cpu = sum(float(f) for f in fields[1:3]) if len(fields) >= 3 else 0.0
     if check and done.returncode != 0:
         raise RuntimeError(
             f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stderr[-3000:]}{done.stdout[-2000:]}"
         )
-    return Measured(seconds, peak, done.returncode, done.stdout, done.stderr)
+    return Measured(seconds, peak, done.returncode, done.stdout, done.stderr, cpu)
 
 
 def editions_from_config(config_path: Path) -> tuple[Any, list[Any]]:

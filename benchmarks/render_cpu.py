@@ -1,0 +1,146 @@
+"""Rendering CPU: syndicate's RSS + Atom rendering against feedgen alone, on the same entries.
+
+Both sides start from the same prepared editions (read and translated through
+the warm caches, untimed) and make the RSS and Atom documents of every
+edition in memory, nothing written.  syndicate's side is ``render_rss`` and
+``render_atom`` (which build each item's content HTML: dateline, body,
+translation note; the memo is cleared before each repeat); feedgen's side is
+plain feedgen (``add_entry(order="append")`` with id, title, link, summary,
+content, dates and category, then ``rss_str``/``atom_str`` with
+``pretty=True``) on the item fields syndicate's feeds carry, content HTML
+included, built beforehand.  Each side is timed with ``time.process_time``
+(CPU seconds of this process), ``--repeat`` times, interleaved; the medians
+are printed as JSON.
+
+    .venv/bin/python benchmarks/render_cpu.py --config FILE [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import editions_from_config
+
+
+def ours(site: Any, editions: list[Any], max_items: int) -> int:
+    from syndicate.render import html, render_atom, render_rss
+
+    size = 0
+    for edition in editions:
+        newest = dataclasses.replace(edition, articles=edition.articles[:max_items])
+        siblings = [e.language for e in editions if e.language != edition.language]
+        size += len(render_rss(site, newest, siblings)) + len(render_atom(site, newest, siblings))
+        html.clear_content_memo()
+    return size
+
+
+def entries(site: Any, editions: list[Any], max_items: int) -> list[dict[str, Any]]:
+    from syndicate.render import html
+
+    feeds = []
+    for edition in editions:
+        lang = edition.language
+        items = [
+            {
+                "id": a.id,
+                "title": a.title,
+                "link": html.article_url(site, lang, a.slug),
+                "summary": a.summary,
+                "content": html.item_content_html(site, a),
+                "published": a.published,
+                "updated": a.modified,
+                "category": a.category,
+            }
+            for a in edition.articles[:max_items]
+        ]
+        feeds.append(
+            {
+                "language": lang,
+                "title": edition.title,
+                "description": edition.description or edition.title,
+                "link": html.index_url(site, lang),
+                "atom": html.feed_url(site, lang, "atom"),
+                "items": items,
+            }
+        )
+        html.clear_content_memo()
+    return feeds
+
+
+def feedgen_alone(feeds: list[dict[str, Any]]) -> int:
+    from feedgen.feed import FeedGenerator
+
+    size = 0
+    for feed in feeds:
+        fg = FeedGenerator()
+        fg.id(feed["link"])
+        fg.title(feed["title"])
+        fg.description(feed["description"])
+        fg.language(feed["language"])
+        fg.link(href=feed["atom"], rel="self")
+        fg.link(href=feed["link"], rel="alternate")
+        for item in feed["items"]:
+            fe = fg.add_entry(order="append")
+            fe.id(item["id"])
+            fe.title(item["title"])
+            fe.link(href=item["link"])
+            fe.summary(item["summary"])
+            fe.content(item["content"], type="html")
+            fe.published(item["published"])
+            fe.updated(item["updated"])
+            if item["category"]:
+                fe.category(term=item["category"])
+        if feed["items"]:
+            fg.updated(feed["items"][0]["updated"])
+        size += len(fg.rss_str(pretty=True)) + len(fg.atom_str(pretty=True))
+    return size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    from syndicate.config import load_config
+    from syndicate.render import _prepare, _prepare_site
+
+    config = load_config(args.config)
+    site, editions = editions_from_config(args.config)
+    site, prepared = _prepare_site(site), _prepare(editions)
+    feeds = entries(site, prepared, config.max_items)
+    times: dict[str, list[float]] = {"ours": [], "feedgen": []}
+    sizes: dict[str, int] = {}
+    for _ in range(args.repeat):
+        for name, run in (
+            ("ours", lambda: ours(site, prepared, config.max_items)),
+            ("feedgen", lambda: feedgen_alone(feeds)),
+        ):
+            started = time.process_time()
+            sizes[name] = run()
+            times[name].append(time.process_time() - started)
+    items = sum(len(f["items"]) for f in feeds)
+    print(
+        json.dumps(
+            {
+                "items": items,
+                "ours": statistics.median(times["ours"]),
+                "feedgen": statistics.median(times["feedgen"]),
+                "all": times,
+                "bytes": sizes,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
