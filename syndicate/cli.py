@@ -248,17 +248,48 @@ def status(
 
 @app.command()
 def serve(
-    directory: Annotated[Path, typer.Argument(help="The directory to serve (default: feeds/).")] = Path("feeds"),
-    port: Annotated[int, typer.Option("--port", "-p", help="TCP port on 127.0.0.1.", min=0, max=65535)] = 8000,
+    sources: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Files or directories to read (default: from the config).", show_default=False),
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="Config file (default: ./syndicate.toml if present).")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0: any free port).", min=0, max=65535)] = 8000,
+    bind: Annotated[
+        str, typer.Option("--bind", help="IP address to listen on; anything but loopback shows the preview to others.")
+    ] = "127.0.0.1",
+    drafts: Annotated[bool, typer.Option("--drafts", help="Include articles marked as drafts.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request on stderr.")] = False,
 ) -> None:
-    """Preview a published directory on http://127.0.0.1:PORT/ with the right media types."""
-    from syndicate.serve import serve_forever
+    """Preview the site on http://127.0.0.1:PORT/: rebuilt on every change, open pages reload.
+
+    The preview is built into a private temporary directory with every link
+    pointing at the local server; the published target is never touched.
+    """
+    from syndicate.config import DEFAULT_CONFIG, load_config
+    from syndicate.serve import Preview, serve_preview
+
+    _setup_logging(False)
+
+    def load() -> Any:
+        return load_config(config).with_overrides(sources=sources)
 
     try:
-        serve_forever(directory, port=port, verbose=verbose)
+        load()  # a broken config is a usage error now, not a preview that never builds
+        watched = config if config is not None else DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+        preview = Preview(
+            load,
+            config_path=watched,
+            drafts=drafts,
+            host=bind,
+            port=port,
+            verbose=verbose,
+            report=lambda line: typer.echo(line, err=True),
+        )
     except SyndicateError as exc:
         _fail(exc)
+    serve_preview(preview)
 
 
 _CONFIG_TEMPLATE = """\

@@ -47,6 +47,7 @@ class SourceOptions:
     dates: tuple[tuple[str, datetime], ...] = ()  # (glob pattern, date) for files without one
     max_bytes: int = 5 * 1024 * 1024
     timezone: str = "UTC"
+    drafts: bool = False  # read articles marked draft too (``serve --drafts``)
 
     def date_for(self, relative_path: str) -> datetime | None:
         """The configured date for a file, first matching glob pattern wins."""

@@ -71,6 +71,18 @@ def read_articles(
 
     With a ``cache``, a file whose path, size and mtime are unchanged is not read again.
     """
+    from syndicate.sources.fields import INCLUDE_DRAFTS
+
+    token = INCLUDE_DRAFTS.set(options.drafts)
+    try:
+        return _read_all(options, language, reader, cache)
+    finally:
+        INCLUDE_DRAFTS.reset(token)
+
+
+def _read_all(
+    options: SourceOptions, language: str, reader: Callable[[Path], bytes], cache: ParseCache | None
+) -> ReadResult:
     articles: list[Article] = []
     errors: list[InputError] = []
     count = 0
