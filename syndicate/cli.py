@@ -292,30 +292,6 @@ def serve(
     serve_preview(preview)
 
 
-_CONFIG_TEMPLATE = """\
-# syndicate.toml: see the README for every key. Command-line options override these.
-
-[site]
-title = "{title}"
-url = "{url}"
-description = "Latest articles"
-timezone = "{timezone}"
-language = "{language}"
-
-[sources]
-paths = ["seeds"]
-
-[translation]
-languages = []                  # e.g. ["es", "ca"]; `syndicate providers` lists the engines
-provider = "apertium"
-
-[output]
-target = "feeds"
-formats = ["rss", "atom", "json"]
-max_items = 50
-"""
-
-
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create syndicate.toml and seeds/.")] = Path("."),
@@ -325,31 +301,77 @@ def init(
     ),
     timezone: Annotated[str, typer.Option("--timezone", help="IANA timezone for datelines.")] = "UTC",
     language: Annotated[str, typer.Option("--language", help="The articles' language (BCP 47).")] = "en",
+    description: Annotated[
+        Optional[str],
+        typer.Option(
+            "--description",
+            help="The site's description, in its language (asked for on a terminal; else none).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Scaffold a config file and a seeds/ directory, and print a crontab line."""
-    from syndicate.config import check_timezone, normalize_url
-    from syndicate.localize import normalize_tag
+    """Scaffold a config, a seeds/ directory with a sample article and a .gitignore; print a crontab line."""
+    from syndicate.localize import language_name, normalize_tag
+    from syndicate.pipeline import utc_now
+    from syndicate.scaffold import init_site, launcher_command
 
     try:
-        values = {
-            "title": title.replace("\\", "\\\\").replace('"', '\\"'),
-            "url": normalize_url(url),
-            "timezone": check_timezone(timezone),
-            "language": normalize_tag(language),
-        }
+        if description is None and sys.stdin.isatty():
+            shown = language_name(normalize_tag(language), "en")
+            description = typer.prompt(f"Site description, in {shown} (empty for none)", default="", show_default=False)
+        done = init_site(
+            directory,
+            title=title,
+            url=url,
+            timezone=timezone,
+            language=language,
+            description=description,
+            clock=utc_now,
+            launcher=launcher_command(sys.argv[0]),
+        )
     except SyndicateError as exc:
         _fail(exc)
-    config = directory / "syndicate.toml"
-    if config.exists():
-        typer.echo(f"syndicate: error: {config}: already exists; not overwriting it", err=True)
-        raise typer.Exit(int(ExitCode.USAGE))
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "seeds").mkdir(exist_ok=True)
-    config.write_text(_CONFIG_TEMPLATE.format(**values), encoding="utf-8")
-    root = directory.resolve()
-    typer.echo(f"wrote {config}; put articles in {directory / 'seeds'} and run: syndicate publish")
+    typer.echo(f"wrote {done.config}")
+    draft = " (a draft: `syndicate serve --drafts` shows it)" if done.sample_is_draft else ""
+    typer.echo(f"wrote {done.sample}{draft}; put articles in {done.sources}")
+    if done.gitignore is not None:
+        typer.echo(f"wrote {done.gitignore} (the published feeds/ stay out of git)")
+    typer.echo('next: syndicate new "A title", syndicate serve, syndicate publish')
     typer.echo("crontab line (every five minutes, errors only):")
-    typer.echo(f"*/5 * * * * cd {root} && {Path(sys.argv[0]).resolve()} publish --quiet")
+    typer.echo(done.crontab)
+
+
+@app.command()
+def new(
+    title: Annotated[str, typer.Argument(help="The article's title.")],
+    lang: Annotated[
+        Optional[str], typer.Option("--lang", "-l", help="Its language, if not the site's (BCP 47).")
+    ] = None,
+    section: Annotated[Optional[str], typer.Option("--section", "-s", help="Its section (category).")] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Mark it a draft (only `serve --drafts` shows it).")] = False,
+    config: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="Config file (default: ./syndicate.toml if present).")
+    ] = None,
+    directory: Annotated[
+        Optional[Path],
+        typer.Option("--dir", help="Where to write it (default: the first sources path).", show_default=False),
+    ] = None,
+) -> None:
+    """Write a new Markdown article (front matter: title, date now, slug) and print its path."""
+    from syndicate.config import load_config
+    from syndicate.pipeline import utc_now
+    from syndicate.scaffold import new_article
+
+    try:
+        settings = load_config(config)
+        if directory is None:
+            first = settings.sources.paths[0]
+            directory = first.parent if first.is_file() else first
+        zone = settings.site.timezone
+        path = new_article(directory, title, timezone=zone, clock=utc_now, language=lang, section=section, draft=draft)
+    except SyndicateError as exc:
+        _fail(exc)
+    typer.echo(str(path))
 
 
 def main() -> None:

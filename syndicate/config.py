@@ -143,7 +143,7 @@ def _site(table: Mapping[str, Any]) -> Site:
     return Site(
         title=_str(table.get("title", "Syndicate"), "site.title"),
         url=normalize_url(_str(table.get("url", "http://localhost:8000/"), "site.url")),
-        description=_str(table.get("description", "Latest articles"), "site.description"),
+        description=_text(table.get("description", ""), "site.description"),  # no default: nothing we did not write
         timezone=check_timezone(_str(table.get("timezone", "UTC"), "site.timezone")),
         language=normalize_tag(_str(table.get("language", "en"), "site.language")),
         author=_str(table["author"], "site.author") if "author" in table else None,
@@ -289,6 +289,13 @@ def _check_keys(section: str, table: Mapping[str, Any], allowed: set[str]) -> No
 def _str(value: object, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key} must be a non-empty string")
+    return value.strip()
+
+
+def _text(value: object, key: str) -> str:
+    """A string that may be empty."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string")
     return value.strip()
 
 
