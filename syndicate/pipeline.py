@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
-from syndicate.errors import ConfigError, ExitCode, InputError, SyndicateError
+from syndicate.errors import ConfigError, ExitCode, InputError, Problem, SyndicateError, plural
 from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class RunSummary:
     written: int = 0
     unchanged: int = 0
     removed: int = 0
-    errors: tuple[str, ...] = ()  # one line each, naming the file
+    errors: tuple[Problem, ...] = ()  # the input files that could not be read
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> article titles
 
     @property
@@ -57,17 +57,18 @@ class RunSummary:
     def line(self) -> str:
         langs = ", ".join(f"{lang} {count}" for lang, count in self.items.items())
         text = (
-            f"published {sum(self.items.values())} items ({langs}) to {self.target}: "
+            f"published {plural(sum(self.items.values()), 'item')} ({langs}) to {self.target}: "
             f"{self.written} written, {self.unchanged} unchanged, {self.removed} removed"
         )
         missing = {lang: len(titles) for lang, titles in self.missing.items() if titles}
         if missing:
             text += "; translations missing: " + ", ".join(f"{lang} {n}" for lang, n in missing.items())
         if self.errors:
-            text += f"; {len(self.errors)} input errors"
+            text += f"; {plural(len(self.errors), 'input error')}"
         return text
 
     def as_dict(self) -> dict[str, Any]:
+        """The status file's record of the run (errors as one line each)."""
         return {
             "outcome": self.exit_code.name.lower(),
             "exit_code": int(self.exit_code),
@@ -76,9 +77,13 @@ class RunSummary:
             "written": self.written,
             "unchanged": self.unchanged,
             "removed": self.removed,
-            "errors": list(self.errors),
+            "errors": [str(e) for e in self.errors],
             "missing": {lang: list(titles) for lang, titles in self.missing.items()},
         }
+
+    def report(self) -> dict[str, Any]:
+        """``publish --json``: as the status file, with each error an object ``{file, line, message}``."""
+        return {**self.as_dict(), "errors": [e.as_dict() for e in self.errors]}
 
 
 @dataclass
@@ -162,7 +167,7 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
         written=len(report.written),
         unchanged=report.unchanged,
         removed=len(report.removed),
-        errors=tuple(str(e) for e in errors),
+        errors=tuple(problem for error in errors for problem in error.problems),
         missing={v.language: v.missing for v in variants if v.missing},
     )
 
@@ -189,12 +194,12 @@ def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article,
 
 
 def _input_failure(errors: Sequence[InputError]) -> InputError:
-    """One error for a run that cannot publish; with several, each is logged first."""
+    """One error for a run that cannot publish, carrying every file's problem."""
     if len(errors) == 1:
         return errors[0]
-    for error in errors:
-        log.error("%s", error)
-    return InputError(errors[0].path, f"{len(errors)} input errors; nothing published")
+    problems = [problem for error in errors for problem in error.problems]
+    summary = Problem(f"{plural(len(errors), 'input error')}; nothing published")
+    return InputError(errors[0].path, summary.message, problems=[*problems, summary])
 
 
 def _record_failure(config: Config, started: datetime, exc: SyndicateError, write_status: Callable[..., Any]) -> None:
