@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -155,12 +156,25 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
     from syndicate.publish import intact_keys, publish_stream
     from syndicate.render import iter_render
 
-    articles, errors = read_inputs(config, strict=strict)
+    articles, errors = read_inputs(config, strict=strict, progress=stage.progress)
     variants = translate_variants(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     previous = intact_keys(config.target)
+    started = time.monotonic()
     outputs = iter_render(config.site, editions, formats=config.formats, max_items=config.max_items, previous=previous)
-    report = publish_stream(outputs, config.target)  # each file is staged as soon as it is rendered
+    counts = {"rendered": 0, "skipped": 0}
+    with _progress(stage.progress, "rendering and writing", None) as advance:
+        report = publish_stream(_observed(outputs, counts, advance), config.target)  # staged as soon as rendered
+    log.info(
+        "render and write: %s rendered, %d unchanged by their render key; %d written, %d unchanged, %d removed "
+        "in %.2f s",
+        plural(counts["rendered"], "file"),
+        counts["skipped"],
+        len(report.written),
+        report.unchanged,
+        len(report.removed),
+        time.monotonic() - started,
+    )
     return RunSummary(
         target=str(config.target),
         items={e.language: min(len(e.articles), config.max_items) for e in editions},
@@ -172,17 +186,33 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
     )
 
 
-def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
+def read_inputs(
+    config: Config, *, strict: bool = False, progress: bool = False
+) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
     """The article set; raises when nothing (or, with ``strict``, not everything) could be read."""
     from syndicate.incremental import ParseCache
     from syndicate.sources import read_articles
 
+    started = time.monotonic()
     cache_dir = config.translation.cache.parent if config.translation.cache else None
     cache = ParseCache(cache_dir / "parsed.sqlite3" if cache_dir else None, config.sources, config.site.language)
     try:
-        result = read_articles(config.sources, config.site.language, cache=cache)
+        with _progress(progress, "reading", None) as advance:
+
+            def on_file(shown: str, outcome: str) -> None:
+                log.debug("read %s: %s", shown, outcome)
+                advance(f"read {shown}")
+
+            result = read_articles(config.sources, config.site.language, cache=cache, on_file=on_file)
     finally:
         cache.close()
+    log.info(
+        "read: %s, %s, %s in %.2f s",
+        plural(result.files, "file"),
+        plural(len(result.articles), "article"),
+        plural(len(result.errors), "input error"),
+        time.monotonic() - started,
+    )
     if result.errors and (strict or not result.articles):
         raise _input_failure(result.errors)
     for error in result.errors:
@@ -191,6 +221,21 @@ def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article,
         shown = ", ".join(str(p) for p in config.sources.paths)
         raise InputError(shown, "no articles found (nothing published, target left as it was)")
     return result.articles, result.errors
+
+
+def _observed(
+    outputs: Iterable[tuple[str, str, bytes | None]], counts: dict[str, int], advance: Callable[[str], None]
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """``outputs`` unchanged, each logged (``-vv``), counted and shown on the progress display."""
+    for path, key, data in outputs:
+        if data is None:
+            counts["skipped"] += 1
+            log.debug("render %s: unchanged (same render key)", path)
+        else:
+            counts["rendered"] += 1
+            log.debug("render %s: %s", path, plural(len(data), "byte"))
+        advance(f"rendered {path}")
+        yield path, key, data
 
 
 def _input_failure(errors: Sequence[InputError]) -> InputError:
@@ -267,11 +312,20 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
 
     def one_language(lang: str) -> Variant:
         provider = providers[lang]
+        started = time.monotonic()
         cache = SegmentCache(options.cache)  # one SQLite connection per thread
         try:
             done = _translate(segments, config.site.language, lang, provider, cache, glossary)
         finally:
             cache.close()
+        log.info(
+            "translate %s: %s of %s via %s in %.2f s",
+            lang,
+            len(done),
+            plural(len(segments), "segment"),
+            provider.name,
+            time.monotonic() - started,
+        )
         variant = build_variant(
             source,
             lang,
@@ -289,7 +343,7 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     # (an apertium process, or the network), and results come back in config order.
     from concurrent.futures import ThreadPoolExecutor
 
-    with _progress(stage.progress, len(languages)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
+    with _progress(stage.progress, "translating", len(languages)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
         variants = []
         for lang, variant in zip(languages, pool.map(one_language, languages), strict=True):
             advance(f"translated {len(segments)} segments into {lang} with {providers[lang].display_name}")
@@ -344,19 +398,24 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
-    """A transient progress bar on stderr when ``enabled``; otherwise a no-op."""
+def _progress(enabled: bool, label: str, total: int | None) -> Iterator[Callable[[str], None]]:
+    """A transient progress display for one stage on stderr when ``enabled`` (a TTY); otherwise a no-op.
+
+    ``total`` None: an open-ended count (files read or rendered as they come).
+    """
     if not enabled:
         yield lambda _description: None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("translating", total=total)
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    columns.append(TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
 
         def advance(description: str) -> None:
-            bar.update(task, description=description, advance=1)
+            bar.update(task, description=f"{label}: {description}", advance=1)
 
         yield advance
 
