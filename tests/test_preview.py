@@ -247,4 +247,4 @@ def test_the_command_with_a_broken_config_is_a_usage_error(site: Path) -> None:
     (site / "bad.toml").write_text('[site]\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["serve", "--config", str(site / "bad.toml"), "--port", "0"])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"syndicate: error: {site / 'bad.toml'}: ")
+    assert result.stderr.startswith(f"syndicate: error: {site / 'bad.toml'}:2: site.timezone: unknown timezone")
