@@ -160,7 +160,7 @@ def test_a_changed_source_is_rebuilt_and_served(preview: Preview, site: Path) ->
     unchanged_mtime = budget_page.stat().st_mtime_ns
     write_article(site / "articles" / "ferry.md", "Ferry service resumes after the storm", day=4)
     wait_for(lambda: "Ferry service resumes after the storm" in get(preview, "/en/")[1], "the rebuilt edition page")
-    assert preview.builds == builds + 1
+    wait_for(lambda: preview.builds == builds + 1, "the build to finish")
     assert "Ferry service resumes after the storm" in written.read_text(encoding="utf-8")
     assert budget_page.stat().st_mtime_ns == unchanged_mtime  # incremental: an unchanged page is not rewritten
 
@@ -168,7 +168,7 @@ def test_a_changed_source_is_rebuilt_and_served(preview: Preview, site: Path) ->
 def test_a_changed_config_is_rebuilt_and_a_broken_one_keeps_the_last_build(preview: Preview, site: Path) -> None:
     config = site / "syndicate.toml"
     config.write_text(CONFIG.replace("Harbour Desk", "Quay Desk"), encoding="utf-8")
-    wait_for(lambda: "Quay Desk" in get(preview, "/")[1], "the new site title")
+    wait_for(lambda: "Quay Desk" in get(preview, "/")[1] and preview.builds == 2, "the new site title")
     builds = preview.builds
     config.write_text(CONFIG.replace('timezone = "Europe/Oslo"', 'timezone = "Europe/Olso"'), encoding="utf-8")
     time.sleep(0.5)
