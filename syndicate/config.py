@@ -40,6 +40,7 @@ DEFAULT_FURNITURE = (
     "Advertisement",
 )
 ON_ERROR = ("skip", "original")
+MODES = ("full", "title", "bilingual")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class SourceOptions:
     max_bytes: int = 5 * 1024 * 1024
     timezone: str = "UTC"
     drafts: bool = False  # read articles marked draft too (``serve --drafts``)
+    base_url: str = ""  # the site's URL: relative links in articles without a URL resolve against it
 
     def date_for(self, relative_path: str) -> datetime | None:
         """The configured date for a file, first matching glob pattern wins."""
@@ -73,6 +75,10 @@ class TranslationOptions:
     provider: str = "apertium"
     providers: tuple[tuple[str, str], ...] = ()  # (language, provider) overrides
     glossary: tuple[str, ...] = ()
+    terms: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # term -> ((language, rendering), ...)
+    last_word: bool = True  # "Donald Trump" in the glossary also protects "Trump" standing alone
+    mode: str = "full"  # "full", "title" (title and summary only) or "bilingual" (original under the translation)
+    modes: tuple[tuple[str, str], ...] = ()  # (language, mode) overrides
     on_error: str = "skip"
     timeout: float = 20.0
     retries: int = 3
@@ -82,6 +88,9 @@ class TranslationOptions:
 
     def provider_for(self, language: str) -> str:
         return dict(self.providers).get(language, self.provider)
+
+    def mode_for(self, language: str) -> str:
+        return dict(self.modes).get(language, self.mode)
 
     def settings_for(self, provider: str) -> dict[str, str]:
         return dict(dict(self.settings).get(provider, ()))
@@ -216,7 +225,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     problems.check()
     return Config(
         site=replace(site, pages=pages),
-        sources=sources,
+        sources=replace(sources, base_url=site.url),
         target=target,
         formats=formats,
         max_items=max_items,
@@ -283,8 +292,8 @@ def _dates(table: Mapping[str, Any], timezone: str, problems: _Problems) -> tupl
 
 
 def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> TranslationOptions:
-    allowed = {"languages", "provider", "providers", "glossary", "on_error", "timeout",
-               "retries", "concurrency", "cache", "settings"}
+    allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "mode", "modes",
+               "on_error", "timeout", "retries", "concurrency", "cache", "settings"}
     problems.keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
 
@@ -314,6 +323,18 @@ def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> T
         glossary=tuple(problems.take(
             "translation.glossary", lambda: _str_list(table.get("glossary", []), "translation.glossary"), []
         )),
+        terms=problems.take("translation.terms", lambda: _terms(table.get("terms", {})), ()),
+        mode=problems.take("translation.mode", lambda: _mode(table.get("mode", "full"), "translation.mode"), "full"),
+        modes=problems.take(
+            "translation.modes",
+            lambda: tuple(
+                (normalize_tag(k), _mode(v, f"translation.modes.{k}")) for k, v in _table(table, "modes").items()
+            ),
+            (),
+        ),
+        last_word=problems.take(
+            "translation.last_word", lambda: _bool(table.get("last_word", True), "translation.last_word"), True
+        ),
         on_error=problems.take("translation.on_error", on_error, "skip"),
         timeout=problems.take(
             "translation.timeout", lambda: _positive_float(table.get("timeout", 20.0), "translation.timeout"), 20.0
@@ -340,10 +361,38 @@ def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> T
     )
 
 
+def _terms(value: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[translation.terms] billion = { es = "mil millones" }`` as sorted tuples."""
+    if not isinstance(value, Mapping):
+        raise ConfigError("translation.terms must be a table of term = { language = rendering }")
+    from syndicate.localize import normalize_tag
+
+    result = []
+    for term, renderings in sorted(value.items()):
+        if not isinstance(renderings, Mapping) or not all(isinstance(v, str) for v in renderings.values()):
+            raise ConfigError(f"translation.terms.{term} must be a table of language = rendering (text)")
+        result.append((str(term), tuple(sorted((normalize_tag(k), v) for k, v in renderings.items()))))
+    return tuple(result)
+
+
+def _mode(value: object, key: str) -> str:
+    mode = _str(value, key)
+    if mode not in MODES:
+        raise ConfigError(f"{key} must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+def _bool(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false")
+    return value
+
+
 def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     site, translation, sources = config.site, config.translation, config.sources
     if "base_url" in overrides:
         site = replace(site, url=normalize_url(overrides["base_url"]))
+        sources = replace(sources, base_url=site.url)
     if "timezone" in overrides:
         site = replace(site, timezone=check_timezone(overrides["timezone"]))
         sources = replace(sources, timezone=site.timezone)

@@ -132,6 +132,11 @@ def format_dateline(dt: datetime, tag: str, timezone: str) -> str:
     return _datetime_pattern(tag).replace("{1}", date_part).replace("{0}", time_part)
 
 
+def format_date_only(day: date, tag: str) -> str:
+    """A dateline for a source that gave a day without a time: the long date alone."""
+    return _long_date(day, tag)
+
+
 # babel formats slowly (~150 us a call); a newsroom's articles share few days and minutes.
 @functools.lru_cache(maxsize=8192)
 def _long_date(day: date, tag: str) -> str:
@@ -193,6 +198,24 @@ _NOTES: dict[str, str] = {
     "bs": "Mašinski prijevod ({engine}); izvorni jezik: {source}.",
     "ar": "ترجمة آلية من {source} بواسطة {engine}.",
 }
+
+_TITLE_NOTES: dict[str, str] = {
+    "en": "Title and summary machine-translated from {source} by {engine}; the article is in {source}.",
+    "es": "Título y resumen traducidos automáticamente del {source} por {engine}; el artículo está en {source}.",
+    "ca": "Títol i resum traduïts automàticament {of_the}{source} per {engine}; l'article és en {source}.",
+    "gl": "Título e resumo traducidos automaticamente do {source} por {engine}; o artigo está en {source}.",
+    "fr": "Titre et résumé traduits automatiquement {of_the}{source} par {engine} ; l'article est en {source}.",
+    "de": "Titel und Zusammenfassung maschinell übersetzt mit {engine}; der Artikel ist auf {source}.",
+    "pt": "Título e resumo traduzidos automaticamente do {source} por {engine}; o artigo está em {source}.",
+}
+
+
+def title_only_note(tag: str, engine: str, source_tag: str) -> str:
+    """The note of a title-only translation: what the engine translated and which language the body is in."""
+    key = _template_key(tag, _TITLE_NOTES)
+    source = language_name(source_tag, tag if key != "en" else "en")
+    return _TITLE_NOTES[key].format(source=source, engine=engine, of_the=_of_the(key, source))
+
 
 LabelKey = Literal["original", "index", "languages", "feeds", "latest"]
 

@@ -1,10 +1,13 @@
 """Frozen data types shared by every stage; no I/O happens here.
 
 * :class:`Article` is one item: what readers see as an entry in a feed.
-* :class:`Block` is one piece of an article's body (a paragraph, a heading,
-  a list item, a quotation or preformatted text).  Blocks hold plain text:
-  markup is built around the text by the renderers, never stored with it, so
-  a translation engine only ever sees text.
+* :class:`Block` is one node of an article's body (DESIGN 3.4): a paragraph,
+  heading, list and list item, block quote, code block, table (rows and
+  cells), figure or rule.  Text-bearing blocks keep their inline markup as
+  sanitized HTML (links with absolute hrefs, emphasis, strong, code spans,
+  line breaks, inline images): readers sanitize it when they read, renderers
+  write it as it is, and plain text (summaries, ``content_text``) is derived
+  from it.
 * :class:`Translation` marks an article as a machine translation of another.
 * :class:`Site` is the publication; :class:`Edition` is one language's set of
   articles with its localized title and description.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -22,16 +26,50 @@ from typing import Literal
 # reject them with an error naming the line, renderers strip them as a last defence.
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-BlockKind = Literal["p", "h2", "h3", "li", "quote", "pre"]
-BLOCK_KINDS: tuple[BlockKind, ...] = ("p", "h2", "h3", "li", "quote", "pre")
+BlockKind = Literal[
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "quote", "pre", "table", "tr", "th", "td", "figure", "hr"
+]
+BLOCK_KINDS: tuple[BlockKind, ...] = (
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "quote", "pre", "table", "tr", "th", "td", "figure", "hr"
+)  # fmt: skip
+# Kinds whose ``html`` is text a reader sees (and an engine translates); ``pre`` holds code.
+TEXT_KINDS = frozenset({"p", "h2", "h3", "h4", "li", "th", "td", "figure"})
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One block of body text; ``text`` is plain text, never markup."""
+    """One node of an article body.
 
-    text: str
+    * ``html``: sanitized inline HTML for text-bearing kinds (``p``, headings,
+      ``li``, table cells, a figure's caption); the escaped code of a ``pre``;
+      empty for containers (``ul``, ``ol``, ``quote``, ``table``, ``tr``) and ``hr``.
+    * ``children``: nested blocks: a list's items, an item's nested lists or
+      further paragraphs, a quote's blocks, a table's rows, a row's cells.
+    * ``attrs``: ``src``/``alt``/``title`` of a figure's image, ``start`` of an
+      ordered list, ``align`` of a cell, ``lang`` of a code block.
+    """
+
+    html: str = ""
     kind: BlockKind = "p"
+    children: tuple[Block, ...] = ()
+    attrs: tuple[tuple[str, str], ...] = ()
+
+    def attr(self, name: str, default: str = "") -> str:
+        return next((value for key, value in self.attrs if key == name), default)
+
+    @property
+    def text(self) -> str:
+        """The block's own text, without markup (a figure: its caption, else its alt text)."""
+        from syndicate.content import html_to_text
+
+        own = html_to_text(self.html, keep_space=self.kind == "pre")
+        return own or (self.attr("alt") if self.kind == "figure" else "")
+
+    def walk(self) -> Iterator[Block]:
+        """This block and every block inside it, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +80,7 @@ class Translation:
     source_language: str  # BCP 47 tag of the original
     original_id: str
     original_slug: str
+    human: bool = False  # written by a person (an input declaring ``translation_of``): no machine note
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +101,11 @@ class Article:
     link: str | None = None  # canonical external URL given by the source (http/https)
     source: str = ""  # the input file, for messages only (never part of identity)
     translation: Translation | None = None
+    title_source: str | None = None  # the whole sentence a derived title was cut from
+    date_only: bool = False  # the source gave a date without a time of day
+    translation_of: str | None = None  # declared original (id, slug, source file or translationKey)
+    body_language: str | None = None  # the body's language when it differs (title-only translations)
+    original_body: tuple[Block, ...] = ()  # bilingual pages: the original shown under the translation
 
     @property
     def modified(self) -> datetime:

@@ -206,21 +206,25 @@ def read_inputs(
             result = read_articles(config.sources, config.site.language, cache=cache, on_file=on_file)
     finally:
         cache.close()
+    from syndicate.translate.human import pair_translations
+
+    pairing = pair_translations(result.articles, config.site.language)
+    errors = result.errors + pairing.errors
     log.info(
         "read: %s, %s, %s in %.2f s",
         plural(result.files, "file"),
-        plural(len(result.articles), "article"),
-        plural(len(result.errors), "input error"),
+        plural(len(pairing.articles), "article"),
+        plural(len(errors), "input error"),
         time.monotonic() - started,
     )
-    if result.errors and (strict or not result.articles):
-        raise _input_failure(result.errors)
-    for error in result.errors:
+    if errors and (strict or not pairing.articles):
+        raise _input_failure(errors)
+    for error in errors:
         log.error("%s", error)
-    if not result.articles:
+    if not pairing.articles:
         shown = ", ".join(str(p) for p in config.sources.paths)
         raise InputError(shown, "no articles found (nothing published, target left as it was)")
-    return result.articles, result.errors
+    return pairing.articles, errors
 
 
 def _observed(
@@ -300,21 +304,23 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     languages = target_languages(config)
     if not languages:
         return []
-    from syndicate.translate import Glossary, SegmentCache
+    from syndicate.translate import SegmentCache
+    from syndicate.translate.protect import glossary_for
     from syndicate.translate.variants import build_variant
 
     options = config.translation
     factory = _provider_factory(config, stage)
     providers = {lang: _checked_provider(config, factory, lang) for lang in languages}
-    source, segments = _source_segments(config, articles)
-    glossary = Glossary(options.glossary)
+    work = {lang: _source_segments(config, articles, lang) for lang in languages}
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
 
     def one_language(lang: str) -> Variant:
         provider = providers[lang]
         started = time.monotonic()
+        source, segments = work[lang]
         cache = SegmentCache(options.cache)  # one SQLite connection per thread
         try:
+            glossary = glossary_for(options, lang)
             done = _translate(segments, config.site.language, lang, provider, cache, glossary)
         finally:
             cache.close()
@@ -334,6 +340,7 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
             provider=provider.name,
             on_error=options.on_error,
             description=config.site.description,
+            mode=options.mode_for(lang),
         )
         if variant.missing:
             log.warning("%s: %d articles not fully translated by %s", lang, len(variant.missing), provider.name)
@@ -346,17 +353,27 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     with _progress(stage.progress, "translating", len(languages)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
         variants = []
         for lang, variant in zip(languages, pool.map(one_language, languages), strict=True):
-            advance(f"translated {len(segments)} segments into {lang} with {providers[lang].display_name}")
+            advance(f"translated {len(work[lang][1])} segments into {lang} with {providers[lang].display_name}")
             variants.append(variant)
     return variants
 
 
-def _source_segments(config: Config, articles: Sequence[Article]) -> tuple[list[Article], list[str]]:
-    """The source-language articles and every distinct text of theirs an engine must translate."""
+def _source_segments(config: Config, articles: Sequence[Article], language: str) -> tuple[list[Article], list[str]]:
+    """The source-language articles an engine must translate into ``language``, and their distinct texts.
+
+    An article a person translated into ``language`` (DESIGN 4: human translations
+    win) is not sent, in that language.
+    """
     from syndicate.translate.variants import all_segments
 
-    source = [a for a in articles if a.language == config.site.language]
-    return source, all_segments(source, extra=[config.site.description])
+    by_hand = {
+        a.translation.original_id
+        for a in articles
+        if a.translation is not None and a.translation.human and a.language == language
+    }
+    source = [a for a in articles if a.language == config.site.language and a.id not in by_hand]
+    mode = config.translation.mode_for(language)
+    return source, all_segments(source, extra=[config.site.description], mode=mode)
 
 
 def _translate(
@@ -378,18 +395,20 @@ def _translate(
 
 def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
     """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
-    from syndicate.translate import Glossary, SegmentCache, plan
+    from syndicate.translate import SegmentCache, plan
+    from syndicate.translate.protect import glossary_for
     from syndicate.translate.variants import CostLine
 
     stage = stage or Stage()
     articles, _ = read_inputs(config)
     factory = _provider_factory(config, stage)
-    _, segments = _source_segments(config, articles)
-    cache, glossary = SegmentCache(config.translation.cache), Glossary(config.translation.glossary)
+    cache = SegmentCache(config.translation.cache)
     lines = []
     try:
         for lang in target_languages(config):
             provider = _checked_provider(config, factory, lang)
+            glossary = glossary_for(config.translation, lang)
+            _, segments = _source_segments(config, articles, lang)
             cost = plan(segments, config.site.language, lang, provider, cache, glossary)
             lines.append(CostLine(lang, provider.name, cost.segments, cost.characters))
     finally:

@@ -39,9 +39,10 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from syndicate.config import SourceOptions
+from syndicate.content import html_to_blocks, linkify
 from syndicate.errors import ConfigError, InputError, PublishError
 from syndicate.localize import normalize_tag
-from syndicate.models import BLOCK_KINDS, Article, Block, Edition, Site, Translation
+from syndicate.models import Article, Block, Edition, Site, Translation
 from syndicate.pipeline import build_editions
 from syndicate.publish import publish
 from syndicate.render import render_site
@@ -631,7 +632,9 @@ def article_set(draw: st.DrawFn) -> tuple[Site, list[Edition], int]:
                 slug=make.slug(index),
                 title=make.title(),
                 summary=make.text(),
-                body=tuple(Block(make.text(), rnd.choice(BLOCK_KINDS)) for _ in range(rnd.randint(0, 4))),
+                # Bodies come from the readers: any text through the sanitizer, or linkified plain text.
+                body=html_to_blocks(" ".join(make.text() for _ in range(rnd.randint(0, 4))), SITE.url)
+                + tuple(Block(linkify(make.text())) for _ in range(rnd.randint(0, 2))),
                 published=make.moment(),
                 language=lang if rnd.random() < 0.8 else rnd.choice(LANGUAGES),
                 updated=make.maybe(make.moment),

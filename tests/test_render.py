@@ -39,11 +39,10 @@ SITE = Site(
 )
 
 BODY = (
-    Block("Lede paragraph with <markup> & ampersands."),
+    Block("Lede paragraph with &lt;markup&gt; &amp; ampersands."),
     Block("Background", "h2"),
-    Block("first point", "li"),
-    Block("second point", "li"),
-    Block("A quoted sentence.", "quote"),
+    Block("", "ul", (Block("first point", "li"), Block("second point", "li"))),
+    Block("", "quote", (Block("A quoted sentence.", "p"),)),
     Block("code  block", "pre"),
     Block("Closing paragraph."),
 )
@@ -254,7 +253,7 @@ def test_item_content_html_structure(tree: dict[str, bytes]) -> None:
         "14 de abril de 2025, 10:46 MSK</time></p>"
     )
     assert "<h2>Background</h2>\n<ul>\n<li>first point</li>\n<li>second point</li>\n</ul>" in content
-    assert "<blockquote><p>A quoted sentence.</p></blockquote>\n<pre>code  block</pre>" in content
+    assert "<blockquote>\n<p>A quoted sentence.</p>\n</blockquote>\n<pre><code>code  block</code></pre>" in content
     assert content.endswith(
         '<p class="translation-note">Traducción automática del inglés por Apertium. '
         f'<a href="{BASE}en/articles/talks-resume.html" hreflang="en">Artículo original</a></p>'

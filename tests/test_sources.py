@@ -56,11 +56,10 @@ def test_markdown_with_yaml_front_matter(tmp_path: Path) -> None:
     assert article.slug == "talks-in-istanbul"
     assert article.body == (
         Block("Background", "h2"),
-        Block("The talks began in February.", "p"),
-        Block("staffing", "li"),
-        Block("property", "li"),
-        Block("A quote.", "quote"),
-        Block("Raw HTML block.", "p"),
+        Block('The talks <strong>began</strong> in <a href="https://example.org">February</a>.', "p"),
+        Block("", "ul", (Block("staffing", "li"), Block("property", "li"))),
+        Block("", "quote", (Block("A quote.", "p"),)),
+        Block("Raw <em>HTML</em> block.", "p"),
         Block("code block", "pre"),
     )
 
@@ -107,7 +106,7 @@ def test_json_object_and_list(tmp_path: Path) -> None:
     articles = read_articles(_options(tmp_path), "en").articles
     assert [a.title for a in articles] == ["One", "Two", "Three"]
     one, two, three = articles
-    assert one.body == (Block("Hello there"), Block("item", "li"))
+    assert one.body == (Block("Hello there"), Block("", "ul", (Block("item", "li"),)))
     assert "alert" not in repr(one) and "javascript" not in repr(one.body)
     assert one.link == "https://example.org/one"
     assert one.tags == ("a",)

@@ -19,7 +19,8 @@ def test_version_is_a_short_hash_of_the_sorted_terms() -> None:
     assert Glossary(NAMES).version == Glossary(list(reversed(NAMES))).version
     assert Glossary(NAMES).version != Glossary(NAMES[:2]).version
     assert len(Glossary(NAMES).version) == 12
-    assert Glossary([" Sergei  Lavrov ", ""]).terms == ("Sergei Lavrov",)
+    assert Glossary([" Sergei  Lavrov ", ""]).terms == ("Sergei Lavrov", "Lavrov")  # the last word of a name too
+    assert Glossary([" Sergei  Lavrov ", ""], last_word=False).terms == ("Sergei Lavrov",)
 
 
 def test_protect_whole_words_longest_first() -> None:

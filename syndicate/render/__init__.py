@@ -269,6 +269,7 @@ def _prepare_article(article: Article) -> Article:
                 source_language=localize.normalize_tag(translation.source_language),
                 original_id=translation.original_id,
                 original_slug=translation.original_slug,
+                human=translation.human,
             )
     except ConfigError as exc:
         raise InputError(where, exc.message) from exc
@@ -277,12 +278,24 @@ def _prepare_article(article: Article) -> Article:
     return article.replace(
         title=clean_text(article.title),
         summary=clean_text(article.summary),
-        body=tuple(Block(clean_text(b.text), b.kind) for b in article.body),
+        body=tuple(map(_clean_block, article.body)),
         language=language,
         category=clean_text(article.category) if article.category else article.category,
         tags=tuple(clean_text(t) for t in article.tags),
         author=clean_text(article.author) if article.author else article.author,
         translation=translation,
+        body_language=localize.normalize_tag(article.body_language) if article.body_language else None,
+        original_body=tuple(map(_clean_block, article.original_body)),
+    )
+
+
+def _clean_block(block: Block) -> Block:
+    """A block with characters XML forbids removed from its text and attributes, at every depth."""
+    return Block(
+        clean_text(block.html),
+        block.kind,
+        tuple(map(_clean_block, block.children)),
+        tuple((key, clean_text(value)) for key, value in block.attrs),
     )
 
 

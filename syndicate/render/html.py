@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from syndicate import localize
+from syndicate.content import blocks_html
 from syndicate.models import Article, Block, Edition, Site, Translation
 
 # --------------------------------------------------------------------- URL scheme
@@ -97,41 +98,26 @@ def escape_text(text: str) -> str:
 def dateline_html(site: Site, article: Article) -> str:
     """``<p class="dateline"><time datetime=ISO>14 de abril de 2025, 10:46 MSK</time></p>``."""
     local = article.published.astimezone(localize.zone(site.timezone))
+    if article.date_only:  # the source gave a day, not a time: show the day, invent no time
+        text = localize.format_date_only(local.date(), article.language)
+        return f'<p class="dateline"><time datetime="{local.date().isoformat()}">{_esc(text)}</time></p>'
     text = localize.format_dateline(article.published, article.language, site.timezone)
     return f'<p class="dateline"><time datetime="{local.isoformat()}">{_esc(text)}</time></p>'
 
 
 def body_html(blocks: Iterable[Block]) -> str:
-    """The body blocks as HTML; consecutive list items share one ``<ul>``."""
-    parts: list[str] = []
-    in_list = False
-    for block in blocks:
-        if in_list and block.kind != "li":
-            parts.append("</ul>")
-        if block.kind == "li" and not in_list:
-            parts.append("<ul>")
-        in_list = block.kind == "li"
-        parts.append(_block_html(block))
-    if in_list:
-        parts.append("</ul>")
-    return "\n".join(parts)
-
-
-def _block_html(block: Block) -> str:
-    text = _esc(block.text)
-    if block.kind == "quote":
-        return f"<blockquote><p>{text}</p></blockquote>"
-    if block.kind in ("h2", "h3", "li", "pre"):
-        return f"<{block.kind}>{text}</{block.kind}>"
-    return f"<p>{text}</p>"
+    """The body blocks as HTML (the content model's own serialization, already sanitized)."""
+    return blocks_html(blocks)
 
 
 def translation_note_html(site: Site, article: Article) -> str:
     """The localized machine-translation note with a link to the original, or ``""``."""
     tr = article.translation
-    if tr is None:
+    if tr is None or tr.human:
         return ""
     note = localize.translation_note(article.language, tr.engine, tr.source_language)
+    if article.body_language:  # title-only translation: say what was translated, and what was not
+        note = localize.title_only_note(article.language, tr.engine, tr.source_language)
     link_text = localize.original_article_label(article.language)
     return (
         f'<p class="translation-note">{_esc(note)} '
@@ -150,7 +136,11 @@ def item_content_html(site: Site, article: Article) -> str:
     hit = _content_memo.get(id(article))
     if hit is not None and hit[0] is site and hit[1] is article:
         return hit[2]
-    parts = (dateline_html(site, article), body_html(article.body), translation_note_html(site, article))
+    body = body_html(article.body)
+    if article.body_language and article.body_language != article.language:
+        lang = article.body_language
+        body = f'<div lang="{lang}" dir="{localize.text_direction(lang)}">\n{body}\n</div>'
+    parts = (dateline_html(site, article), body, translation_note_html(site, article))
     content = "\n".join(p for p in parts if p)
     _content_memo[id(article)] = (site, article, content)
     return content
@@ -279,14 +269,29 @@ def article_page(
         alternates=sorted(alternates.items()),
     )
     category = f'\n<p class="category">{_esc(article.category)}</p>' if article.category else ""
+    if article.author:
+        category += f'\n<p class="byline"><span class="author">{_esc(article.author)}</span></p>'
     home = _esc(index_url(site, lang))
     body = (
         f'<header><p class="site"><a href="{home}">{_esc(edition.title)}</a></p></header>\n'
         f"<main>\n<article{_lang_attrs(article, lang)}>\n<h1>{_esc(article.title)}</h1>{category}\n"
-        f"{item_content_html(site, article)}\n</article>\n</main>\n"
+        f"{item_content_html(site, article)}{_original_html(article)}\n</article>\n</main>\n"
         f'<footer><p><a href="{home}">{_esc(localize.label("index", lang))}</a></p></footer>'
     )
     return _page(lang, head, body)
+
+
+def _original_html(article: Article) -> str:
+    """Bilingual pages: the original text under the translation, marked with its language."""
+    tr = article.translation
+    if not article.original_body or tr is None:
+        return ""
+    lang = tr.source_language
+    return (
+        f'\n<section class="original" lang="{lang}" dir="{localize.text_direction(lang)}">\n'
+        f"<h2>{_esc(localize.label('original', article.language))}</h2>\n{body_html(article.original_body)}\n"
+        "</section>"
+    )
 
 
 def edition_index_page(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from syndicate.content import blocks_text
 from syndicate.models import Article, Edition, Site
 from syndicate.render import html
 from syndicate.render.feeds import categories
@@ -49,6 +50,7 @@ def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:
         "url": html.article_url(site, edition.language, article.slug),
         "title": article.title,
         "content_html": html.item_content_html(site, article),
+        "content_text": blocks_text(article.body),
     }
     if article.summary:
         item["summary"] = article.summary

@@ -1,6 +1,8 @@
 """Stage 1: find input files and read them into :class:`~syndicate.models.Article` objects.
 
-One reader per format (``pagetext``, ``markdown``, ``jsonfile``).  A bad file
+One reader per format: a module with a ``read(path, text, ctx)`` function
+(the :class:`~syndicate.sources.common.Reader` protocol), chosen by suffix
+from :data:`READERS`; a new format is one module and one entry.  A bad file
 never stops the others: its :class:`InputError` is collected and reported,
 and the exit code says the run was incomplete.  Articles come back in a
 deterministic order, duplicates (same id) merged and slugs made unique.
@@ -8,6 +10,7 @@ deterministic order, duplicates (same id) merged and slugs made unique.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,12 +22,14 @@ from zoneinfo import ZoneInfo
 from syndicate.config import SourceOptions
 from syndicate.errors import InputError
 from syndicate.models import Article
-from syndicate.sources.common import decode_text
+from syndicate.sources.common import ReadContext, Reader, decode_text
 
 if TYPE_CHECKING:
     from syndicate.incremental import ParseCache
 
-SUFFIXES = {".txt": "pagetext", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
+# suffix -> reader module in this package (imported on first use: start-up stays fast)
+READERS: dict[str, str] = {".txt": "pagetext", ".md": "markdown", ".markdown": "markdown", ".json": "jsonfile"}
+SUFFIXES = READERS
 
 
 @dataclass(frozen=True)
@@ -141,19 +146,14 @@ def read_file(
         raise InputError(shown, f"cannot read: {exc.strerror or exc}") from None
     text = decode_text(shown, data, options.max_bytes)
     default_date = options.date_for(relative) or _mtime(path, options.timezone)
-    kind = SUFFIXES[path.suffix.lower()]
-    if kind == "pagetext":
-        from syndicate.sources.pagetext import read_pagetext
+    return reader_for(path.suffix)(shown, text, ReadContext(options, language, default_date))
 
-        return read_pagetext(shown, text, options, default_date, language)
-    tz = options.timezone
-    if kind == "markdown":
-        from syndicate.sources.markdown import read_markdown
 
-        return read_markdown(shown, text, default_date=default_date, language=language, tz=tz)
-    from syndicate.sources.jsonfile import read_json
-
-    return read_json(shown, text, default_date=default_date, language=language, tz=tz)
+def reader_for(suffix: str) -> Reader:
+    """The reader of a file suffix (``.md``...), from :data:`READERS`."""
+    module = importlib.import_module(f"syndicate.sources.{READERS[suffix.lower()]}")
+    read: Reader = module.read
+    return read
 
 
 def _mtime(path: Path, timezone: str) -> datetime:

@@ -11,16 +11,40 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
+from syndicate.config import SourceOptions
 from syndicate.errors import ConfigError, InputError
-from syndicate.models import XML_FORBIDDEN
+from syndicate.models import XML_FORBIDDEN, Article
+
+
+@dataclass(frozen=True, slots=True)
+class ReadContext:
+    """What every reader is given besides a file's path and text."""
+
+    options: SourceOptions
+    language: str  # the site's source language: the default for articles that name none
+    default_date: datetime  # for articles without a date: configured, else the file's mtime
+
+
+class Reader(Protocol):
+    """One input format: ``read(shown_path, text, ctx)`` -> the file's articles.
+
+    A reader is a module of ``syndicate.sources`` with a ``read`` function of
+    this shape, listed by suffix in :data:`syndicate.sources.READERS`; it
+    raises :class:`InputError` naming ``path`` (and a line) for a bad file.
+    """
+
+    def __call__(self, path: str, text: str, ctx: ReadContext) -> list[Article]: ...
+
 
 NAMESPACE = uuid.UUID("6f1d8c1e-5b7a-4c0e-9f3a-2d4b8e7c9a10")
 TITLE_LIMIT = 120
-MIN_CLAUSE = 60  # a clause cut shorter than this reads as a fragment: cut at a word instead
+MIN_CLAUSE = 50  # a clause cut shorter than this reads as a fragment: cut at a word instead
 SLUG_WORDS_LIMIT = 60
 
 _ABBREVIATIONS = frozenset(
@@ -97,6 +121,15 @@ def derive_title(text: str, limit: int = TITLE_LIMIT) -> str:
         return sentence[: clauses[-1]].rstrip()
     cut = head[:limit].rsplit(" ", 1)[0] if " " in head[:limit] else head[:limit]
     return cut.rstrip(" ,;:—–-") + "…"
+
+
+def title_source(lede: str, title: str) -> str | None:
+    """The whole first sentence of ``lede`` when ``title`` was cut from it, else ``None``.
+
+    A translation translates the whole sentence and cuts it in its own language.
+    """
+    sentence = normalize_space(first_sentence(lede))
+    return sentence if len(sentence) > len(title) + 1 else None
 
 
 def _drop_full_stop(sentence: str) -> str:

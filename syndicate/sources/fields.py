@@ -12,9 +12,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syndicate.content import resolve_url
 from syndicate.errors import InputError
 from syndicate.models import Article, Block
 from syndicate.sources.common import (
+    ReadContext,
     article_id,
     article_slug,
     check_date,
@@ -24,6 +26,7 @@ from syndicate.sources.common import (
     check_xml_chars,
     derive_title,
     normalize_space,
+    title_source,
 )
 from syndicate.sources.pagetext import parse_header_date
 
@@ -36,6 +39,7 @@ TAG_KEYS = ("tags", "keywords")
 AUTHOR_KEYS = ("author", "authors")
 LANGUAGE_KEYS = ("language", "lang", "locale")
 LINK_KEYS = ("url", "link", "canonical", "external_url")
+TRANSLATION_OF_KEYS = ("translation_of", "translationKey", "translation_key")
 
 
 def first(meta: Mapping[str, Any], keys: Sequence[str]) -> Any:
@@ -56,19 +60,33 @@ def text_field(path: str, value: Any, key: str) -> str | None:
 
 
 def date_field(path: str, value: Any, key: str, tz: str) -> datetime | None:
+    found = date_value(path, value, key, tz)
+    return found[0] if found else None
+
+
+def date_value(path: str, value: Any, key: str, tz: str) -> tuple[datetime, bool] | None:
+    """``(instant, date_only)``: a date without a time of day is midnight in ``tz``, flagged."""
     if value is None:
         return None
+    date_only = False
     if isinstance(value, datetime):
         parsed: datetime | None = value
     elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
+        parsed, date_only = datetime(value.year, value.month, value.day), True
     elif isinstance(value, str):
         parsed = parse_header_date(value.strip(), tz)
+        date_only = parsed is not None and is_date_only(value)
     else:
         parsed = None
     if parsed is None:
         raise InputError(path, f"{key}: {value!r} is not a date (use ISO 8601 or RFC 822)")
-    return check_date(path, parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz)), key)
+    moment = check_date(path, parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz)), key)
+    return moment, date_only
+
+
+def is_date_only(value: str) -> bool:
+    """Whether a date string names a day without a time of day (``2025-06-05``)."""
+    return len(value.strip()) == 10 and value.strip()[4] == "-"
 
 
 def list_field(path: str, value: Any, key: str) -> tuple[str, ...]:
@@ -87,22 +105,28 @@ def list_field(path: str, value: Any, key: str) -> tuple[str, ...]:
     return tuple(result)
 
 
-def build_article(
-    path: str,
-    meta: Mapping[str, Any],
-    body: tuple[Block, ...],
-    *,
-    default_date: datetime,
-    language: str,
-    tz: str,
-) -> Article:
+def base_url(path: str, meta: Mapping[str, Any], ctx: ReadContext) -> str | None:
+    """What relative URLs in the body resolve against: the article's own URL, else the site's."""
+    value = first(meta, LINK_KEYS)
+    if isinstance(value, str) and resolve_url(value, None):
+        return value.strip()
+    return ctx.options.base_url or None
+
+
+def build_article(path: str, meta: Mapping[str, Any], body: tuple[Block, ...], ctx: ReadContext) -> Article:
     """An Article from metadata and body blocks, with derived fields filled in."""
+    tz = ctx.options.timezone
     summary = text_field(path, first(meta, SUMMARY_KEYS), "summary")
-    lede = summary or next((b.text for b in body if b.kind == "p"), None)
-    title = text_field(path, first(meta, TITLE_KEYS), "title") or (derive_title(lede) if lede else None)
+    lede = summary or next((b.text for b in body if b.kind == "p" and b.text), None)
+    title = text_field(path, first(meta, TITLE_KEYS), "title")
+    cut_from = None
+    if not title and lede:
+        title = derive_title(lede)
+        cut_from = title_source(lede, title)
     if not title:
         raise InputError(path, "no title and no text to derive one from")
-    published = date_field(path, first(meta, DATE_KEYS), "date", tz) or default_date
+    dated = date_value(path, first(meta, DATE_KEYS), "date", tz)
+    published, date_only = dated or (ctx.default_date, False)
     link_value = text_field(path, first(meta, LINK_KEYS), "url")
     link = check_url(path, link_value) if link_value else None
     ident = article_id(title, published, link)
@@ -118,12 +142,15 @@ def build_article(
         body=body,
         published=published,
         updated=date_field(path, first(meta, UPDATED_KEYS), "updated", tz),
-        language=check_language(path, language_value) if language_value else language,
+        language=check_language(path, language_value) if language_value else ctx.language,
         category=categories[0] if categories else None,
         tags=categories[1:] + list_field(path, first(meta, TAG_KEYS), "tags"),
         author=", ".join(authors) or None,
         link=link,
         source=path,
+        title_source=cut_from,
+        date_only=date_only,
+        translation_of=text_field(path, first(meta, TRANSLATION_OF_KEYS), "translation_of"),
     )
 
 

@@ -1,28 +1,34 @@
-"""Reader for JSON (``*.json``): one article object or a list of them.
+"""Reader for JSON (``*.json``): one article object, a list of them, or a JSON Feed.
 
 Keys follow JSON Feed spellings and the front-matter aliases in
-``fields.py``.  The body comes from ``content_text``/``body`` (a string with
-blank-line paragraphs, or a list of paragraphs) or from ``content_html``,
-which is sanitized with nh3 and flattened into plain-text blocks.
+``fields.py``.  The body comes from ``content_html`` (sanitized and turned
+into blocks by :func:`syndicate.content.html_to_blocks`, structure and inline
+markup kept, relative URLs resolved against the item's ``url``) or, when
+there is none, from ``content_text``/``body`` (a string with blank-line
+paragraphs, or a list of paragraphs; bare URLs and e-mail addresses become
+links).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
-from html.parser import HTMLParser
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
+from syndicate.content import html_to_blocks, linkify
 from syndicate.errors import InputError
-from syndicate.models import Article, Block, BlockKind
+from syndicate.models import Article, Block
 from syndicate.sources.common import check_xml_chars
-from syndicate.sources.fields import build_article, is_draft
+from syndicate.sources.fields import base_url, build_article, is_draft
+
+if TYPE_CHECKING:
+    from syndicate.sources.common import ReadContext
 
 TEXT_KEYS = ("content_text", "body", "content", "text")
 
 
-def read_json(path: str, text: str, *, default_date: datetime, language: str, tz: str) -> list[Article]:
+def read(path: str, text: str, ctx: ReadContext) -> list[Article]:
+    """The articles of one JSON file."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -37,77 +43,34 @@ def read_json(path: str, text: str, *, default_date: datetime, language: str, tz
             raise InputError(where, f"expected an article object, got {type(item).__name__}")
         if is_draft(item):
             continue
-        body = json_body(where, item)
-        articles.append(build_article(where, item, body, default_date=default_date, language=language, tz=tz))
+        body = json_body(where, item, base_url(where, item, ctx))
+        articles.append(build_article(where, item, body, ctx))
     if not articles and not items:
         raise InputError(path, "no articles (an empty list)")
     return articles
 
 
-def json_body(path: str, item: Mapping[str, Any]) -> tuple[Block, ...]:
+def json_body(path: str, item: Mapping[str, Any], base: str | None = None) -> tuple[Block, ...]:
+    """Blocks from ``content_html`` when present, else from the first text key."""
+    html = item.get("content_html")
+    if html is not None and not isinstance(html, str):
+        raise InputError(path, f"content_html must be a string, not {type(html).__name__}")
+    if html and html.strip():
+        check_xml_chars(path, html)
+        return html_to_blocks(html, base)
     for key in TEXT_KEYS:
         value = item.get(key)
-        if isinstance(value, str) and value.strip():
+        if value is None:
+            continue
+        if isinstance(value, str):
             check_xml_chars(path, value)
-            return tuple(Block(" ".join(p.split())) for p in value.split("\n\n") if p.strip())
-        if isinstance(value, list) and value:
-            if not all(isinstance(p, str) for p in value):
-                raise InputError(path, f"{key} must be a string or a list of strings")
+            return _paragraphs(value.split("\n\n"))
+        if isinstance(value, list) and all(isinstance(p, str) for p in value):
             check_xml_chars(path, "\n".join(value))
-            return tuple(Block(" ".join(p.split())) for p in value if p.strip())
-    html = item.get("content_html")
-    if isinstance(html, str) and html.strip():
-        check_xml_chars(path, html)
-        return html_blocks(html)
+            return _paragraphs(value)
+        raise InputError(path, f"{key} must be a string or a list of strings, not {type(value).__name__}")
     return ()
 
 
-def html_blocks(html: str) -> tuple[Block, ...]:
-    """Plain-text blocks of an HTML fragment, after sanitizing it with nh3."""
-    import nh3
-
-    parser = _BlockParser()
-    parser.feed(nh3.clean(html))
-    parser.close()
-    return tuple(parser.blocks)
-
-
-class _BlockParser(HTMLParser):
-    _KINDS: ClassVar[dict[str, BlockKind]] = {
-        "p": "p", "div": "p", "h1": "h2", "h2": "h2", "h3": "h3", "h4": "h3", "h5": "h3",
-        "h6": "h3", "li": "li", "blockquote": "quote", "pre": "pre",
-    }
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[Block] = []
-        self._kind: list[BlockKind] = []
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._KINDS:
-            self._flush()
-            self._kind.append(self._KINDS[tag])
-        elif tag == "br":
-            self._text.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._KINDS:
-            self._flush()
-            if self._kind:
-                self._kind.pop()
-
-    def handle_data(self, data: str) -> None:
-        self._text.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-    def _flush(self) -> None:
-        kind = self._kind[-1] if self._kind else "p"
-        raw = "".join(self._text)
-        text = raw.strip("\n") if kind == "pre" else " ".join(raw.split())
-        if text.strip():
-            self.blocks.append(Block(text, "quote" if kind == "p" and "quote" in self._kind else kind))
-        self._text = []
+def _paragraphs(texts: list[str]) -> tuple[Block, ...]:
+    return tuple(Block(linkify(" ".join(p.split())), "p") for p in texts if p.strip())

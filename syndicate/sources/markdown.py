@@ -1,35 +1,41 @@
 """Reader for Markdown (``*.md``) with YAML (``---``) or TOML (``+++``) front matter.
 
 Front matter keys follow Hugo/Jekyll/Pelican spellings (see ``fields.py``).
-The body is parsed with markdown-it (CommonMark) into plain-text blocks;
-inline markup is flattened to text, inline HTML tags are dropped, and raw
-HTML blocks are sanitized with nh3 before their text is kept, so nothing
-executable can reach a feed.  Drafts are skipped.
+The body is parsed with markdown-it (CommonMark plus tables, strikethrough and
+footnotes) and rendered to HTML, which :func:`syndicate.content.html_to_blocks`
+sanitizes and turns into blocks: structure and inline markup are kept, raw
+HTML is cleaned by the same allowlist, and relative link and image URLs
+resolve against the article's own URL (else the site's).  Drafts are skipped.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from syndicate.content import html_to_blocks
 from syndicate.errors import InputError
-from syndicate.models import Article, Block, BlockKind
-from syndicate.sources.fields import build_article, is_draft
+from syndicate.models import Article, Block
+from syndicate.sources.fields import base_url, build_article, is_draft
+
+if TYPE_CHECKING:
+    from syndicate.sources.common import ReadContext
 
 _FENCES = {"---": "yaml", "+++": "toml"}
 
 
-def read_markdown(path: str, text: str, *, default_date: datetime, language: str, tz: str) -> list[Article]:
+def read(path: str, text: str, ctx: ReadContext) -> list[Article]:
+    """The article of one Markdown file (none for a draft)."""
     meta, body_text, body_line = split_front_matter(path, text)
     if is_draft(meta):
         return []
-    body = markdown_blocks(body_text)
+    body = markdown_blocks(body_text, base_url(path, meta, ctx))
     if not body and not meta.get("title"):
         raise InputError(path, "no article text", body_line)
-    return [build_article(path, meta, body, default_date=default_date, language=language, tz=tz)]
+    return [build_article(path, meta, body, ctx)]
 
 
 def split_front_matter(path: str, text: str) -> tuple[Mapping[str, Any], str, int]:
@@ -67,66 +73,21 @@ def _parse_meta(path: str, raw: str, kind: str) -> Mapping[str, Any]:
     return meta
 
 
-_BLOCK_OPEN = {
-    "paragraph_open": "p",
-    "heading_open": "h",
-    "blockquote_open": "quote",
-    "list_item_open": "li",
-}
-
-
 @functools.lru_cache(maxsize=1)
 def _parser() -> Any:
-    """One CommonMark parser per process (building one costs more than parsing an article)."""
+    """One parser per process (building one costs more than parsing an article)."""
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.footnote import footnote_plugin
 
-    return MarkdownIt("commonmark", {"html": True})
-
-
-def markdown_blocks(text: str) -> tuple[Block, ...]:
-    """Plain-text blocks of a Markdown document."""
-    tokens = _parser().parse(text)
-    blocks: list[Block] = []
-    context: list[str] = []
-    for token in tokens:
-        if token.type in _BLOCK_OPEN:
-            context.append(_heading_kind(token.tag) if token.type == "heading_open" else _BLOCK_OPEN[token.type])
-        elif token.type.endswith("_close") and token.type.replace("_close", "_open") in _BLOCK_OPEN:
-            context.pop()
-        elif token.type in ("fence", "code_block") and token.content.strip():
-            blocks.append(Block(token.content.rstrip("\n"), "pre"))
-        elif token.type == "html_block":
-            from syndicate.sources.jsonfile import html_blocks
-
-            blocks.extend(html_blocks(token.content))
-        elif token.type == "inline":
-            _add_inline(blocks, token, context)
-    return tuple(blocks)
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
 
 
-def _heading_kind(tag: str) -> str:
-    return "h2" if tag in ("h1", "h2") else "h3"
+_ALIGN = re.compile(r'style="text-align:\s*(left|right|center)"')
+_BACKREF = re.compile(r'<a href="#fnref[^"]*" class="footnote-backref">[^<]*</a>')
 
 
-def _add_inline(blocks: list[Block], token: Any, context: list[str]) -> None:
-    text = " ".join(_inline_text(token).split())
-    if not text:
-        return
-    kind: BlockKind = "p"
-    for name in reversed(context):
-        if name in ("li", "quote", "h2", "h3"):
-            kind = name  # type: ignore[assignment]
-            break
-    blocks.append(Block(text, kind))
-
-
-def _inline_text(token: Any) -> str:
-    parts = []
-    for child in token.children or ():
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif child.type == "image":
-            parts.append(child.content)
-    return "".join(parts)
+def markdown_blocks(text: str, base: str | None = None) -> tuple[Block, ...]:
+    """The blocks of a Markdown document; relative URLs resolve against ``base``."""
+    rendered = _parser().render(text)
+    rendered = _BACKREF.sub("", _ALIGN.sub(r'align="\1"', rendered))
+    return html_to_blocks(rendered, base)

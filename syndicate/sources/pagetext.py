@@ -17,9 +17,11 @@ from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 from syndicate.config import SourceOptions
+from syndicate.content import linkify
 from syndicate.errors import InputError
 from syndicate.models import Article, Block
 from syndicate.sources.common import (
+    ReadContext,
     article_id,
     article_slug,
     check_date,
@@ -27,6 +29,7 @@ from syndicate.sources.common import (
     check_url,
     derive_title,
     normalize_space,
+    title_source,
 )
 
 HEADER_KEYS = ("title", "date", "updated", "url", "author", "language", "category", "tags")
@@ -54,20 +57,27 @@ class _Brief:
     paragraphs: tuple[str, ...]
 
 
+def read(path: str, text: str, ctx: ReadContext) -> list[Article]:
+    """Articles of one page: the main article (if it has a body) then its briefs."""
+    return read_pagetext(path, text, ctx.options, ctx.default_date, ctx.language)
+
+
 def read_pagetext(
     path: str, text: str, options: SourceOptions, default_date: datetime, language: str
 ) -> list[Article]:
-    """Articles of one page: the main article (if it has a body) then its briefs."""
+    """:func:`read` with its context spelled out."""
     lines = [_Line(n, line.strip()) for n, line in enumerate(text.split("\n"), start=1)]
     header, rest = _split_header(path, lines)
     rest = [ln for ln in rest if ln.text and not _is_furniture(ln.text, options)]
     body, related = _split_related(rest, options)
     page_date = _header_date(path, header, "date", options.timezone) or default_date
+    date_only = "date" in header and _is_date_only(header["date"][1])
     if header.get("language", (0, ""))[1]:
         language = check_language(path, header["language"][1], header["language"][0])
     articles = []
     if body:
-        articles.append(_main_article(path, header, body, page_date, language, options))
+        main = _main_article(path, header, body, page_date, language, options)
+        articles.append(main.replace(date_only=True) if date_only else main)
     briefs = _parse_briefs(path, related)
     local_date = page_date.astimezone(ZoneInfo(options.timezone))
     try:
@@ -154,6 +164,7 @@ def _main_article(
 ) -> Article:
     lede = normalize_space(body[0].text)
     title = header.get("title", (0, ""))[1] or derive_title(lede)
+    derived = "title" not in header or not header["title"][1]
     link = check_url(path, header["url"][1]) if "url" in header else None
     ident = article_id(title, published, link)
     tags = tuple(t.strip() for t in header.get("tags", (0, ""))[1].split(",") if t.strip())
@@ -162,7 +173,7 @@ def _main_article(
         slug=article_slug(title, ident),
         title=title,
         summary=lede,
-        body=tuple(Block(normalize_space(ln.text)) for ln in body),
+        body=tuple(Block(linkify(normalize_space(ln.text))) for ln in body),
         published=published,
         updated=_header_date(path, header, "updated", options.timezone),
         language=language,
@@ -171,7 +182,12 @@ def _main_article(
         author=header.get("author", (0, None))[1] or None,
         link=link,
         source=path,
+        title_source=title_source(lede, title) if derived else None,
     )
+
+
+def _is_date_only(value: str) -> bool:
+    return len(value.strip()) == 10 and value.strip()[4] == "-"
 
 
 def _parse_briefs(path: str, lines: list[_Line]) -> list[_Brief]:
@@ -244,9 +260,10 @@ def _brief_article(path: str, brief: _Brief, published: datetime, language: str)
         slug=article_slug(title, ident),
         title=title,
         summary=brief.paragraphs[0],
-        body=tuple(Block(p) for p in brief.paragraphs),
+        body=tuple(Block(linkify(p)) for p in brief.paragraphs),
         published=published,
         language=language,
         category=brief.kicker,
         source=path,
+        title_source=title_source(brief.paragraphs[0], title),
     )

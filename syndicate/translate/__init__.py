@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from syndicate.translate.base import Translator, cache_key_for
 from syndicate.translate.cache import CacheEntry, SegmentCache, segment_key
-from syndicate.translate.protect import Glossary
+from syndicate.translate.protect import Glossary, tokens_kept
 from syndicate.translate.registry import ProviderInfo, get_provider, list_providers, register, unregister
 from syndicate.translate.validate import answer_problem
 
@@ -190,4 +190,6 @@ def _accept(glossary: Glossary, sent: str, mapping: dict[str, str], answer: obje
     restored = glossary.restore(answer, mapping)
     if restored is None:
         return None, "glossary term lost"
+    if not tokens_kept(glossary.restore(sent, mapping) or sent, restored):
+        return None, "markup or protected text lost"
     return restored, ""

@@ -1,24 +1,32 @@
 """Building translated editions: source articles -> one translated Article set per language.
 
-This module owns the failure policy (DESIGN 4): an article is published in a
-language only when every one of its segments (title, summary, category,
-each body block) was translated; otherwise it is left out of that variant
-(``on_error = "skip"``) or published in the source language and tagged with
-it (``on_error = "original"``), and listed as missing so the exit code says
-the run was partial.  Nothing is cached for a failed segment, so the next
-run retries it.  Markup never reaches an engine: only block text does.
+This module owns what of an article is translated and the failure policy
+(DESIGN 4).  Segments are the title (for a title cut from the lede: the
+whole first sentence, cut again in the target language), the summary, the
+category, each tag, and the text of every text-bearing body block (inline
+markup travels as tokens, see :mod:`syndicate.translate.markup`); code
+blocks, URLs and addresses are never sent.  The body is rebuilt with the
+source's block structure around the translated text.
+
+An article is published in a language only when every one of its segments
+was translated and its markup survived; otherwise it is left out of that
+variant (``on_error = "skip"``) or published in the source language and
+tagged with it (``on_error = "original"``), and listed as missing so the exit
+code says the run was partial.  Nothing is cached for a failed segment, so
+the next run retries it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syndicate.models import Article, Block, Translation
+from syndicate.sources.common import derive_title
+from syndicate.translate.markup import Unit, markup_signature, rebuild, unit_from_html, unit_from_text
 
 NAMESPACE = uuid.UUID("0b6f3a4e-9c51-4d7b-a0f2-7e3d5c1b8a94")
-UNTRANSLATED_KINDS = frozenset({"pre"})  # code and preformatted text stay as written
 
 
 @dataclass(frozen=True)
@@ -47,37 +55,106 @@ def variant_id(article_id: str, language: str) -> str:
     return uuid.uuid5(NAMESPACE, f"{article_id}|{language}").urn
 
 
-def segments_of(article: Article) -> list[str]:
-    """The texts of an article an engine must translate, in a stable order."""
-    texts = [article.title, article.summary]
+def _title_unit(article: Article) -> Unit:
+    return unit_from_text(article.title_source or article.title)
+
+
+def _block_units(block: Block) -> Iterator[Unit]:
+    for node in block.walk():
+        if node.kind == "pre":
+            continue
+        if node.html:
+            yield unit_from_html(node.html)
+        if node.kind == "figure" and node.attr("alt"):
+            yield unit_from_text(node.attr("alt"))
+
+
+def units_of(article: Article, mode: str = "full") -> list[Unit]:
+    """Every unit of an article an engine must see, in document order (``title`` mode: no body)."""
+    units = [_title_unit(article), unit_from_text(article.summary)]
     if article.category:
-        texts.append(article.category)
-    texts.extend(b.text for b in article.body if b.kind not in UNTRANSLATED_KINDS)
-    return texts
+        units.append(unit_from_text(article.category))
+    units.extend(unit_from_text(tag) for tag in article.tags)
+    if mode != "title":
+        for block in article.body:
+            units.extend(_block_units(block))
+    return units
 
 
-def all_segments(articles: Iterable[Article], extra: Sequence[str] = ()) -> list[str]:
-    """Unique segments of all articles, first occurrence order."""
-    seen: dict[str, None] = dict.fromkeys(extra)
+def segments_of(article: Article, mode: str = "full") -> list[str]:
+    """The texts of an article an engine must translate, in a stable order."""
+    return [text for unit in units_of(article, mode) for text in unit.texts()]
+
+
+def all_segments(articles: Iterable[Article], extra: Sequence[str] = (), mode: str = "full") -> list[str]:
+    """Unique segments of all articles (and of the ``extra`` plain texts), first occurrence order."""
+    seen: dict[str, None] = {}
+    for text in extra:
+        seen.update(dict.fromkeys(unit_from_text(text).texts()))
     for article in articles:
-        seen.update(dict.fromkeys(segments_of(article)))
+        seen.update(dict.fromkeys(segments_of(article, mode)))
     return [s for s in seen if s.strip()]
 
 
-def translated_article(article: Article, language: str, done: dict[str, str], engine: str) -> Article | None:
-    """The article in ``language``, or None if any of its segments is missing."""
-    if any(text.strip() and text not in done for text in segments_of(article)):
+def translate_text(text: str, done: Mapping[str, str]) -> str | None:
+    """A plain-text field in translation, or ``None``."""
+    return rebuild(unit_from_text(text), done)
+
+
+def translate_block(block: Block, done: Mapping[str, str]) -> Block | None:
+    """``block`` with its text translated and its structure, URLs and code kept; ``None`` if anything failed."""
+    if block.kind == "pre":
+        return block
+    html = block.html
+    if html:
+        translated = rebuild(unit_from_html(html), done)
+        if translated is None or markup_signature(translated) != markup_signature(html):
+            return None
+        html = translated
+    attrs = block.attrs
+    if block.kind == "figure" and block.attr("alt"):
+        alt = translate_text(block.attr("alt"), done)
+        if alt is None:
+            return None
+        attrs = tuple((key, alt if key == "alt" else value) for key, value in attrs)
+    children = []
+    for child in block.children:
+        done_child = translate_block(child, done)
+        if done_child is None:
+            return None
+        children.append(done_child)
+    return Block(html, block.kind, tuple(children), attrs)
+
+
+def translated_article(
+    article: Article, language: str, done: Mapping[str, str], engine: str, mode: str = "full"
+) -> Article | None:
+    """The article in ``language``, or None if any of its segments or its markup is missing.
+
+    ``mode``: ``full``; ``title`` (title, summary, category and tags translated,
+    the body kept in the source language and marked so); ``bilingual`` (full,
+    with the original body kept for the article page).
+    """
+    title = translate_text(article.title_source or article.title, done)
+    summary = translate_text(article.summary, done)
+    category = translate_text(article.category, done) if article.category else None
+    tags = [translate_text(tag, done) for tag in article.tags]
+    body = list(article.body) if mode == "title" else [translate_block(block, done) for block in article.body]
+    if title is None or summary is None or (article.category and category is None):
+        return None
+    if any(t is None for t in tags) or any(b is None for b in body):
         return None
     return article.replace(
         id=variant_id(article.id, language),
-        title=done[article.title],
-        summary=done[article.summary],
-        category=done[article.category] if article.category else None,
-        body=tuple(
-            block if block.kind in UNTRANSLATED_KINDS or not block.text.strip() else Block(done[block.text], block.kind)
-            for block in article.body
-        ),
+        title=derive_title(title) if article.title_source else title,
+        summary=summary,
+        category=category,
+        tags=tuple(t for t in tags if t is not None),
+        body=tuple(b for b in body if b is not None),
         language=language,
+        title_source=None,
+        body_language=article.language if mode == "title" else None,
+        original_body=article.body if mode == "bilingual" else (),
         translation=Translation(
             engine=engine, source_language=article.language, original_id=article.id, original_slug=article.slug
         ),
@@ -93,12 +170,13 @@ def build_variant(
     provider: str,
     on_error: str,
     description: str | None = None,
+    mode: str = "full",
 ) -> Variant:
     """Assemble one language's articles from the translations that succeeded."""
     result: list[Article] = []
     missing: list[str] = []
     for article in articles:
-        translated = translated_article(article, language, done, engine)
+        translated = translated_article(article, language, done, engine, mode)
         if translated is not None:
             result.append(translated)
             continue
@@ -110,5 +188,5 @@ def build_variant(
         provider=provider,
         articles=tuple(result),
         missing=tuple(missing),
-        description=done.get(description) if description else None,
+        description=translate_text(description, done) if description else None,
     )
