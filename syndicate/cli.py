@@ -105,10 +105,22 @@ class _Formatter(logging.Formatter):
         return f"syndicate: {message}"
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (not the stream of set-up time)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _setup_logging(quiet: bool, verbosity: int = 0) -> None:
     """Errors only with ``quiet``; warnings by default; stages with ``-v``; every file with ``-vv``."""
     level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(_Formatter("%(message)s"))
     logger = logging.getLogger("syndicate")
     logger.handlers[:] = [handler]

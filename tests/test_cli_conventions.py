@@ -4,11 +4,13 @@ prefix, pluralised summaries, -v/-vv, progress on a TTY, and JSON error objects.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pty
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,17 @@ SCRIPT = Path(sys.executable).parent / "syndicate"
 OURS = ("publish", "validate", "status", "serve", "init", "new")  # cache and providers have their own owner
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """-v and -vv set the package logger's level: leave it as it was for the next test."""
+    logger = logging.getLogger("syndicate")
+    level, handlers, propagate = logger.level, list(logger.handlers), logger.propagate
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
+    logger.propagate = propagate
 
 
 def invoke(*args: str | Path) -> tuple[int, str, str]:
