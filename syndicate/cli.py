@@ -169,7 +169,19 @@ def publish(
     lang: Annotated[
         Optional[list[str]],
         typer.Option(
-            "--lang", "-l", help="Also publish a translation into this language (repeatable).", metavar="LANG"
+            "--lang",
+            "-l",
+            help="Also publish a translation into this language, besides the configured ones (repeatable).",
+            metavar="LANG",
+        ),
+    ] = None,
+    only_lang: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--only-lang",
+            help="Publish translations into these languages only, instead of the configured ones (repeatable);"
+            " the editions of other languages are removed from the target.",
+            metavar="LANG",
         ),
     ] = None,
     provider: Annotated[
@@ -207,7 +219,7 @@ def publish(
 ) -> None:
     """Read SOURCES, translate, render every feed and page, and publish them into the target."""
     from syndicate.config import load_config
-    from syndicate.pipeline import Stage, publish_site
+    from syndicate.pipeline import Stage, choose_languages, publish_site
 
     _setup_logging(quiet, verbose)
     try:
@@ -217,11 +229,11 @@ def publish(
             base_url=base_url,
             timezone=timezone,
             max_items=max_items,
-            languages=lang,
             provider=provider,
             cache=cache,
             on_error=on_error.value if on_error is not None else None,
         )
+        settings = choose_languages(settings, add=lang or (), only=only_lang or ())
         if dry_run:
             _print_cost(settings, as_json)
             return

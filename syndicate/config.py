@@ -28,16 +28,86 @@ from syndicate.models import Site
 DEFAULT_CONFIG = Path("syndicate.toml")
 FORMATS = ("rss", "atom", "json")
 DEFAULT_MARKERS = ("Read next", "Related", "More on this", "Read more", "See also")
+# Page furniture dropped from scraped page text (DESIGN 3.1).  An entry is either a
+# line, matched whole and case-insensitively, or a regular expression written
+# between slashes, /.../, that must match the whole line (case-insensitive, after
+# runs of white space are made one space).  Shipped for English and the languages
+# apertium covers here: es, ca, gl, eo and hr/sr/bs (Latin and Cyrillic).
+_END = r"\s*[.:!…»›→>]*"  # a trailing full stop, colon, ellipsis or arrow
+
+
+def _pattern(*alternatives: str, end: str = _END) -> str:
+    """One ``/.../`` furniture entry matching any of ``alternatives`` as the whole line."""
+    return "/(?:" + "|".join(alternatives) + ")" + end + "/"
+
+
 DEFAULT_FURNITURE = (
     "What is your opinion on this topic?",
     "Leave the first comment",
-    "Leave a comment",
-    "Share this article",
-    "Share",
-    "Subscribe",
-    "Subscribe to our newsletter",
     "Follow us on Telegram",
-    "Advertisement",
+    # share
+    _pattern(
+        r"share(?: this(?: article| story| post| page)?| on \w+)?",
+        r"(?:compartir|comparte|compártelo|comparteix|compartilla)(?: en \w+)?"
+        r"(?: (?:este|esta|aquest|aquesta) (?:artículo|noticia|article|notícia|artigo|nova))?",
+        r"(?:kunhavigi|kundividi)(?: ĉi tiun artikolon)?",
+        r"(?:podijeli|podijelite|podeli|podelite|подели|поделите|подијели|подијелите)"
+        r"(?: (?:ovaj|ovu|овај|ову) (?:članak|vijest|vest|чланак|вијест|вест))?",
+    ),
+    # comment counts and prompts: "Comments (0)", "3 comments", "Leave a comment"
+    _pattern(
+        r"(?:\d+ )?(?:comments?|comentarios?|comentaris?|komentoj?|komentara|komentari|komentar"
+        r"|коментара|коментари|коментар)(?: ?\(\d+\))?",
+        r"(?:leave|post|add|write) a comment|no comments(?: yet)?|be the first to comment",
+        r"(?:deja|escribe|añade) (?:un|tu) comentario|sin comentarios",
+        r"(?:deixa|escriu|afegeix) un comentari|(?:deixa|escribe) un comentario",
+        r"(?:lasu|skribu) (?:komenton|vian komenton)",
+        r"(?:ostavi|ostavite|napiši|napišite) komentar|(?:остави|оставите|напиши|напишите) коментар",
+    ),
+    # subscribe and follow
+    _pattern(
+        r"(?:subscribe|sign up)(?: (?:now|here|today))?(?: (?:to|for) (?:our|the) (?:newsletter|channel|podcast))?",
+        r"(?:suscríbete|suscribirse|subscriu-te|subscriure's|subscríbete|subscribirse"
+        r"|pretplati se|pretplatite se|претплати се|претплатите се)"
+        r"(?: (?:a|al|ao|na|на) (?:nuestro |nuestra |el nostre |noso |naš |наш )?"
+        r"(?:boletín|butlletí|newsletter|canal|kanal|bilten|канал|билтен))?",
+        r"(?:abonu|aboni)(?: (?:nian|la) (?:bultenon|novaĵleteron|kanalon))?",
+        r"(?:follow us on|síguenos en|segueix-nos a|segue-nos en|sekvu nin (?:en|ĉe)"
+        r"|pratite nas na|prati nas na|пратите нас на|прати нас на) [\w ]{1,40}",
+    ),
+    # advertisement
+    _pattern(
+        r"advertisement|advertising|ad|sponsored(?: content)?",
+        r"publicidad|anuncio|contenido patrocinado|publicitat|anunci|contingut patrocinat",
+        r"publicidade|contido patrocinado|reklamo|anonco",
+        r"oglas|reklama|sponzorirano|sponzorisano|реклама|оглас",
+    ),
+    # cookie banners: the opening words, then anything up to 300 characters
+    _pattern(
+        r"we use cookies|this (?:web)?site uses cookies",
+        r"(?:utilizamos|usamos) (?:cookies|galletas)|(?:este sitio(?: web)?|esta web) (?:utiliza|usa) cookies",
+        r"(?:utilitzem|fem servir) (?:galetes|cookies)"
+        r"|aquest (?:lloc(?: web)?|web) (?:utilitza|fa servir) (?:galetes|cookies)",
+        r"(?:ĉi tiu retejo|ni) uzas kuketojn",
+        r"koristimo kolačiće|(?:ova (?:web )?stranica|ovaj (?:web )?sajt) koristi kolačiće",
+        r"користимо колачиће|(?:ова (?:веб )?страница|овај (?:веб )?сајт) користи колачиће",
+        end=r"\b.{0,300}",
+    ),
+    _pattern(
+        r"(?:accept|aceptar|acceptar|akcepti|prihvati|prihvatite|прихвати|прихватите)"
+        r"(?: (?:all|todas las|totes les|todas as|sve|све))? (?:cookies|galetes|galletas|kuketojn|kolačiće|колачиће)",
+        r"cookie (?:settings|policy|preferences)|política de (?:cookies|galetes)",
+    ),
+    # "read more"
+    _pattern(
+        r"(?:read|see|show|load) more|continue reading|read the full (?:story|article)",
+        r"(?:leer|lee|ver) más|(?:seguir|sigue) leyendo",
+        r"(?:llegir|llegeix|veure) més|(?:continua|segueix) llegint",
+        r"(?:ler|le|ver) máis|(?:continuar|segue) lendo",
+        r"legu (?:pli|plu)|daŭrigu legi|vidu pli",
+        r"(?:pročitaj|pročitajte|čitaj|čitajte|saznaj|saznajte) više|opširnije|nastavi(?:te)? čitati",
+        r"(?:прочитај|прочитајте|читај|читајте|сазнај|сазнајте) више|опширније",
+    ),
 )
 ON_ERROR = ("skip", "original")
 MODES = ("full", "title", "bilingual")
@@ -254,7 +324,7 @@ def _site(table: Mapping[str, Any], problems: _Problems) -> Site:
 
 
 def _sources(table: Mapping[str, Any], base: Path, timezone: str, problems: _Problems) -> SourceOptions:
-    problems.keys("sources", table, {"paths", "markers", "furniture", "dates", "max_bytes"})
+    problems.keys("sources", table, {"paths", "markers", "furniture", "furniture_defaults", "dates", "max_bytes"})
     paths: list[str] = problems.take(
         "sources.paths", lambda: _str_list(table.get("paths", ["seeds"]), "sources.paths"), ["seeds"]
     )
@@ -266,11 +336,7 @@ def _sources(table: Mapping[str, Any], base: Path, timezone: str, problems: _Pro
             lambda: _str_list(table.get("markers", list(DEFAULT_MARKERS)), "sources.markers"),
             list(DEFAULT_MARKERS),
         )),
-        furniture=tuple(problems.take(
-            "sources.furniture",
-            lambda: _str_list(table.get("furniture", list(DEFAULT_FURNITURE)), "sources.furniture"),
-            list(DEFAULT_FURNITURE),
-        )),
+        furniture=problems.take("sources.furniture", lambda: _furniture(table), DEFAULT_FURNITURE),
         dates=_dates(dates, timezone, problems),
         max_bytes=problems.take(
             "sources.max_bytes",
@@ -289,6 +355,36 @@ def _dates(table: Mapping[str, Any], timezone: str, problems: _Problems) -> tupl
         if date is not None:
             found.append((str(pattern), date))
     return tuple(found)
+
+
+def _furniture(table: Mapping[str, Any]) -> tuple[str, ...]:
+    """The shipped furniture (unless ``furniture_defaults = false``) then the configured entries."""
+    defaults = table.get("furniture_defaults", True)
+    if not isinstance(defaults, bool):
+        raise ConfigError("sources.furniture_defaults must be true or false")
+    configured = _str_list(table.get("furniture", []), "sources.furniture")
+    for entry in configured:
+        if problem := furniture_pattern_problem(entry):
+            raise ConfigError(f"sources.furniture: {entry!r} is not a valid regular expression: {problem}")
+    return tuple(dict.fromkeys([*(DEFAULT_FURNITURE if defaults else ()), *configured]))
+
+
+def is_furniture_pattern(entry: str) -> bool:
+    """Whether a furniture entry is a regular expression (written ``/.../``) rather than a line."""
+    return len(entry) > 2 and entry.startswith("/") and entry.endswith("/")
+
+
+def furniture_pattern_problem(entry: str) -> str | None:
+    """Why a ``/.../`` furniture entry does not compile, or None (also for plain lines)."""
+    if not is_furniture_pattern(entry):
+        return None
+    import re
+
+    try:
+        re.compile(entry[1:-1])
+    except re.error as exc:
+        return str(exc)
+    return None
 
 
 def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> TranslationOptions:

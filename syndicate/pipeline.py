@@ -46,6 +46,7 @@ class RunSummary:
     removed: int = 0
     errors: tuple[Problem, ...] = ()  # the input files that could not be read
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> article titles
+    dropped: dict[str, int] = field(default_factory=dict)  # edition no longer published -> files removed
 
     @property
     def exit_code(self) -> ExitCode:
@@ -61,6 +62,10 @@ class RunSummary:
             f"published {plural(sum(self.items.values()), 'item')} ({langs}) to {self.target}: "
             f"{self.written} written, {self.unchanged} unchanged, {self.removed} removed"
         )
+        if self.dropped:
+            text += "; editions dropped: " + ", ".join(
+                f"{lang} ({plural(count, 'file')} removed)" for lang, count in self.dropped.items()
+            )
         missing = {lang: len(titles) for lang, titles in self.missing.items() if titles}
         if missing:
             text += "; translations missing: " + ", ".join(f"{lang} {n}" for lang, n in missing.items())
@@ -80,6 +85,7 @@ class RunSummary:
             "removed": self.removed,
             "errors": [str(e) for e in self.errors],
             "missing": {lang: list(titles) for lang, titles in self.missing.items()},
+            "dropped": dict(self.dropped),
         }
 
     def report(self) -> dict[str, Any]:
@@ -183,7 +189,39 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
         removed=len(report.removed),
         errors=tuple(problem for error in errors for problem in error.problems),
         missing={v.language: v.missing for v in variants if v.missing},
+        dropped=dropped_editions(report.removed, [e.language for e in editions]),
     )
+
+
+def dropped_editions(removed: Sequence[str], published: Sequence[str]) -> dict[str, int]:
+    """Language directories whose files a run removed because it no longer publishes them.
+
+    Removing a stale article of a published edition is routine; removing a whole
+    edition (a language taken out of the config, or left out by ``--only-lang``)
+    is said on the summary line: which one, and how many files went.
+    """
+    counts: dict[str, int] = {}
+    for rel in removed:
+        top, sep, _ = rel.partition("/")
+        if sep and top not in published:
+            counts[top] = counts.get(top, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def choose_languages(config: Config, *, add: Sequence[str] = (), only: Sequence[str] = ()) -> Config:
+    """The translation languages of one run: ``only`` replaces the configured ones, ``add`` adds to them.
+
+    ``publish --lang xx`` is ``add`` (a one-off run keeps every configured
+    edition); ``publish --only-lang xx`` is ``only`` (every other edition is
+    dropped from the target, as the summary line then says).
+    """
+    if not add and not only:
+        return config
+    from syndicate.localize import normalize_tag
+
+    base = [normalize_tag(t) for t in only] if only else list(config.translation.languages)
+    languages = tuple(dict.fromkeys([*base, *(normalize_tag(t) for t in add)]))
+    return dataclasses.replace(config, translation=dataclasses.replace(config.translation, languages=languages))
 
 
 def read_inputs(

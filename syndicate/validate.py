@@ -6,7 +6,12 @@
 :class:`Problem` it finds: the errors and warnings the W3C Feed Validation
 Service reports and readers trip on (relative or dangling links, missing or
 mismatched self links, bad language tags, localized or unparsable dates,
-items out of order).  Bad files become problems, never exceptions.
+items out of order), plus what real readers trip on although the W3C accepts
+it (DESIGN 6): a first or last alternate that is not the HTML page, more
+than one link per entry, machine dates not in UTC; and item content or
+article pages whose HTML does not parse cleanly, runs script (``<script>``,
+``on*`` handlers, ``javascript:`` URLs) or links relatively.  Bad files
+become problems, never exceptions.
 
 The site URL is read from the feeds' self links (``<site>/<lang>/rss.xml``);
 links under it must resolve to files in the target.  XML is parsed without
@@ -328,6 +333,7 @@ def _rss_file(path: Path, lang: str, site: _Site) -> Messages:
         yield from _rss_item(item, f"item {n}", site)
     yield from _duplicates((_text(item, "guid") for item in items), "guid")
     yield from _rss_dates(channel, items)
+    yield from _rss_reader_expectations(channel, items)
 
 
 def _rss_channel(channel: etree._Element, lang: str, site: _Site) -> Messages:
@@ -389,6 +395,7 @@ def _atom_file(path: Path, lang: str, site: _Site) -> Messages:
     yield from _duplicates((_text(e, f"{_A}id") for e in entries), "entry id")
     yield from _atom_authors(root, entries)
     yield from _atom_dates(root, entries)
+    yield from _atom_reader_expectations(root, entries)
 
 
 def _atom_head(feed: etree._Element, lang: str, site: _Site) -> Messages:
@@ -508,6 +515,7 @@ def _json_file(path: Path, lang: str, site: _Site) -> Messages:
         yield "items is missing or not a list"
         return
     yield from _json_items(items, site)
+    yield from _json_reader_expectations(items)
 
 
 def _json_head(doc: dict[str, object], lang: str, site: _Site) -> Messages:
@@ -559,6 +567,192 @@ def _json_item(item: dict[str, object], label: str, site: _Site) -> Messages:
         yield f"{label} has no date_published"
 
 
+# -- what readers pick must be what we mean (DESIGN 6) ------------------------
+#
+# The W3C validator accepts a feed whose first alternate is a sibling feed, an
+# entry with two links, or a date with a "+03:00" offset; real readers then show
+# the wrong site, open the wrong page or the wrong time.  These checks hold the
+# published feeds to what every reader gets right.
+
+_UTC_RFC822 = ("+0000", " GMT", " UT")
+
+
+def _link_key(link: etree._Element) -> str:
+    return f"rel={link.get('rel', 'alternate')!r} type={link.get('type')!r}"
+
+
+def _first_alternate_problems(links: list[etree._Element], site_link: str | None = None) -> Messages:
+    """The first link, the first alternate and the last alternate must all be the HTML page (the site)."""
+    alternates = [el for el in links if el.get("rel", "alternate") == "alternate"]
+    if not alternates:
+        return
+    first = alternates[0]
+    if first.get("type") != "text/html":
+        yield (
+            f"the first alternate link ({_link_key(first)}, {first.get('href')!r}) is not type=\"text/html\":"
+            " readers take it as the site; put the edition's HTML page first"
+        )
+    elif links[0] is not first:
+        yield (
+            f"the first link is {_link_key(links[0])}, before the HTML page: readers that take"
+            " the first link whatever its rel show the wrong site; put the HTML alternate first"
+        )
+    elif site_link is not None and first.get("href") != site_link:
+        yield f"the first alternate link {first.get('href')!r} is not the channel <link> {site_link!r}"
+    last = alternates[-1]
+    if first.get("type") == "text/html" and last.get("href") != first.get("href"):
+        yield (
+            f"the last alternate link ({_link_key(last)}, {last.get('href')!r}) is not the HTML page"
+            f" {first.get('href')!r}: readers that take the last alternate (newsboat) show it as the site;"
+            " end with the HTML page again"
+        )
+
+
+def _utc_problem(text: str | None, what: str, rfc822: bool) -> str | None:
+    """Why a machine date is not written in UTC (weak parsers drop offsets), or None."""
+    if not text or not text.strip():
+        return None
+    value = text.strip()
+    try:
+        (_rfc822 if rfc822 else _rfc3339)(value)
+    except ValueError:
+        return None  # reported by the date checks
+    if rfc822 and not value.endswith(_UTC_RFC822):
+        return f"{what} {value!r} is not in UTC: write +0000 (some readers drop other offsets)"
+    if not rfc822 and not value.endswith("Z"):
+        return f"{what} {value!r} is not in UTC: write Z (some readers drop other offsets)"
+    return None
+
+
+def _rss_reader_expectations(channel: etree._Element, items: list[etree._Element]) -> Messages:
+    yield from _first_alternate_problems(channel.findall(f"{_A}link"), _text(channel, "link"))
+    dated = [(channel, "lastBuildDate", "lastBuildDate"), (channel, "pubDate", "channel pubDate")]
+    dated += [(item, "pubDate", f"item {n} pubDate") for n, item in enumerate(items, 1)]
+    for element, tag, what in dated:
+        if problem := _utc_problem(element.findtext(tag), what, rfc822=True):
+            yield problem
+    for n, item in enumerate(items, 1):
+        links = len(item.findall("link")) + len(item.findall(f"{_A}link"))
+        if links > 1:
+            yield f"item {n} has {links} links: exactly one, the item's own page, is expected"
+        content = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+        if content is not None:
+            yield from _content_problems(content, f"item {n} content:encoded")
+
+
+def _atom_reader_expectations(feed: etree._Element, entries: list[etree._Element]) -> Messages:
+    yield from _first_alternate_problems(feed.findall(f"{_A}link"))
+    if problem := _utc_problem(feed.findtext(f"{_A}updated"), "feed updated", rfc822=False):
+        yield problem
+    for n, entry in enumerate(entries, 1):
+        label = f"entry {n}"
+        for tag in ("updated", "published"):
+            if problem := _utc_problem(entry.findtext(f"{_A}{tag}"), f"{label} {tag}", rfc822=False):
+                yield problem
+        links = [el for el in entry.findall(f"{_A}link") if el.get("rel") != "enclosure"]
+        if len(links) > 1:
+            rels = ", ".join(el.get("rel", "alternate") for el in links)
+            yield f"{label} has {len(links)} links ({rels}): exactly one, the entry's own page, is expected"
+        content = entry.find(f"{_A}content")
+        if content is None:
+            continue
+        kind = content.get("type", "text")
+        if kind == "html":
+            yield from _content_problems(content.text or "", f"{label} content")
+        elif kind == "xhtml":
+            markup = "".join(etree.tostring(child, encoding="unicode") for child in content)
+            yield from _content_problems(markup, f"{label} content")
+
+
+def _json_reader_expectations(items: list[object]) -> Messages:
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            continue
+        for key in ("date_published", "date_modified"):
+            value = item.get(key)
+            if isinstance(value, str) and (problem := _utc_problem(value, f"item {n} {key}", rfc822=False)):
+                yield problem
+        content = item.get("content_html")
+        if isinstance(content, str):
+            yield from _content_problems(content, f"item {n} content_html")
+
+
+# -- content HTML: item content and article pages ------------------------------
+
+_URL_ATTRIBUTES = ("href", "src", "action", "formaction", "poster", "cite", "background", "data")
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:")
+_IGNORED_HTML_ERRORS = {"HTML_UNKNOWN_TAG"}  # libxml2 predates HTML5 elements such as <time>
+
+
+def _content_problems(markup: str, label: str) -> Messages:
+    """An item's HTML content: it parses, runs no script and links only absolutely."""
+    parser = etree.HTMLParser(recover=True, no_network=True)
+    try:
+        root = etree.fromstring(f"<html><body>{markup}</body></html>", parser)
+    except (etree.LxmlError, ValueError) as exc:
+        yield f"{label}: cannot parse the HTML: {exc}"
+        return
+    yield from (f"{label}: {message}" for message in _markup_problems(root, parser.error_log))
+
+
+def _page_markup(path: Path) -> Messages:
+    """An article page: it parses, runs no script and links only absolutely."""
+    parser = etree.HTMLParser(recover=True, no_network=True)
+    try:
+        root = etree.fromstring(path.read_bytes(), parser)
+    except OSError:
+        return  # reported by _html_file
+    except (etree.LxmlError, ValueError) as exc:
+        yield f"cannot parse the HTML: {exc}"
+        return
+    yield from _markup_problems(root, parser.error_log)
+
+
+def _markup_problems(root: etree._Element | None, log: etree._ListErrorLog) -> Messages:
+    for error in log:
+        if error.level >= etree.ErrorLevels.ERROR and error.type_name not in _IGNORED_HTML_ERRORS:
+            yield f"HTML does not parse cleanly: line {error.line}: {error.message.strip()}"
+            break
+    if root is None:
+        return
+    seen: set[str] = set()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue  # comments and processing instructions
+        for message in _element_problems(element):
+            if message not in seen:
+                seen.add(message)
+                yield message
+
+
+def _element_problems(element: etree._Element) -> Messages:
+    tag = element.tag.lower()
+    if tag == "script":
+        yield "holds a <script> element"
+    for name, value in element.attrib.items():
+        key = name.lower()
+        if key.startswith("on"):
+            yield f"<{tag}> has an event handler attribute {name}"
+            continue
+        if key not in _URL_ATTRIBUTES:
+            continue
+        compact = re.sub(r"[\x00-\x20]", "", value).lower()
+        if compact.startswith(_SCRIPT_SCHEMES):
+            yield f"<{tag} {name}> is a script URL {value[:60]!r}"
+        elif key in ("href", "src") and not _is_absolute_link(value):
+            yield f"<{tag} {name}={value[:80]!r}> is not an absolute link (readers resolve it elsewhere)"
+
+
+def _is_absolute_link(url: str) -> bool:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if parts.scheme in ("http", "https"):
+        return bool(parts.netloc)
+    return bool(parts.scheme) and parts.scheme not in ("javascript", "vbscript")
+
+
 # -- HTML pages ---------------------------------------------------------------
 
 
@@ -569,6 +763,8 @@ def _check_pages(target: Path, languages: list[str]) -> list[Problem]:
         parts = rel.split("/")
         lang = parts[0] if parts[0] in languages and parts[1:2] != ["articles"] else None
         problems += _problems(rel, _html_file(target / rel, lang, site))
+        if parts[1:2] == ["articles"]:
+            problems += _problems(rel, _page_markup(target / rel))
     return problems
 
 

@@ -136,9 +136,8 @@ def test_translated_items_link_their_original(site: tuple[Config, Path], lang: s
         assert entry.title_detail.language == lang
         assert entry.id != original.id
         assert entry.link == original.link.replace("/en/", f"/{lang}/")
-        back = [link for link in entry.links if link.get("hreflang") == "en"]
-        assert [link.href for link in back] == [original.link]
-        assert original.link in entry.content[0].value
+        assert [link.href for link in entry.links] == [entry.link]  # one link: its own page (DESIGN 6)
+        assert original.link in entry.content[0].value  # the original: from the content's translation note
 
 
 def test_article_pages_carry_hreflang_alternates_for_every_language(site: tuple[Config, Path]) -> None:

@@ -224,12 +224,17 @@ def test_rss_channel_fields(tree: dict[str, bytes]) -> None:
     newest = max(a.modified for a in EN_ARTICLES)  # old-news was updated last
     assert email.utils.parsedate_to_datetime(channel.findtext("lastBuildDate")) == newest
     assert email.utils.parsedate_to_datetime(channel.findtext("pubDate")) == newest
-    siblings = {
-        el.get("hreflang"): el.get("href")
-        for el in channel.findall(f"{ATOM}link")
-        if el.get("rel") == "alternate"
-    }
-    assert siblings == {"es": f"{BASE}es/rss.xml", "ar": f"{BASE}ar/rss.xml"}
+    assert channel.findtext("link") == f"{BASE}en/index.html"
+    assert channel.findtext("{http://purl.org/dc/elements/1.1/}creator") == "Desk Editor"
+    # the edition page first of all, then self, then the sibling feeds (DESIGN 6)
+    links = channel.findall(f"{ATOM}link")
+    assert [(el.get("rel"), el.get("type"), el.get("hreflang"), el.get("href")) for el in links] == [
+        ("alternate", "text/html", "en", f"{BASE}en/index.html"),
+        ("self", "application/rss+xml", None, f"{BASE}en/rss.xml"),
+        ("alternate", "application/rss+xml", "es", f"{BASE}es/rss.xml"),
+        ("alternate", "application/rss+xml", "ar", f"{BASE}ar/rss.xml"),
+        ("alternate", "text/html", None, f"{BASE}en/index.html"),  # for readers that take the last alternate
+    ]
 
 
 def test_rss_items(tree: dict[str, bytes]) -> None:
@@ -239,7 +244,8 @@ def test_rss_items(tree: dict[str, bytes]) -> None:
     assert guid is not None and guid.get("isPermaLink") == "false" and guid.text == ES_ARTICLES[0].id
     assert first.findtext("description") == escape(ES_ARTICLES[0].summary)
     assert "&lt;script&gt;" in (first.findtext("description") or "")
-    assert first.findtext("pubDate") == "Mon, 14 Apr 2025 10:46:00 +0300"
+    assert first.findtext("pubDate") == "Mon, 14 Apr 2025 07:46:00 +0000"  # machine dates in UTC
+    assert first.findtext("{http://purl.org/dc/elements/1.1/}creator") == "Desk Editor"  # the site's: no own author
     content = first.findtext(CONTENT_ENCODED) or ""
     assert "Lede paragraph with &lt;markup&gt; &amp; ampersands." in content
     assert "<script>" not in content
@@ -287,7 +293,7 @@ def test_rss_dates_are_english_whatever_the_process_locale(tree: dict[str, bytes
     assert datetime(2025, 5, 1).strftime("%a %b") != "Thu May"  # the locale really is foreign
     again = render_site(SITE, EDITIONS)
     assert again == tree
-    assert b"<pubDate>Mon, 14 Apr 2025 10:46:00 +0300</pubDate>" in again["en/rss.xml"]
+    assert b"<pubDate>Mon, 14 Apr 2025 07:46:00 +0000</pubDate>" in again["en/rss.xml"]
 
 
 def test_atom_entry_links_keep_rel_type_and_hreflang(tree: dict[str, bytes]) -> None:
@@ -303,20 +309,11 @@ def test_atom_entry_links_keep_rel_type_and_hreflang(tree: dict[str, bytes]) -> 
                 "hreflang": "es",
                 "href": f"{BASE}es/articles/{article.slug}.html",
             },
-            {
-                "rel": "related",
-                "type": "text/html",
-                "hreflang": "en",
-                "href": f"{BASE}en/articles/{article.translation.original_slug}.html",
-            },
-        ]
+        ]  # one link only: the original is linked from the content's translation note
     # feedparser sees the same, and picks the item's own page as its link
     entry = feedparser.parse(tree["es/atom.xml"]).entries[0]
     assert entry.link == f"{BASE}es/articles/es-talks-resume.html"
-    assert {(link.rel, link.get("hreflang")) for link in entry.links} == {
-        ("alternate", "es"),
-        ("related", "en"),
-    }
+    assert [(link.rel, link.get("hreflang")) for link in entry.links] == [("alternate", "es")]
 
 
 def test_feedgen_still_drops_atom_entry_link_attributes() -> None:
@@ -353,10 +350,14 @@ def test_atom_feed_level_fields(tree: dict[str, bytes]) -> None:
         (el.get("rel"), el.get("type"), el.get("hreflang"), el.get("href"))
         for el in root.findall(f"{ATOM}link")
     ]
-    assert ("self", "application/atom+xml", None, f"{BASE}es/atom.xml") in links
-    assert ("alternate", "text/html", "es", f"{BASE}es/index.html") in links
-    assert ("alternate", "application/atom+xml", "en", f"{BASE}en/atom.xml") in links
-    assert ("alternate", "application/atom+xml", "ar", f"{BASE}ar/atom.xml") in links
+    # the edition page is the first link of all, before self; the sibling feeds follow (DESIGN 6)
+    assert links == [
+        ("alternate", "text/html", "es", f"{BASE}es/index.html"),
+        ("self", "application/atom+xml", None, f"{BASE}es/atom.xml"),
+        ("alternate", "application/atom+xml", "en", f"{BASE}en/atom.xml"),
+        ("alternate", "application/atom+xml", "ar", f"{BASE}ar/atom.xml"),
+        ("alternate", "text/html", None, f"{BASE}es/index.html"),  # for readers that take the last alternate
+    ]
     kinds = [(rel, type_, hreflang) for rel, type_, hreflang, _ in links if rel == "alternate"]
     assert len(kinds) == len(set(kinds)), "duplicate alternate of one type and hreflang"
 
@@ -367,7 +368,7 @@ def test_atom_entry_dates_and_categories(tree: dict[str, bytes]) -> None:
     article = EN_ARTICLES[3]
     assert datetime.fromisoformat(old_news.findtext(f"{ATOM}published") or "") == article.published
     assert datetime.fromisoformat(old_news.findtext(f"{ATOM}updated") or "") == article.modified
-    assert old_news.findtext(f"{ATOM}updated") == "2025-04-14T20:46:00+03:00"
+    assert old_news.findtext(f"{ATOM}updated") == "2025-04-14T17:46:00Z"  # machine dates in UTC
     content = old_news.find(f"{ATOM}content")
     assert content is not None and content.get("type") == "html"
     assert [el.get("term") for el in entries[2].findall(f"{ATOM}category")] == ["weather", "alerts"]
@@ -407,7 +408,7 @@ def test_empty_edition_still_gives_valid_feeds() -> None:
     assert rss.feed.link == atom.feed.link == f"{BASE}fr/index.html"
     channel = _xml(files["fr/rss.xml"]).find("channel")
     assert channel is not None and channel.find("lastBuildDate") is None  # never "now"
-    assert _xml(files["fr/atom.xml"]).findtext(f"{ATOM}updated") == "1970-01-01T00:00:00+00:00"
+    assert _xml(files["fr/atom.xml"]).findtext(f"{ATOM}updated") == "1970-01-01T00:00:00Z"
     assert json.loads(files["fr/feed.json"])["items"] == []
     assert files == render_site(SITE, (EN, empty))
 
@@ -507,7 +508,7 @@ def test_opml_lists_every_feed_with_its_language(tree: dict[str, bytes]) -> None
     assert parsed.feeds[3].categories == [["español"]]
     outlines = _xml(tree["feeds.opml"]).findall("body/outline/outline")
     assert [(o.get("language"), o.get("type")) for o in outlines] == [
-        (lang, "rss") for lang in LANGS for _ in range(3)
+        (lang, kind) for lang in LANGS for kind in ("rss", "rss", "json")
     ]
     assert all(o.get("htmlUrl") == f"{BASE}{o.get('language')}/index.html" for o in outlines)
     head = _xml(tree["feeds.opml"]).find("head")

@@ -4,16 +4,28 @@ feedgen does the bulk of the XML; this module owns the feed-level choices
 and works around feedgen's traps (DESIGN 6):
 
 * entries are added with ``order="append"`` (feedgen prepends by default);
-* the RSS ``<link>`` is the href of the *last* ``link()`` call, so the self
-  link is added first and the edition's index page last;
-* build dates default to "now" in feedgen: they are always set from
-  :attr:`Edition.updated`, and removed from RSS when the edition is empty;
-* feedgen drops rel/type/hreflang from Atom entry links and never writes
-  ``xml:lang`` on entries: the Atom output is parsed again with lxml and the
-  entry links are rebuilt (:func:`_fix_atom`);
-* feedgen formats RFC 822 dates with ``strftime`` under a process-global
-  ``setlocale`` (so: never render from threads); the RSS dates are rewritten
-  with :func:`email.utils.format_datetime`, English whatever the locale;
+* what readers pick must be what we mean: the feed-level links of both
+  formats are written in one place, :func:`feed_links` (order) and
+  :func:`_place_feed_links` (placement), replacing whatever feedgen made of
+  its ``link()`` calls.  The edition's HTML page comes first of all (some
+  readers take the first link whatever its ``rel``), then ``rel="self"``,
+  then the sibling-language feeds, then the page again (readers that take
+  the last alternate).  The RSS ``<link>`` is feedgen's one ``link()``
+  call: the edition page;
+* an entry has exactly one link, its own page (:func:`entry_link`); feedgen
+  drops rel/type/hreflang from Atom entry links and never writes
+  ``xml:lang`` on entries, so the Atom entry links are rebuilt;
+* machine dates are UTC (RSS ``+0000``, Atom ``Z``), written by
+  :func:`rfc822_utc` and :func:`rfc3339_utc` over feedgen's dates: feedgen
+  formats RFC 822 with ``strftime`` under the process-global ``setlocale``
+  (so: never render from threads) and defaults build dates to "now"; they
+  are always set from :attr:`Edition.updated`, and removed from RSS when
+  the edition is empty;
+* every item names its author (the article's, else the site's): Atom
+  ``<author>``, RSS ``dc:creator`` (RSS ``<author>`` must be an e-mail), and
+  the channel carries the site's as ``dc:creator``.  Readers that do not
+  inherit the feed's author (sfeed, and the mail gateways built on it) would
+  otherwise show none;
 * readers take an RSS ``<description>`` as HTML, so the plain-text summary
   is HTML-escaped there (Atom ``<summary>`` stays ``type="text"``).
 
@@ -34,14 +46,24 @@ from syndicate.models import Article, Edition, Site
 from syndicate.render import html
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR = "syndicate"
-# How an Atom entry of a translation links the original-language page (see entry_links).
-ORIGINAL_LINK_REL = "related"
 # Atom requires <updated> even on an empty feed; never "now", so a fixed date.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True)
+_LINK_KEYS = ("href", "rel", "type", "hreflang")
+
+
+def rfc822_utc(moment: datetime) -> str:
+    """An RSS date in UTC with English names, e.g. ``Mon, 14 Apr 2025 07:46:00 +0000``."""
+    return format_datetime(moment.astimezone(UTC))
+
+
+def rfc3339_utc(moment: datetime) -> str:
+    """An Atom / JSON Feed date in UTC, e.g. ``2025-04-14T07:46:00Z``."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def categories(article: Article) -> list[str]:
@@ -50,67 +72,113 @@ def categories(article: Article) -> list[str]:
     return list(dict.fromkeys(t for t in terms if t and t.strip()))
 
 
-def entry_links(site: Site, edition: Edition, article: Article) -> list[dict[str, str]]:
-    """HTML links of an item: its own page, and for a translation the original's page.
+def feed_author(site: Site) -> str:
+    """The name a feed is written by: the site's author, else its title."""
+    return site.author or site.title
 
-    The item's page is the one ``rel="alternate"`` link.  The original is
-    ``rel="related"`` (:data:`ORIGINAL_LINK_REL`) with its ``hreflang``:
-    readers differ on which of several alternates is "the" link (feedparser
-    takes the last one, others the first), so with a second alternate some
-    readers of a translation would open the original instead.
+
+def item_author(site: Site, article: Article) -> str:
+    """The name an item is written by: its own author, else the feed's."""
+    return article.author or feed_author(site)
+
+
+def entry_link(site: Site, edition: Edition, article: Article) -> dict[str, str]:
+    """The one link of an item: its own page in this edition.
+
+    The original of a translation is linked from the item's content (the
+    translation note) and from the page's hreflang alternates, never by a
+    second entry link: readers differ on which of several links is "the"
+    link (the first, the last, the first alternate), so with two some of
+    them would send readers of a translation to the original.
     """
     page = html.article_url(site, edition.language, article.slug)
-    links = [_html_link(page, "alternate", article.language)]
-    tr = article.translation
-    if tr is not None and tr.source_language != article.language:
-        links.append(_html_link(html.original_url(site, tr), ORIGINAL_LINK_REL, tr.source_language))
+    return {"href": page, "rel": "alternate", "type": "text/html", "hreflang": article.language}
+
+
+def feed_links(site: Site, edition: Edition, fmt: str, siblings: Sequence[str]) -> list[dict[str, str]]:
+    """A feed's links in the order readers must see them (DESIGN 6).
+
+    Readers disagree on which link is the site: most take the first link (or
+    the first alternate), newsboat the last alternate.  So the edition's HTML
+    page comes first of all; then ``rel="self"``; then the feeds of the same
+    format in the ``siblings`` languages; and, when there are siblings, the
+    HTML page once more as the last alternate.  The closing link has no
+    ``hreflang``, so no two alternates share a type and hreflang (the W3C
+    validator warns on that).
+    """
+    lang = edition.language
+    media_type = html.FEED_FORMATS[fmt].media_type
+    page = html.index_url(site, lang)
+    links = [
+        {"href": page, "rel": "alternate", "type": "text/html", "hreflang": lang},
+        {"href": html.feed_url(site, lang, fmt), "rel": "self", "type": media_type},
+    ]
+    for sib in siblings:
+        links.append({"href": html.feed_url(site, sib, fmt), "rel": "alternate", "type": media_type, "hreflang": sib})
+    if siblings:
+        links.append({"href": page, "rel": "alternate", "type": "text/html"})
     return links
 
 
-def _html_link(href: str, rel: str, hreflang: str) -> dict[str, str]:
-    return {"href": href, "rel": rel, "type": "text/html", "hreflang": hreflang}
+def _place_feed_links(parent: etree._Element, links: Sequence[dict[str, str]], after: str) -> None:
+    """Replace every Atom-namespace ``<link>`` child of ``parent`` by ``links``, in order.
+
+    They go right after the ``after`` child (RSS ``description``, Atom ``author``
+    or ``updated``), whatever order or duplicates feedgen wrote.
+    """
+    for old in parent.findall(f"{{{ATOM_NS}}}link"):
+        parent.remove(old)
+    anchor = parent.find(after)
+    position = parent.index(anchor) + 1 if anchor is not None else 0
+    for offset, attrs in enumerate(links):
+        link = etree.Element(f"{{{ATOM_NS}}}link", nsmap={"atom": ATOM_NS} if parent.tag == "channel" else None)
+        for key in _LINK_KEYS:
+            if key in attrs:
+                link.set(key, attrs[key])
+        parent.insert(position + offset, link)
 
 
 # ----------------------------------------------------------------------- feedgen
 
 
-def _generator(site: Site, edition: Edition, self_fmt: str, siblings: Sequence[str]) -> FeedGenerator:
+def _generator(site: Site, edition: Edition, *, rss: bool) -> FeedGenerator:
     """A FeedGenerator with the feed-level fields and the edition's entries."""
     lang = edition.language
     fg = FeedGenerator()
+    if rss:
+        fg.load_extension("dc", atom=False, rss=True)
+        fg.dc.dc_creator(feed_author(site))
     fg.id(html.index_url(site, lang))
     fg.title(edition.title)
     fg.description(edition.description or edition.title)
     fg.language(lang)
     fg.generator(GENERATOR)
-    fg.author(name=site.author or site.title)
-    media_type = html.FEED_FORMATS[self_fmt].media_type
-    fg.link(href=html.feed_url(site, lang, self_fmt), rel="self", type=media_type)
-    for sib in siblings:
-        fg.link(href=html.feed_url(site, sib, self_fmt), rel="alternate", type=media_type, hreflang=sib)
-    # Last: feedgen uses the last link() href as the RSS channel <link>.
+    fg.author(name=feed_author(site))
+    # The one link() call: it is the RSS channel <link>.  Every feed-level link,
+    # in both formats, is then written by _place_feed_links.
     fg.link(href=html.index_url(site, lang), rel="alternate", type="text/html", hreflang=lang)
     updated = edition.updated or EMPTY_FEED_UPDATED
     fg.updated(updated)
     fg.pubDate(updated)
     for article in edition.articles:
-        _add_entry(fg, site, edition, article)
+        _add_entry(fg, site, edition, article, rss=rss)
     return fg
 
 
-def _add_entry(fg: FeedGenerator, site: Site, edition: Edition, article: Article) -> None:
+def _add_entry(fg: FeedGenerator, site: Site, edition: Edition, article: Article, *, rss: bool) -> None:
     fe = fg.add_entry(order="append")
     fe.id(article.id)  # also the RSS guid, isPermaLink="false"
     fe.title(article.title)
-    fe.link(entry_links(site, edition, article)[0])  # the RSS <link>; Atom links are rebuilt
+    fe.link(entry_link(site, edition, article))  # the RSS <link>; the Atom link is rebuilt
     fe.summary(article.summary)  # Atom type="text"; RSS <description> is escaped in _fix_rss_items
     fe.content(html.item_content_html(site, article), type="html")
     fe.published(article.published)
     fe.updated(article.modified)
     for term in categories(article):
         fe.category(term=term)
-    if article.author:
-        fe.author(name=article.author)
+    fe.author(name=item_author(site, article))  # Atom; RSS <author> needs an e-mail: feedgen skips it
+    if rss:
+        fe.dc.dc_creator(item_author(site, article))
 
 
 def _tree(fg: FeedGenerator, kind: str) -> etree._Element:
@@ -135,22 +203,22 @@ def _serialize(root: etree._Element) -> bytes:
 
 
 def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> bytes:
-    """RSS 2.0 with content:encoded and atom:link self and sibling alternates.
+    """RSS 2.0 with content:encoded, dc:creator and atom:links (page, self, siblings).
 
     ``siblings`` are the languages of the other editions that have an RSS feed.
     """
-    fg = _generator(site, edition, "rss", ())
+    fg = _generator(site, edition, rss=True)
     root = _tree(fg, "rss")
     channel = root.find("channel")
     assert channel is not None  # feedgen always writes one
     _fix_rss_build_dates(channel, edition)
     _fix_rss_items(channel, edition)
-    _add_rss_siblings(channel, site, siblings)
+    _place_feed_links(channel, feed_links(site, edition, "rss", siblings), after="description")
     return _serialize(root)
 
 
 def _fix_rss_build_dates(channel: etree._Element, edition: Edition) -> None:
-    """Locale-independent RFC 822 build dates; none at all on an empty feed (never "now")."""
+    """UTC RFC 822 build dates; none at all on an empty feed (never "now")."""
     updated = edition.updated
     for name in ("lastBuildDate", "pubDate"):
         elem = channel.find(name)
@@ -159,11 +227,11 @@ def _fix_rss_build_dates(channel: etree._Element, edition: Edition) -> None:
         if updated is None:
             channel.remove(elem)
         else:
-            elem.text = format_datetime(updated)
+            elem.text = rfc822_utc(updated)
 
 
 def _fix_rss_items(channel: etree._Element, edition: Edition) -> None:
-    """Locale-independent pubDate; the summary as HTML-escaped text.
+    """UTC pubDate; the summary as HTML-escaped text.
 
     Readers treat an RSS ``<description>`` as HTML, so a plain-text summary
     holding ``<`` or ``&`` must be escaped once more to show as written.
@@ -171,56 +239,50 @@ def _fix_rss_items(channel: etree._Element, edition: Edition) -> None:
     for item, article in zip(channel.iterfind("item"), edition.articles, strict=True):
         date = item.find("pubDate")
         if date is not None:
-            date.text = format_datetime(article.published)
+            date.text = rfc822_utc(article.published)
         description = item.find("description")
         if description is not None and article.summary:
             description.text = html.escape_text(article.summary)
-
-
-def _add_rss_siblings(channel: etree._Element, site: Site, siblings: Sequence[str]) -> None:
-    """atom:link rel=alternate hreflang=... to each sibling's RSS, after the self link."""
-    self_link = channel.find(f"{{{ATOM_NS}}}link")
-    position = channel.index(self_link) + 1 if self_link is not None else len(channel)
-    for offset, sibling in enumerate(siblings):
-        link = etree.Element(f"{{{ATOM_NS}}}link", nsmap={"atom": ATOM_NS})
-        for key, value in (
-            ("href", html.feed_url(site, sibling, "rss")),
-            ("rel", "alternate"),
-            ("type", html.FEED_FORMATS["rss"].media_type),
-            ("hreflang", sibling),
-        ):
-            link.set(key, value)
-        channel.insert(position + offset, link)
 
 
 # -------------------------------------------------------------------------- Atom
 
 
 def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> bytes:
-    """Atom 1.0 with xml:lang on the feed and every entry and hreflang'd links.
+    """Atom 1.0 with xml:lang on the feed and every entry, UTC dates and hreflang'd links.
 
     ``siblings`` are the languages of the other editions that have an Atom feed.
     """
-    fg = _generator(site, edition, "atom", siblings)
+    fg = _generator(site, edition, rss=False)
     # feedgen builds its Atom tree with an ``xmlns`` attribute instead of a namespace,
     # so only the serialized form is real Atom: parse it.
     root = etree.fromstring(fg.atom_str(pretty=False), _PARSER)
     _fix_atom(root, site, edition)
+    _place_feed_links(root, feed_links(site, edition, "atom", siblings), after=f"{{{ATOM_NS}}}author")
     return _serialize(root)
 
 
 def _fix_atom(root: etree._Element, site: Site, edition: Edition) -> None:
-    """Set xml:lang and rebuild the entry links feedgen stripped of rel/type/hreflang."""
+    """Set xml:lang, UTC dates and rebuild the entry link feedgen stripped of rel/type/hreflang."""
     root.set(XML_LANG, edition.language)
+    _set_text(root, "updated", rfc3339_utc(edition.updated or EMPTY_FEED_UPDATED))
     entries = root.findall(f"{{{ATOM_NS}}}entry")
     for entry, article in zip(entries, edition.articles, strict=True):
         entry.set(XML_LANG, article.language)
+        _set_text(entry, "updated", rfc3339_utc(article.modified))
+        _set_text(entry, "published", rfc3339_utc(article.published))
         old = entry.findall(f"{{{ATOM_NS}}}link")
         position = entry.index(old[0]) if old else len(entry)
         for elem in old:
             entry.remove(elem)
-        for offset, attrs in enumerate(entry_links(site, edition, article)):
-            link = etree.Element(f"{{{ATOM_NS}}}link")
-            for key in ("rel", "type", "hreflang", "href"):
-                link.set(key, attrs[key])
-            entry.insert(position + offset, link)
+        attrs = entry_link(site, edition, article)
+        link = etree.Element(f"{{{ATOM_NS}}}link")
+        for key in ("rel", "type", "hreflang", "href"):
+            link.set(key, attrs[key])
+        entry.insert(position, link)
+
+
+def _set_text(parent: etree._Element, tag: str, text: str) -> None:
+    elem = parent.find(f"{{{ATOM_NS}}}{tag}")
+    if elem is not None:
+        elem.text = text

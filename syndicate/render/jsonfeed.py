@@ -1,6 +1,7 @@
 """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of one edition.
 
-Owns the JSON Feed layout: key order, RFC 3339 dates with their offset, and
+Owns the JSON Feed layout: key order, RFC 3339 dates in UTC (``Z``), authors
+both as 1.1 ``authors`` and, for JSON Feed 1.0 readers, ``author``, and
 the byte form (UTF-8, not ASCII-escaped, final newline; the feed's keys one per
 line and each item compact on a line of its own, which lets the C encoder do
 the work: ``indent=2`` falls back to the pure-Python one, 5x slower), so the
@@ -16,7 +17,7 @@ from typing import Any
 from syndicate.content import blocks_text
 from syndicate.models import Article, Edition, Site
 from syndicate.render import html
-from syndicate.render.feeds import categories
+from syndicate.render.feeds import categories, feed_author, item_author, rfc3339_utc
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -33,7 +34,7 @@ def render_json_feed(site: Site, edition: Edition) -> bytes:
     if edition.description:
         feed["description"] = edition.description
     feed["language"] = lang
-    feed["authors"] = [{"name": site.author or site.title}]
+    feed.update(_authors(feed_author(site)))
     items = [_dump(_item(site, edition, article)) for article in edition.articles]
     head = [f"  {_dump(key)}: {_dump(value)}" for key, value in feed.items()]
     body = "  \"items\": [\n" + ",\n".join(f"    {item}" for item in items) + "\n  ]" if items else '  "items": []'
@@ -54,12 +55,16 @@ def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:
     }
     if article.summary:
         item["summary"] = article.summary
-    item["date_published"] = article.published.isoformat()
-    item["date_modified"] = article.modified.isoformat()
-    if article.author:
-        item["authors"] = [{"name": article.author}]
+    item["date_published"] = rfc3339_utc(article.published)
+    item["date_modified"] = rfc3339_utc(article.modified)
+    item.update(_authors(item_author(site, article)))  # also where readers do not inherit the feed's
     tags = categories(article)
     if tags:
         item["tags"] = tags
     item["language"] = article.language
     return item
+
+
+def _authors(name: str) -> dict[str, Any]:
+    """``authors`` (JSON Feed 1.1) and the deprecated ``author`` that 1.0 readers look for."""
+    return {"authors": [{"name": name}], "author": {"name": name}}

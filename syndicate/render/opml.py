@@ -1,21 +1,25 @@
 """OPML 2.0 subscription list (``feeds.opml``): every feed, grouped by language.
 
 One outline per edition (text = the language's own name), holding one
-``type="rss"`` outline per feed format with ``xmlUrl``, ``htmlUrl`` and
-``language``.  No "now": ``dateModified`` is the newest article's date, and
-is left out when there are no articles.
+outline per feed format with ``xmlUrl``, ``htmlUrl`` and ``language``:
+``type="rss"`` for RSS and Atom (what OPML readers subscribe to),
+``type="json"`` for JSON Feed (so no reader takes it for RSS).  No "now":
+``dateModified`` is the newest article's date, in UTC, and is left out when
+there are no articles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from email.utils import format_datetime
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from syndicate import localize
 from syndicate.models import Edition, Site
 from syndicate.render import html
+from syndicate.render.feeds import rfc822_utc
+
+OUTLINE_TYPES = {"rss": "rss", "atom": "rss", "json": "json"}
 
 
 def render_opml(site: Site, editions: Sequence[Edition], formats: Sequence[str]) -> bytes:
@@ -32,7 +36,7 @@ def _head(head: etree._Element, site: Site, editions: Sequence[Edition]) -> None
     etree.SubElement(head, "title").text = site.title
     newest = max((ed.updated for ed in editions if ed.updated is not None), default=None)
     if newest is not None:
-        etree.SubElement(head, "dateModified").text = format_datetime(newest)
+        etree.SubElement(head, "dateModified").text = rfc822_utc(newest)
     if site.author:
         etree.SubElement(head, "ownerName").text = site.author
     etree.SubElement(head, "docs").text = "https://opml.org/spec2.opml"
@@ -47,7 +51,7 @@ def _edition_outline(body: etree._Element, site: Site, edition: Edition, formats
         label = f"{edition.title} ({html.FEED_FORMATS[fmt].label})"
         outline = etree.SubElement(group, "outline")
         for key, value in (
-            ("type", "rss"),
+            ("type", OUTLINE_TYPES[fmt]),
             ("text", label),
             ("title", label),
             ("xmlUrl", html.feed_url(site, lang, fmt)),

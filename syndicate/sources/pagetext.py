@@ -10,13 +10,14 @@ Every brief becomes an article of its own, dated by the rule in
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-from syndicate.config import SourceOptions
+from syndicate.config import SourceOptions, is_furniture_pattern
 from syndicate.content import linkify
 from syndicate.errors import InputError
 from syndicate.models import Article, Block
@@ -117,8 +118,23 @@ def _is_header_line(text: str) -> bool:
 
 
 def _is_furniture(text: str, options: SourceOptions) -> bool:
-    folded = normalize_space(text).casefold()
-    return any(folded == item.casefold() for item in options.furniture)
+    """Whether a line is page furniture: equal to a furniture line, or matching a ``/.../`` pattern whole.
+
+    A marker line (``Read more``, ...) is never furniture: it starts the related block.
+    """
+    line = normalize_space(text)
+    folded = line.casefold()
+    if folded.rstrip(":") in {m.casefold() for m in options.markers}:
+        return False
+    lines, patterns = _furniture_matchers(options.furniture)
+    return folded in lines or any(p.fullmatch(line) for p in patterns)
+
+
+@functools.lru_cache(maxsize=16)
+def _furniture_matchers(furniture: tuple[str, ...]) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """Furniture entries as (case-folded lines, compiled case-insensitive patterns)."""
+    patterns = tuple(re.compile(e[1:-1], re.IGNORECASE) for e in furniture if is_furniture_pattern(e))
+    return frozenset(e.casefold() for e in furniture if not is_furniture_pattern(e)), patterns
 
 
 def _split_related(lines: list[_Line], options: SourceOptions) -> tuple[list[_Line], list[_Line]]:
