@@ -155,6 +155,8 @@ class TranslationOptions:
     concurrency: int = 4
     cache: Path | None = None  # None: the user cache directory
     settings: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # per-provider settings
+    max_unknown: float = 0.15  # an article with a larger share of unknown words is not published
+    max_chars_per_run: int | None = None  # characters sent per run at most; the rest waits
 
     def provider_for(self, language: str) -> str:
         return dict(self.providers).get(language, self.provider)
@@ -174,6 +176,7 @@ class Config:
     formats: tuple[str, ...] = FORMATS
     max_items: int = 50
     translation: TranslationOptions = field(default_factory=TranslationOptions)
+    theme: Path | None = None  # a theme directory overriding the default templates and static files
 
     def with_overrides(self, **overrides: Any) -> Config:
         """Apply command-line overrides; ``None`` means "not given"."""
@@ -279,7 +282,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     site = _site(problems.table(raw, "site"), problems)
     sources = _sources(problems.table(raw, "sources"), base, site.timezone, problems)
     output = problems.table(raw, "output")
-    problems.keys("output", output, {"target", "formats", "max_items", "pages"})
+    problems.keys("output", output, {"target", "formats", "max_items", "pages", "theme"})
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
         problems.found.append(Problem("output.pages must be true or false", key="output.pages"))
@@ -292,6 +295,11 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         "output.max_items", lambda: _positive_int(output.get("max_items", 50), "output.max_items"), 50
     )
     translation = _translation(problems.table(raw, "translation"), base, problems)
+    theme = (
+        problems.take("output.theme", lambda: _path(output["theme"], base, "output.theme"), None)
+        if "theme" in output
+        else None
+    )
     problems.check()
     return Config(
         site=replace(site, pages=pages),
@@ -300,11 +308,12 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         formats=formats,
         max_items=max_items,
         translation=translation,
+        theme=theme,
     )
 
 
 def _site(table: Mapping[str, Any], problems: _Problems) -> Site:
-    problems.keys("site", table, {"title", "url", "description", "timezone", "language", "author"})
+    problems.keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo"})
     from syndicate.localize import normalize_tag
 
     def text(key: str, default: str, check: Callable[[str], str] = lambda v: v) -> str:
@@ -320,7 +329,21 @@ def _site(table: Mapping[str, Any], problems: _Problems) -> Site:
         author=problems.take("site.author", lambda: _str(table["author"], "site.author"), None)
         if "author" in table
         else None,
+        logo=problems.take("site.logo", lambda: _logo(table), None),
     )
+
+
+def _logo(table: Mapping[str, Any]) -> str | None:
+    """``site.logo``: an absolute http(s) URL, or a path resolved against ``site.url``."""
+    if "logo" not in table:
+        return None
+    from syndicate.content import resolve_url
+
+    base = normalize_url(_str(table.get("url", "http://localhost:8000/"), "site.url"))
+    logo = resolve_url(_str(table["logo"], "site.logo"), base)
+    if logo is None:
+        raise ConfigError("site.logo must be an http(s) URL or a path on the site")
+    return logo
 
 
 def _sources(table: Mapping[str, Any], base: Path, timezone: str, problems: _Problems) -> SourceOptions:
@@ -389,7 +412,8 @@ def furniture_pattern_problem(entry: str) -> str | None:
 
 def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> TranslationOptions:
     allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "mode", "modes",
-               "on_error", "timeout", "retries", "concurrency", "cache", "settings"}
+               "on_error", "timeout", "retries", "concurrency", "cache", "settings", "max_unknown",
+               "max_chars_per_run"}
     problems.keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
 
@@ -405,6 +429,7 @@ def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> T
     providers = problems.table(table, "providers", "translation.providers")
     settings = problems.table(table, "settings", "translation.settings")
     cache = table.get("cache")
+    max_chars = table.get("max_chars_per_run")
     default = TranslationOptions()
     return TranslationOptions(
         languages=problems.take("translation.languages", tags, ()),
@@ -454,6 +479,16 @@ def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> T
             ),
             (),
         ),
+        max_unknown=problems.take(
+            "translation.max_unknown", lambda: _share(table.get("max_unknown", 0.15), "translation.max_unknown"), 0.15
+        ),
+        max_chars_per_run=problems.take(
+            "translation.max_chars_per_run",
+            lambda: _positive_int(max_chars, "translation.max_chars_per_run"),
+            None,
+        )
+        if max_chars is not None
+        else None,
     )
 
 
@@ -623,6 +658,12 @@ def _non_negative_int(value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{key} must be a non-negative integer, not {value!r}")
     return value
+
+
+def _share(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{key} must be a number from 0 to 1 (a share, e.g. 0.15), not {value!r}")
+    return float(value)
 
 
 def _positive_float(value: object, key: str) -> float:

@@ -127,6 +127,7 @@ class Site:
     language: str  # the source language (BCP 47)
     author: str | None = None
     pages: bool = True  # False: no article pages; items link to their entry in the edition index
+    logo: str | None = None  # absolute URL of the site's logo, shown on every page
 
     def url_for(self, *parts: str) -> str:
         """Absolute URL of a path inside the target, e.g. ``url_for("es", "rss.xml")``."""

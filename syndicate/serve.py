@@ -583,9 +583,8 @@ class Preview:
         paths = list(config.sources.paths) if config is not None else []
         if self.config_path is not None:
             paths.append(self.config_path)
-        theme = getattr(config, "theme", None)  # output.theme, once themes exist
-        if theme is not None:
-            paths.append(Path(theme))
+        if config is not None and config.theme is not None:
+            paths.append(config.theme)
         return paths
 
     def changed(self) -> bool:

@@ -73,7 +73,7 @@ def test_help_shows_clean_metavars(name: str) -> None:
 def test_help_shows_the_choices() -> None:
     out = " ".join(invoke("publish", "--help")[1].split())
     assert "--on-error [skip|original]" in out
-    assert "apertium, baidu, deepl, google, libre, microsoft, mymemory, papago, qcri, yandex" in out
+    assert "apertium, baidu, deepl, google, libre, microsoft, mymemory, openai, papago, qcri, yandex" in out
     code, _, err = invoke("publish", "--on-error", "ignore")
     assert code == 2 and "'ignore' is not one of 'skip', 'original'" in " ".join(err.split())
 

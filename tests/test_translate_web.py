@@ -216,8 +216,10 @@ def test_garbage_answers_are_never_returned(server: FakeServer, reply: Reply, tm
     server.default = lambda request: reply
     provider = libre(server, retries=0)
     with SegmentCache(tmp_path / "cache.sqlite3") as cache:
-        result = translate_segments(["Hello there."], "en", "es", provider, cache, Glossary())
+        segments = ["Hello there.", "The embassy reopened on Monday.", "Ministers met in Geneva."]
+        result = translate_segments(segments, "en", "es", provider, cache, Glossary())
         assert result == {}
+        assert set(result.failures) == set(segments)  # each with its reason
         assert cache.stats()["entries"] == 0
 
 

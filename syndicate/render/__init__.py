@@ -26,6 +26,8 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
@@ -34,6 +36,7 @@ from syndicate.render import html
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.jsonfeed import render_json_feed
 from syndicate.render.opml import render_opml
+from syndicate.render.theme import Theme, load_theme
 
 __all__ = [
     "FORMATS",
@@ -58,6 +61,7 @@ def render_site(
     *,
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
+    theme: Theme | None = None,
 ) -> dict[str, bytes]:
     """Every file of the target tree, keyed by relative POSIX path (sorted).
 
@@ -67,7 +71,7 @@ def render_site(
     bad or duplicate language tags, and :class:`InputError` for unsafe or
     duplicate slugs.
     """
-    files, _ = render_changed(site, editions, formats=formats, max_items=max_items)
+    files, _ = render_changed(site, editions, formats=formats, max_items=max_items, theme=theme)
     return files
 
 
@@ -78,6 +82,7 @@ def render_changed(
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
+    theme: Theme | None = None,
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Incremental :func:`render_site`: ``(files rendered, render key of every path)``.
 
@@ -86,7 +91,8 @@ def render_changed(
     """
     files: dict[str, bytes] = {}
     keys: dict[str, str] = {}
-    for path, key, data in iter_render(site, editions, formats=formats, max_items=max_items, previous=previous):
+    outputs = iter_render(site, editions, formats=formats, max_items=max_items, previous=previous, theme=theme)
+    for path, key, data in outputs:
         keys[path] = key
         if data is not None:
             files[path] = data
@@ -100,6 +106,7 @@ def iter_render(
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
+    theme: Theme | None = None,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
@@ -112,7 +119,8 @@ def iter_render(
     if max_items < 0:
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
     try:
-        yield from _render(_prepare_site(site), _prepare(editions), chosen, max_items, previous or {})
+        pages = _Pages(theme or load_theme(), chosen)
+        yield from _render(_prepare_site(site), _prepare(editions), pages, max_items, previous or {})
     finally:
         html.clear_content_memo()
         _key_memo.clear()
@@ -131,11 +139,20 @@ class _Outputs:
         return path, key, None if self.previous.get(path) == key else render()
 
 
+@dataclass(frozen=True)
+class _Pages:
+    """What every page render shares: the theme and the chosen feed formats."""
+
+    theme: Theme
+    formats: tuple[str, ...]
+
+
 def _render(
-    site: Site, prepared: list[Edition], chosen: tuple[str, ...], max_items: int, previous: Mapping[str, str]
+    site: Site, prepared: list[Edition], pages: _Pages, max_items: int, previous: Mapping[str, str]
 ) -> Iterator[tuple[str, str, bytes | None]]:
+    chosen, theme = pages.formats, pages.theme
     alternates = _article_alternates(site, prepared)
-    out = _Outputs(previous, _digest(_code_version(), site, chosen))
+    out = _Outputs(previous, _digest(_code_version(), site, chosen, theme.digest))
     everything = tuple((e.language, e.title, e.description, tuple(map(_article_key, e.articles))) for e in prepared)
     switcher = tuple((e.language, e.title) for e in prepared)
     for edition in prepared:
@@ -144,12 +161,14 @@ def _render(
             links = alternates.get(_group_key(article), {})
             yield out.add(
                 html.article_path(edition.language, article.slug),
-                (head, _article_key(article), tuple(sorted(links.items()))),
-                functools.partial(html.article_page, site, edition, article, chosen, links),
+                (head, switcher, _article_key(article), tuple(sorted(links.items()))),
+                functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
-        yield from _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
+        yield from _edition_files(out, site, edition, prepared, pages, switcher, max_items)
         html.clear_content_memo()  # this edition's item contents are not needed again: free them
-    yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen))
+    yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
+    for path, source in theme.static_files():
+        yield out.add(path, (_file_digest(source),), source.read_bytes)
     yield out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
 
 
@@ -158,11 +177,12 @@ def _edition_files(
     site: Site,
     edition: Edition,
     editions: Sequence[Edition],
-    formats: Sequence[str],
+    pages: _Pages,
     switcher: tuple[tuple[str, str], ...],
     max_items: int,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """The feeds (newest ``max_items``) and the index page of one edition."""
+    formats, theme = pages.formats, pages.theme
     lang = edition.language
     siblings = [ed.language for ed in editions if ed.language != lang]
     newest = dataclasses.replace(edition, articles=edition.articles[:max_items])
@@ -176,7 +196,7 @@ def _edition_files(
     if "json" in formats:
         yield out.add(html.feed_path(lang, "json"), feed_keys, lambda: render_json_feed(site, newest))
     yield out.add(
-        html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats)
+        html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats, theme)
     )
 
 
@@ -195,6 +215,10 @@ def _article_key(article: Article) -> str:
     key = hashlib.blake2b(repr(article).encode(), digest_size=12).hexdigest()
     _key_memo[id(article)] = (article, key)
     return key
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
 
 
 def _digest(*parts: object) -> str:
@@ -277,6 +301,7 @@ def _prepare_article(article: Article) -> Article:
         raise InputError(where, f"original slug {translation.original_slug!r} {_SLUG_RULE}")
     return article.replace(
         title=clean_text(article.title),
+        title_source=clean_text(article.title_source) if article.title_source else None,
         summary=clean_text(article.summary),
         body=tuple(map(_clean_block, article.body)),
         language=language,
