@@ -157,6 +157,9 @@ def _fingerprint(config: Config, stage: Stage) -> str:
         for lang in target_languages(config):
             provider = factory(config.translation.provider_for(lang))
             engines.append(f"{lang}={cache_key_for(provider, config.site.language, lang)}")
+    from syndicate.render.theme import load_theme
+
+    engines.append(f"theme={load_theme(config.theme).digest}")  # an edited template must not be "nothing changed"
     return run_fingerprint(config, input_stats(config.sources.paths), engines)
 
 

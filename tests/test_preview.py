@@ -177,6 +177,24 @@ def test_a_changed_config_is_rebuilt_and_a_broken_one_keeps_the_last_build(previ
     wait_for(lambda: "Pier Desk" in get(preview, "/")[1], "the fixed config's build")
 
 
+def test_an_edited_theme_template_is_rebuilt_and_served(site: Path) -> None:
+    from syndicate.render.theme import DEFAULT_THEME
+
+    templates = site / "theme" / "templates"
+    templates.mkdir(parents=True)
+    template = templates / "site.html"
+    template.write_text((DEFAULT_THEME / "templates" / "site.html").read_text(encoding="utf-8"), encoding="utf-8")
+    config = site / "syndicate.toml"
+    config.write_text(CONFIG.replace('target = "published"', 'target = "published"\ntheme = "theme"'), encoding="utf-8")
+    preview = start(site)
+    try:
+        assert "Harbour Desk" in get(preview, "/")[1]
+        template.write_text(template.read_text(encoding="utf-8").replace("<main>", "<main><p>Tide tables</p>"))
+        wait_for(lambda: "<p>Tide tables</p>" in get(preview, "/")[1], "the page from the edited template")
+    finally:
+        preview.stop()
+
+
 def test_a_reload_event_reaches_a_connected_page(preview: Preview, site: Path) -> None:
     port = int(preview.url.rsplit(":", 1)[1].strip("/"))
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=DEADLINE)
@@ -248,3 +266,20 @@ def test_the_command_with_a_broken_config_is_a_usage_error(site: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "--config", str(site / "bad.toml"), "--port", "0"])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"syndicate: error: {site / 'bad.toml'}:2: site.timezone: unknown timezone")
+
+
+def test_publish_after_a_theme_edit_is_not_nothing_changed(site: Path) -> None:
+    """The unchanged-run shortcut must see theme files too (the preview relies on it, and so does cron)."""
+    from syndicate.pipeline import publish_site
+    from syndicate.render.theme import DEFAULT_THEME
+
+    template = site / "theme" / "templates" / "site.html"
+    template.parent.mkdir(parents=True)
+    template.write_text((DEFAULT_THEME / "templates" / "site.html").read_text(encoding="utf-8"), encoding="utf-8")
+    config = site / "syndicate.toml"
+    config.write_text(CONFIG.replace('target = "published"', 'target = "published"\ntheme = "theme"'), encoding="utf-8")
+    publish_site(load_config(config))
+    assert publish_site(load_config(config)).written == 0
+    template.write_text(template.read_text(encoding="utf-8").replace("<main>", "<main><p>Tide tables</p>"))
+    assert publish_site(load_config(config)).written == 1
+    assert "<p>Tide tables</p>" in (site / "published" / "index.html").read_text(encoding="utf-8")
