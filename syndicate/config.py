@@ -552,13 +552,33 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
 
 
 def normalize_url(url: str) -> str:
-    """An absolute http(s) site URL ending with a slash."""
-    from urllib.parse import urlsplit
+    """An absolute http(s) site URL, normalised: lower-case scheme and host, no default
+    port, ending with a slash.  Spaces, quotes, angle brackets and other characters that
+    would need escaping in XML or HTML attributes are refused, not encoded."""
+    from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    text = url.strip()
+    bad = next((c for c in text if c in _URL_UNSAFE or c.isspace() or not c.isprintable()), None)
+    if bad is not None:
+        raise ConfigError(f"site URL must not contain spaces, quotes or angle brackets ({bad!r} in {url!r})")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"site URL is not a valid URL ({exc}): {url!r}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(f"site URL must be an absolute http(s) URL without query, not {url!r}")
-    return url.strip().rstrip("/") + "/"
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"site URL must not hold a user name or password, not {url!r}")
+    host = parts.hostname.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/") + "/", "", ""))
+
+
+_URL_UNSAFE = frozenset(" \"'<>`\\{}|^")
 
 
 def check_timezone(name: str, key: str | None = None) -> str:

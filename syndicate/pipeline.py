@@ -124,7 +124,8 @@ class Stage:
 
 def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = None) -> RunSummary:
     """Read, translate, render and publish ``config``'s article set into its target."""
-    from syndicate.publish import target_lock, write_status
+    from syndicate.publish import target_lock
+    from syndicate.status import Status
 
     stage = stage or Stage()
     # One provider object per engine for the whole run: the fingerprint and the translation share it.
@@ -135,13 +136,11 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
             fingerprint = _fingerprint(config, stage)
             summary = _unchanged_run(config, fingerprint) or _build_and_publish(config, strict=strict, stage=stage)
         except SyndicateError as exc:
-            _record_failure(config, started, exc, write_status)
+            with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
+                Status.of_failure(started, config.target, exc).save(config.target)
             raise
-        status = {"time": started.isoformat(timespec="seconds"), **summary.as_dict()}
-        if summary.exit_code == ExitCode.OK:
-            status["fingerprint"] = fingerprint  # only a complete run may be skipped next time
         try:
-            write_status(config.target, status)
+            Status.of_run(started, summary, fingerprint).save(config.target)
         except SyndicateError as exc:  # the feeds are published: say so, but do not call it a failed publish
             log.error("published, but the status file could not be written: %s", exc)
     return summary
@@ -159,20 +158,21 @@ def _fingerprint(config: Config, stage: Stage) -> str:
             engines.append(f"{lang}={cache_key_for(provider, config.site.language, lang)}")
     from syndicate.render.theme import load_theme
 
-    engines.append(f"theme={load_theme(config.theme).digest}")  # an edited template must not be "nothing changed"
+    engines.append(f"theme={load_theme(config.theme).digest}")  # a changed template is a change
     return run_fingerprint(config, input_stats(config.sources.paths), engines)
 
 
 def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
     """The last run's summary when nothing it depends on changed and its output is intact."""
-    from syndicate.publish import intact_count, read_status
+    from syndicate.publish import intact_count
+    from syndicate.status import Status
 
-    last = read_status(config.target)
-    if not last or last.get("fingerprint") != fingerprint or last.get("outcome") != "ok":
+    last = Status.load(config.target)
+    if last is None or last.fingerprint != fingerprint or last.exit_code != ExitCode.OK:
         return None
     published = intact_count(config.target)
-    items = last.get("items")
-    if published is None or not isinstance(items, dict):
+    items = last.items
+    if published is None or not items:
         return None
     log.info("nothing changed since the last run: nothing read, translated or written")
     order = [config.site.language, *target_languages(config)]  # the editions' order, as a full run prints it
@@ -316,21 +316,6 @@ def _input_failure(errors: Sequence[InputError]) -> InputError:
     problems = [problem for error in errors for problem in error.problems]
     summary = Problem(f"{plural(len(errors), 'input error')}; nothing published")
     return InputError(errors[0].path, summary.message, problems=[*problems, summary])
-
-
-def _record_failure(config: Config, started: datetime, exc: SyndicateError, write_status: Callable[..., Any]) -> None:
-    """Best effort: a failed run is recorded for monitoring, if the target is writable."""
-    with contextlib.suppress(SyndicateError):
-        write_status(
-            config.target,
-            {
-                "time": started.isoformat(timespec="seconds"),
-                "outcome": "failed",
-                "exit_code": int(exc.exit_code),
-                "target": str(config.target),
-                "errors": [str(exc)],
-            },
-        )
 
 
 def target_languages(config: Config) -> list[str]:

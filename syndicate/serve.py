@@ -569,9 +569,6 @@ class Preview:
             return None
         self._watched = self._watch_list(config)
         self._seen = snapshot(self._watched)
-        from syndicate.render.theme import load_theme
-
-        load_theme.cache_clear()  # the theme's files may have changed since the last build in this process
         try:
             summary = publish_site(config)
         except SyndicateError as exc:

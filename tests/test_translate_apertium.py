@@ -74,18 +74,15 @@ def test_fifty_segments_one_process_aligned(apertium: ApertiumTranslator, target
         assert not re.search(r"(?<!\S)[*#@]\w", result), result
 
 
-def test_batch_is_much_faster_than_one_process_per_segment(apertium: ApertiumTranslator) -> None:
+def test_a_batch_is_one_process_and_translates_like_one_process_per_segment(apertium: ApertiumTranslator) -> None:
+    """What makes a batch cheap is one engine process for all segments (speed: benchmarks/)."""
     _needs(apertium, "en", "es")
     segments = seed_segments(50)[:12]
-    started = time.perf_counter()
     batched = apertium.translate_batch(segments, "en", "es")
-    batch_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    assert apertium.calls == 1
     single = [apertium.translate_batch([s], "en", "es")[0] for s in segments]
-    single_seconds = time.perf_counter() - started
     assert apertium.calls == 1 + len(segments)
     assert batched == single  # separators never change a translation
-    assert batch_seconds * 3 < single_seconds
 
 
 def test_newlines_and_blank_lines_inside_a_segment_survive(apertium: ApertiumTranslator) -> None:
@@ -178,7 +175,7 @@ def test_hung_engine_is_killed_at_the_deadline(tmp_path: Path) -> None:
     translator = ApertiumTranslator(timeout=0.5, executable=str(fake))
     started = time.monotonic()
     assert translator.translate_batch(["Hello"], "en", "es") == [None]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 5  # the 0.5 s deadline with 10x slack; the hang is 30 s
 
 
 def test_misaligned_output_fails_the_whole_batch(tmp_path: Path) -> None:

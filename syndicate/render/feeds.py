@@ -213,6 +213,7 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> by
     assert channel is not None  # feedgen always writes one
     _fix_rss_build_dates(channel, edition)
     _fix_rss_items(channel, edition)
+    _fix_rss_description(channel)
     _place_feed_links(channel, feed_links(site, edition, "rss", siblings), after="description")
     return _serialize(root)
 
@@ -243,6 +244,14 @@ def _fix_rss_items(channel: etree._Element, edition: Edition) -> None:
         description = item.find("description")
         if description is not None and article.summary:
             description.text = html.escape_text(article.summary)
+
+
+def _fix_rss_description(channel: etree._Element) -> None:
+    """The channel <description> is HTML to readers too: escaped like the items' (Atom's
+    <subtitle> is type="text", where the XML escaping alone is right)."""
+    description = channel.find("description")
+    if description is not None and description.text:
+        description.text = html.escape_text(description.text)
 
 
 # -------------------------------------------------------------------------- Atom

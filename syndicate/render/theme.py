@@ -86,7 +86,12 @@ class Theme:
         return f"Theme({self.digest})"
 
 
-@functools.lru_cache(maxsize=4)
 def load_theme(directory: Path | None = None) -> Theme:
-    """The theme of a run (cached: templates compile once per process)."""
-    return Theme(directory)
+    """The theme of a run: a user theme is read afresh each run (it may have changed)."""
+    return Theme(directory) if directory is not None else _default_theme()
+
+
+@functools.lru_cache(maxsize=1)
+def _default_theme() -> Theme:
+    """The shipped theme, compiled once per process."""
+    return Theme(None)
