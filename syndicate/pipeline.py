@@ -289,7 +289,9 @@ def read_inputs(
     for error in errors:
         log.error("%s", error)
     if not pairing.articles:
-        shown = ", ".join(str(p) for p in config.sources.paths)
+        from syndicate.sources.safe import shown_name
+
+        shown = ", ".join(shown_name(p) for p in config.sources.paths)
         raise InputError(shown, "no articles found (nothing published, target left as it was)")
     return pairing.articles, errors
 
