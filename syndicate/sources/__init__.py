@@ -179,14 +179,33 @@ def read_articles(
     reader: Callable[[Path], bytes] | None = None,
     cache: ParseCache | None = None,
     listing: InputListing | None = None,
+    on_file: Callable[[str, str], None] = lambda _shown, _outcome: None,
 ) -> ReadResult:
     """Read every input file; bad files become errors, the rest articles.
 
     ``listing`` is this run's :func:`list_inputs` (made here when None).  With a
     ``cache``, a file whose path, size and mtime are unchanged is not read again;
-    the cache is asked once for every listed file.
+    the cache is asked once for every listed file.  ``on_file(shown path,
+    outcome)`` is told about each file, for ``-vv`` and progress.
     """
+    from syndicate.sources.fields import INCLUDE_DRAFTS
+
     listing = listing if listing is not None else list_inputs(options)
+    token = INCLUDE_DRAFTS.set(options.drafts)
+    try:
+        return _read_all(options, language, reader, cache, on_file, listing)
+    finally:
+        INCLUDE_DRAFTS.reset(token)
+
+
+def _read_all(
+    options: SourceOptions,
+    language: str,
+    reader: Callable[[Path], bytes] | None,
+    cache: ParseCache | None,
+    on_file: Callable[[str, str], None],
+    listing: InputListing,
+) -> ReadResult:
     articles: list[Article] = []
     errors: list[InputError] = []
     count = 0
@@ -202,16 +221,23 @@ def read_articles(
             cached = known.get(file.path)
             if cached is not None:
                 articles.extend(cached)
+                on_file(file.shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
                 continue
             try:
                 found = read_file(file.path, file.shown, file.relative, options, language, reader)
             except InputError as exc:
                 errors.append(exc)
+                on_file(file.shown, "error")
                 continue
             articles.extend(found)
+            on_file(file.shown, _count(len(found)))
             if cache is not None:
                 cache.put(file, found)
     return ReadResult(articles=merge(articles), errors=tuple(errors), files=count)
+
+
+def _count(articles: int) -> str:
+    return f"{articles} article" if articles == 1 else f"{articles} articles"
 
 
 def _relative(path: Path, root: Path) -> str:
