@@ -23,6 +23,7 @@ from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
     from syndicate.publish import Manifest
+    from syndicate.render.fragments import FragmentStore
     from syndicate.sources import InputListing
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
@@ -214,14 +215,24 @@ def _build_and_publish(
     from syndicate.render.theme import load_theme
 
     theme = load_theme(config.theme)
+    store = _fragment_store(config, manifest)
     outputs = iter_render(
-        config.site, editions, formats=config.formats, max_items=config.max_items, previous=previous, theme=theme
+        config.site,
+        editions,
+        formats=config.formats,
+        max_items=config.max_items,
+        previous=previous,
+        theme=theme,
+        fragments=store,
     )
     started = time.monotonic()
     counts = {"rendered": 0, "skipped": 0}
     with _progress(stage.progress, "rendering and writing", None) as advance:
         staged = _observed(outputs, counts, advance)  # each file is staged as soon as it is rendered
-        report = publish_stream(staged, config.target, manifest=manifest)
+        try:
+            report = publish_stream(staged, config.target, manifest=manifest)
+        finally:
+            store.close()
     log.info(
         "render and write: %s rendered, %d unchanged by their render key; %d written, %d unchanged, %d removed "
         "in %.2f s",
@@ -243,6 +254,14 @@ def _build_and_publish(
         reasons=reasons,
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
     )
+
+
+def _fragment_store(config: Config, manifest: Manifest) -> FragmentStore:
+    """Where feeds find the fragments of their published documents (``fragments.sqlite3`` in the cache dir)."""
+    from syndicate.cachefile import cache_directory
+    from syndicate.render.fragments import FragmentStore
+
+    return FragmentStore(cache_directory(config.translation.cache) / "fragments.sqlite3", manifest.published)
 
 
 def dropped_editions(removed: Sequence[str], published: Sequence[str]) -> dict[str, int]:
@@ -292,9 +311,7 @@ def read_inputs(
                 log.debug("read %s: %s", shown, outcome)
                 advance(f"read {shown}")
 
-            result = read_articles(
-                config.sources, config.site.language, cache=cache, on_file=on_file, listing=listing
-            )
+            result = read_articles(config.sources, config.site.language, cache=cache, on_file=on_file, listing=listing)
     finally:
         cache.close()
     from syndicate.translate.human import pair_translations

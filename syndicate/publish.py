@@ -123,6 +123,17 @@ class Manifest:
             self._intact[rel] = known
         return known
 
+    def published(self, rel: str) -> bytes | None:
+        """The bytes of ``rel`` as published, when it is still intact; else None."""
+        if self.target is None or _unsafe_reason(rel) is not None or not self.intact(rel):
+            return None
+        try:
+            fd = os.open(f"{self.target}/{rel}", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
 
 class _IntactKeys(Mapping[str, str]):
     """Render keys of the published files, checked for intactness only when asked for.

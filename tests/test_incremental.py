@@ -6,17 +6,19 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from syndicate.config import Config, load_config
 from syndicate.pipeline import RunSummary, Stage, publish_site
-from syndicate.render import html
+from syndicate.render import feeds, html, jsonfeed
 from tests.helpers import tree_digest
 from tests.test_translation_e2e import Recorder
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("en", "es", "ca")
+FORMATS = ("rss", "atom", "json")
 pytestmark = pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed")
 
 
@@ -170,11 +172,28 @@ def test_one_new_article_among_300_costs_that_article_alone(archive: Config, mon
         return counted_page(site, edition, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(html, "article_page", article_page)
+    items: Counter[tuple[str, str, str]] = Counter()  # (language, format, title) of every feed item rendered
+    real_entry, real_item = feeds._add_entry, jsonfeed._item
+
+    def add_entry(fg: object, site: object, edition: Any, article: Any, *, rss: bool) -> None:
+        items[(edition.language, "rss" if rss else "atom", article.title)] += 1
+        real_entry(fg, site, edition, article, rss=rss)
+
+    def json_item(site: object, edition: Any, article: Any) -> Any:
+        items[(edition.language, "json", article.title)] += 1
+        return real_item(site, edition, article)
+
+    monkeypatch.setattr(feeds, "_add_entry", add_entry)
+    monkeypatch.setattr(jsonfeed, "_item", json_item)
     summary, _ = _publish(archive)
     after = _published(archive)
 
     assert counters.parsed == ["new.md"]  # one file re-read
     assert languages == {"en": 1, "es": 1, "ca": 1}  # one article page rendered per language
+    # one item per feed: the new article's, rendered once per language and format; the other 300 are reused
+    assert sorted((lang, fmt) for lang, fmt, _ in items) == sorted((lang, fmt) for lang in LANGS for fmt in FORMATS)
+    assert set(items.values()) == {1}
+    assert {title for lang, _, title in items if lang == "en"} == {"The embassies reopen"}
     assert set(counters.pages) == {p.rsplit("/", 1)[1][: -len(".html")] for p in after if p not in before}
     written = {path for path in after if before.get(path) != after[path]}
     new_pages = {path for path in after if path not in before}

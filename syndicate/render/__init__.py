@@ -32,8 +32,9 @@ from pathlib import Path
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
 from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Site, Translation
-from syndicate.render import html
+from syndicate.render import fragments, html
 from syndicate.render.feeds import render_atom, render_rss
+from syndicate.render.fragments import FragmentStore
 from syndicate.render.jsonfeed import render_json_feed
 from syndicate.render.opml import render_opml
 from syndicate.render.theme import Theme, load_theme
@@ -107,19 +108,23 @@ def iter_render(
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
     theme: Theme | None = None,
+    fragments: FragmentStore | None = None,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
     Each output's key is a digest of everything that makes its bytes (the
     renderer's own source code included); an output whose key equals
     ``previous[path]`` is not rendered.  Yielding one file at a time keeps
-    memory flat: the publisher stages each file as it comes.
+    memory flat: the publisher stages each file as it comes.  With a
+    ``fragments`` store, a feed whose last document is still published is
+    joined from its fragments and only the new or changed items are rendered
+    (:mod:`.fragments`).
     """
     chosen = _check_formats(formats)
     if max_items < 0:
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
     try:
-        pages = _Pages(theme or load_theme(), chosen)
+        pages = _Pages(theme or load_theme(), chosen, fragments)
         yield from _render(_prepare_site(site), _prepare(editions), pages, max_items, previous or {})
     finally:
         html.clear_content_memo()
@@ -145,6 +150,7 @@ class _Pages:
 
     theme: Theme
     formats: tuple[str, ...]
+    fragments: FragmentStore | None = None
 
 
 def _render(
@@ -189,15 +195,37 @@ def _edition_files(
     head = (lang, edition.title, edition.description, switcher)
     keys = tuple(map(_article_key, edition.articles))
     feed_keys = (head, tuple(siblings), keys[:max_items])
-    if "rss" in formats:
-        yield out.add(html.feed_path(lang, "rss"), feed_keys, lambda: render_rss(site, newest, siblings))
-    if "atom" in formats:
-        yield out.add(html.feed_path(lang, "atom"), feed_keys, lambda: render_atom(site, newest, siblings))
-    if "json" in formats:
-        yield out.add(html.feed_path(lang, "json"), feed_keys, lambda: render_json_feed(site, newest))
+    renderers: dict[str, Callable[[Edition], bytes]] = {
+        "rss": lambda e: render_rss(site, e, siblings),
+        "atom": lambda e: render_atom(site, e, siblings),
+        "json": lambda e: render_json_feed(site, e),
+    }
+    for fmt in formats:
+        path = html.feed_path(lang, fmt)
+        window = keys[:max_items]
+        render = functools.partial(_feed, pages.fragments, out.base, fmt, path, newest, window, renderers[fmt])
+        yield out.add(path, feed_keys, render)
     yield out.add(
         html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats, theme)
     )
+
+
+def _feed(
+    store: FragmentStore | None,
+    base: str,
+    fmt: str,
+    path: str,
+    edition: Edition,
+    keys: Sequence[str],
+    render: Callable[[Edition], bytes],
+) -> bytes:
+    """One feed document: joined from the published one's fragments where the store has them."""
+    if store is None:
+        return render(edition)
+    context = _digest(base, edition.language)
+    data = fragments.render_feed(fmt, edition, keys, render, store.previous(path, fmt, context))
+    store.record(data, fmt, context, keys)
+    return data
 
 
 _key_memo: dict[int, tuple[Article, str]] = {}

@@ -1,0 +1,218 @@
+"""Feeds joined from per-item fragments: a run renders only the items that are new or changed.
+
+A feed document, as the renderers (:mod:`.feeds`, :mod:`.jsonfeed`) write it,
+is a head, one fragment per item and a tail::
+
+    RSS   head | "    <item>...</item>\\n" ... | "  </channel>\\n</rss>\\n"
+    Atom  head | "  <entry ...>...</entry>\\n" ... | "</feed>\\n"
+    JSON  head | "    {...}" joined by ",\\n" | "\\n  ]\\n}\\n"
+
+An item's fragment depends only on the site, the edition's language and the
+article (its render key), never on the other items; the head depends on the
+edition and on two aggregates of its items (the newest ``modified`` date, and
+whether any item has an image: the Media RSS namespace).  So when the last run's
+document of a path is still published, this run's document is
+
+* its fragments of the articles whose keys it already holds, cut from the
+  published file (:func:`split`), and
+* one small document rendered by the format's own renderer (feedgen for RSS and
+  Atom) with only the new or changed articles plus the ones that decide the head,
+  cut the same way: its head, its tail and the new fragments,
+
+joined.  The result is byte-for-byte what rendering the whole edition gives
+(the golden files and ``tests/test_fragments.py`` hold it to that).  Which item
+keys a published document holds is recorded, by the document's sha256, in
+``fragments.sqlite3`` in the cache directory; a document whose bytes or
+context (code, site, language, format) differ from the record is never cut,
+and any doubt (a cut that does not give exactly one fragment per key) falls
+back to rendering the whole edition.  Full builds render whole documents as
+before and only record their keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndicate.models import Edition
+
+log = logging.getLogger("syndicate")
+_SCHEMA = 1
+_KEEP_RUNS = 3  # records of documents published by older runs are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A document cut into head, item fragments and tail: ``head + sep.join(items) + tail``."""
+
+    head: bytes
+    items: list[bytes]
+    tail: bytes
+    sep: bytes
+
+    def join(self, items: Sequence[bytes]) -> bytes:
+        return self.head + self.sep.join(items) + self.tail
+
+
+def split(document: bytes, fmt: str, count: int) -> Split | None:
+    """``document`` cut into ``count`` item fragments, or None when it is not exactly that."""
+    if count < 1:
+        return None
+    if fmt == "json":
+        return _split_json(document, count)
+    mark, end = (b"\n    <item>", b"\n  </channel>") if fmt == "rss" else (b"\n  <entry", b"\n</feed>")
+    starts = []
+    found = document.find(mark)
+    while found != -1:
+        starts.append(found + 1)
+        found = document.find(mark, found + 1)
+    stop = document.rfind(end)
+    if len(starts) != count or stop == -1 or stop + 1 < starts[-1]:
+        return None
+    bounds = [*starts, stop + 1]
+    items = [document[bounds[i] : bounds[i + 1]] for i in range(count)]
+    return Split(document[: starts[0]], items, document[stop + 1 :], b"")
+
+
+def _split_json(document: bytes, count: int) -> Split | None:
+    opening, closing = b'\n  "items": [\n', b"\n  ]\n}\n"
+    start = document.find(opening)
+    if start == -1 or not document.endswith(closing):
+        return None
+    body = document[start + len(opening) : len(document) - len(closing)]
+    items = body.split(b",\n")  # an item is one line: JSON escapes every newline inside its strings
+    if len(items) != count or not all(item.startswith(b"    {") for item in items):
+        return None
+    return Split(document[: start + len(opening)], items, closing, b",\n")
+
+
+def head_articles(edition: Edition) -> set[int]:
+    """Indices of the articles that decide a document's head: the newest change, the first image."""
+    articles = edition.articles
+    chosen = {max(range(len(articles)), key=lambda i: articles[i].modified)}
+    for index, article in enumerate(articles):
+        if getattr(article, "image", None) is not None:
+            chosen.add(index)
+            break
+    return chosen
+
+
+def render_feed(
+    fmt: str,
+    edition: Edition,
+    keys: Sequence[str],
+    render: Callable[[Edition], bytes],
+    previous: dict[str, bytes] | None,
+) -> bytes:
+    """The document of ``edition`` (item ``keys`` in order), reusing ``previous`` fragments by key."""
+    if not previous or not edition.articles:
+        return render(edition)
+    wanted = sorted({i for i, key in enumerate(keys) if key not in previous} | head_articles(edition))
+    partial = dataclasses.replace(edition, articles=tuple(edition.articles[i] for i in wanted))
+    cut = split(render(partial), fmt, len(wanted))
+    if cut is None:
+        return render(edition)
+    fresh = dict(zip(wanted, cut.items, strict=True))
+    return cut.join([fresh[i] if i in fresh else previous[key] for i, key in enumerate(keys)])
+
+
+class FragmentStore:
+    """The last runs' feed documents: which item keys each holds, found again by its sha256.
+
+    ``published(path)`` gives the bytes of a path as the target holds it when
+    it is intact (else None).  Records live in ``fragments.sqlite3`` (opened
+    with :func:`syndicate.cachefile.open_or_rebuild`: a damaged file is rebuilt,
+    and any error makes the store a no-op: whole documents are rendered).
+    """
+
+    def __init__(self, path: Path, published: Callable[[str], bytes | None]) -> None:
+        from syndicate.cachefile import Schema, open_or_rebuild
+
+        self.published = published
+        self._conn = open_or_rebuild(path, Schema("fragment store", _check))
+        self._pending: list[tuple[str, str, str]] = []
+        self.reused = 0  # fragments taken from published documents, this run
+
+    def previous(self, path: str, fmt: str, context: str) -> dict[str, bytes] | None:
+        """key -> fragment of the document published at ``path``, when its record matches."""
+        if self._conn is None:
+            return None
+        data = self.published(path)
+        if data is None:
+            return None
+        try:
+            row = self._conn.execute(
+                "SELECT keys FROM documents WHERE digest = ? AND context = ?", (_digest(data), _context(fmt, context))
+            ).fetchone()
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return None
+        if row is None:
+            return None
+        keys = row[0].split(",") if row[0] else []
+        cut = split(data, fmt, len(keys))
+        if cut is None:
+            return None
+        self.reused += len(keys)
+        return dict(zip(keys, cut.items, strict=True))
+
+    def record(self, data: bytes, fmt: str, context: str, keys: Sequence[str]) -> None:
+        """Remember which item keys the document ``data`` holds (written at :meth:`close`)."""
+        if self._conn is not None and keys:
+            self._pending.append((_digest(data), _context(fmt, context), ",".join(keys)))
+
+    def close(self) -> None:
+        if self._conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error), self._conn:
+            row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM documents").fetchone()
+            run = int(row[0]) + 1
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO documents (digest, context, keys, run) VALUES (?, ?, ?, ?)",
+                [(*entry, run) for entry in self._pending],
+            )
+            self._conn.execute("DELETE FROM documents WHERE run <= ?", (run - _KEEP_RUNS,))
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        self._conn = None
+        self._pending = []
+
+    def _disable(self, exc: Exception) -> None:
+        log.warning("fragment store disabled for this run: %s", exc)
+        with contextlib.suppress(sqlite3.Error):
+            if self._conn is not None:
+                self._conn.close()
+        self._conn = None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _context(fmt: str, context: str) -> str:
+    return f"{fmt}|{context}"
+
+
+def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
+    from syndicate.cachefile import CacheDamaged
+
+    if not tables:
+        with conn:
+            conn.execute("CREATE TABLE meta (schema INTEGER)")
+            conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
+            conn.execute(
+                "CREATE TABLE documents (digest TEXT NOT NULL, context TEXT NOT NULL, keys TEXT NOT NULL,"
+                " run INTEGER NOT NULL, PRIMARY KEY (digest, context)) WITHOUT ROWID"
+            )
+        return
+    if tables != {"meta", "documents"}:
+        raise CacheDamaged(f"unexpected tables {sorted(tables)}")
+    row = conn.execute("SELECT schema FROM meta").fetchone()
+    if row is None or row[0] != _SCHEMA:
+        raise CacheDamaged(f"schema {row[0] if row else None}, expected {_SCHEMA}")
