@@ -165,10 +165,18 @@ class Bench:
         result = measure(
             [*syndicate_command(), "publish", "--config", str(config), "--out", str(out), "--quiet", "--json"],
             env=self.env,
+            check=False,
         )
+        if result.returncode not in (0, 1):  # 1: published, some translations missing (see README, "Findings")
+            raise RuntimeError(f"publish ({name}) exited {result.returncode}:\n{result.stderr[-3000:]}")
         try:
             summary = json.loads(result.stdout)
-            self.results[f"{name}_summary"] = {k: summary.get(k) for k in ("written", "unchanged", "removed", "items")}
+            keys = ("outcome", "written", "unchanged", "removed", "items")
+            self.results[f"{name}_summary"] = {k: summary.get(k) for k in keys}
+            missing = {lang: len(titles) for lang, titles in summary.get("missing", {}).items() if titles}
+            if missing:
+                self.results[f"{name}_summary"]["missing"] = missing
+                self.say(f"{name}: exit {result.returncode}, translations missing: {missing}")
         except ValueError:
             self.results[f"{name}_summary"] = result.stdout.strip()[-500:]
         return result
