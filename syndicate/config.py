@@ -161,6 +161,15 @@ class TranslationOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSubOptions:
+    """``[websub]``: the hubs told about every changed feed (DESIGN 9)."""
+
+    hubs: tuple[str, ...] = ()
+    timeout: float = 10.0  # seconds one ping may take in all
+    retries: int = 2  # extra attempts for a ping that failed transiently
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     site: Site
     sources: SourceOptions = field(default_factory=SourceOptions)
@@ -168,6 +177,7 @@ class Config:
     formats: tuple[str, ...] = FORMATS
     max_items: int = 50
     translation: TranslationOptions = field(default_factory=TranslationOptions)
+    websub: WebSubOptions = field(default_factory=WebSubOptions)
 
     def with_overrides(self, **overrides: Any) -> Config:
         """Apply command-line overrides; ``None`` means "not given"."""
@@ -196,8 +206,9 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
 
 def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     """Build a Config from parsed TOML; ``base`` resolves relative paths."""
-    _check_keys("", raw, {"site", "sources", "output", "translation"})
-    site = _site(_table(raw, "site"))
+    _check_keys("", raw, {"site", "sources", "output", "translation", "websub"})
+    websub = _websub(_table(raw, "websub"))
+    site = replace(_site(_table(raw, "site")), hubs=websub.hubs)
     sources = _sources(_table(raw, "sources"), base, site.timezone)
     output = _table(raw, "output")
     _check_keys("output", output, {"target", "formats", "max_items", "pages"})
@@ -211,7 +222,36 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         formats=_formats(output.get("formats", list(FORMATS))),
         max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
         translation=_translation(_table(raw, "translation"), base),
+        websub=websub,
     )
+
+
+def _websub(table: Mapping[str, Any]) -> WebSubOptions:
+    """``hub = "https://..."`` or a list of hubs; ``timeout`` and ``retries`` per ping."""
+    _check_keys("websub", table, {"hub", "timeout", "retries"})
+    hub = table.get("hub", [])
+    hubs = [hub] if isinstance(hub, str) else _str_list(hub, "websub.hub")
+    checked = []
+    for url in hubs:
+        try:
+            checked.append(normalize_hub(_str(url, "websub.hub")))
+        except ConfigError:
+            raise ConfigError(f"websub.hub must be an absolute http(s) URL, not {url!r}") from None
+    return WebSubOptions(
+        hubs=tuple(dict.fromkeys(checked)),
+        timeout=_positive_float(table.get("timeout", 10.0), "websub.timeout"),
+        retries=_non_negative_int(table.get("retries", 2), "websub.retries"),
+    )
+
+
+def normalize_hub(url: str) -> str:
+    """A hub URL: absolute http(s), with a host, no fragment (a query is allowed)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or " " in url.strip():
+        raise ConfigError(f"not an absolute http(s) URL: {url!r}")
+    return url.strip()
 
 
 def _site(table: Mapping[str, Any]) -> Site:

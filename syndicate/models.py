@@ -127,6 +127,7 @@ class Site:
     language: str  # the source language (BCP 47)
     author: str | None = None
     pages: bool = True  # False: no article pages; items link to their entry in the edition index
+    hubs: tuple[str, ...] = ()  # WebSub hubs every subscription feed names (rel="hub")
 
     def url_for(self, *parts: str) -> str:
         """Absolute URL of a path inside the target, e.g. ``url_for("es", "rss.xml")``."""

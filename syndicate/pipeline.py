@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from syndicate.translate import Glossary, SegmentCache
     from syndicate.translate.base import Translator
     from syndicate.translate.variants import CostLine, Variant
+    from syndicate.websub import PingReport
 
 Clock = Callable[[], datetime]
 ProviderFactory = Callable[[str], "Translator"]
@@ -46,6 +47,8 @@ class RunSummary:
     errors: tuple[str, ...] = ()  # one line each, naming the file
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> article titles
     dropped: dict[str, int] = field(default_factory=dict)  # edition no longer published -> files removed
+    changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds this run wrote (for WebSub)
+    websub: PingReport | None = None  # None: no hub configured
 
     @property
     def exit_code(self) -> ExitCode:
@@ -70,6 +73,8 @@ class RunSummary:
             text += "; translations missing: " + ", ".join(f"{lang} {n}" for lang, n in missing.items())
         if self.errors:
             text += f"; {len(self.errors)} input errors"
+        if self.websub is not None and self.websub.failed:
+            text += f"; WebSub: {len(self.websub.failed)} pings failed (sent again next run)"
         return text
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,6 +89,7 @@ class RunSummary:
             "errors": list(self.errors),
             "missing": {lang: list(titles) for lang, titles in self.missing.items()},
             "dropped": dict(self.dropped),
+            **({"websub": self.websub.as_dict()} if self.websub is not None else {}),
         }
 
 
@@ -111,6 +117,7 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
         except SyndicateError as exc:
             _record_failure(config, started, exc, write_status)
             raise
+        summary = _ping_hubs(config, summary)
         status = {"time": started.isoformat(timespec="seconds"), **summary.as_dict()}
         if summary.exit_code == ExitCode.OK:
             status["fingerprint"] = fingerprint  # only a complete run may be skipped next time
@@ -119,6 +126,14 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
         except SyndicateError as exc:  # the feeds are published: say so, but do not call it a failed publish
             log.error("published, but the status file could not be written: %s", exc)
     return summary
+
+
+def _ping_hubs(config: Config, summary: RunSummary) -> RunSummary:
+    """Tell the WebSub hubs about the feeds this run changed (and retry earlier failures)."""
+    from syndicate.websub import notify
+
+    report = notify(config.websub, config.target, summary.changed_feeds)
+    return dataclasses.replace(summary, websub=report)
 
 
 def _fingerprint(config: Config, stage: Stage) -> str:
@@ -155,6 +170,7 @@ def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
 def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSummary:
     from syndicate.publish import intact_keys, publish_stream
     from syndicate.render import iter_render
+    from syndicate.websub import changed_feed_urls
 
     articles, errors = read_inputs(config, strict=strict)
     variants = translate_variants(config, articles, stage)
@@ -171,6 +187,7 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
         errors=tuple(str(e) for e in errors),
         missing={v.language: v.missing for v in variants if v.missing},
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
+        changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
 
 

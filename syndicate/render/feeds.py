@@ -112,12 +112,18 @@ def feed_links(site: Site, edition: Edition, fmt: str, siblings: Sequence[str]) 
     links = [
         {"href": page, "rel": "alternate", "type": "text/html", "hreflang": lang},
         {"href": html.feed_url(site, lang, fmt), "rel": "self", "type": media_type},
+        *hub_links(site),
     ]
     for sib in siblings:
         links.append({"href": html.feed_url(site, sib, fmt), "rel": "alternate", "type": media_type, "hreflang": sib})
     if siblings:
         links.append({"href": page, "rel": "alternate", "type": "text/html"})
     return links
+
+
+def hub_links(site: Site) -> list[dict[str, str]]:
+    """``rel="hub"`` links to the site's WebSub hubs, written right after ``rel="self"``."""
+    return [{"href": hub, "rel": "hub"} for hub in site.hubs]
 
 
 def _place_feed_links(parent: etree._Element, links: Sequence[dict[str, str]], after: str) -> None:

@@ -35,6 +35,8 @@ def render_json_feed(site: Site, edition: Edition) -> bytes:
         feed["description"] = edition.description
     feed["language"] = lang
     feed.update(_authors(feed_author(site)))
+    if site.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.hubs]
     items = [_dump(_item(site, edition, article)) for article in edition.articles]
     head = [f"  {_dump(key)}: {_dump(value)}" for key, value in feed.items()]
     body = "  \"items\": [\n" + ",\n".join(f"    {item}" for item in items) + "\n  ]" if items else '  "items": []'
