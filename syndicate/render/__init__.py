@@ -6,6 +6,7 @@ entry point and returns relative POSIX path -> bytes::
     index.html  feeds.opml
     <lang>/rss.xml  <lang>/atom.xml  <lang>/feed.json  <lang>/index.html
     <lang>/articles/<slug>.html
+    <source lang>/media/<digest>-<name>     local images the articles publish
 
 Submodules: :mod:`.feeds` (RSS 2.0 and Atom 1.0 via feedgen),
 :mod:`.jsonfeed` (JSON Feed 1.1), :mod:`.html` (URL scheme, item content and
@@ -26,10 +27,11 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from pathlib import Path
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Site, Translation
+from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.render import html
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.jsonfeed import render_json_feed
@@ -149,6 +151,8 @@ def _render(
             )
         yield from _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
         html.clear_content_memo()  # this edition's item contents are not needed again: free them
+    for media in _media_files(prepared):
+        yield out.add(media.path, (media.file, media.length), functools.partial(_read_media, media))
     yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen))
     yield out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
 
@@ -178,6 +182,23 @@ def _edition_files(
     yield out.add(
         html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats)
     )
+
+
+def _media_files(editions: Sequence[Edition]) -> list[Media]:
+    """The local media files the articles publish, each once (translations share the original's)."""
+    found: dict[str, Media] = {}
+    for edition in editions:
+        for article in edition.articles:
+            for media in article.media:
+                found.setdefault(media.path, media)
+    return [found[path] for path in sorted(found)]
+
+
+def _read_media(media: Media) -> bytes:
+    try:
+        return Path(media.file).read_bytes()
+    except OSError as exc:
+        raise InputError(media.file, f"cannot read: {exc.strerror or exc}") from None
 
 
 _key_memo: dict[int, tuple[Article, str]] = {}
@@ -286,6 +307,7 @@ def _prepare_article(article: Article) -> Article:
         translation=translation,
         body_language=localize.normalize_tag(article.body_language) if article.body_language else None,
         original_body=tuple(map(_clean_block, article.original_body)),
+        image=dataclasses.replace(article.image, alt=clean_text(article.image.alt)) if article.image else None,
     )
 
 

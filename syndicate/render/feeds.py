@@ -26,6 +26,9 @@ and works around feedgen's traps (DESIGN 6):
   the channel carries the site's as ``dc:creator``.  Readers that do not
   inherit the feed's author (sfeed, and the mail gateways built on it) would
   otherwise show none;
+* an item's lead image is its RSS ``enclosure`` (unless the source gave an
+  audio/video enclosure), ``media:content`` and ``media:thumbnail``, and an
+  Atom ``link rel="enclosure"`` after the entry's one alternate link;
 * readers take an RSS ``<description>`` as HTML, so the plain-text summary
   is HTML-escaped there (Atom ``<summary>`` stays ``type="text"``).
 
@@ -42,11 +45,12 @@ from email.utils import format_datetime
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from syndicate.models import Article, Edition, Site
+from syndicate.models import Article, Edition, Media, Site
 from syndicate.render import html
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR = "syndicate"
 # Atom requires <updated> even on an empty feed; never "now", so a fixed date.
@@ -154,6 +158,8 @@ def _generator(site: Site, edition: Edition, *, rss: bool) -> FeedGenerator:
     if rss:
         fg.load_extension("dc", atom=False, rss=True)
         fg.dc.dc_creator(feed_author(site))
+        if any(a.image for a in edition.articles):  # declares xmlns:media (written in _rss_media)
+            fg.load_extension("media", atom=False, rss=True)
     fg.id(html.index_url(site, lang))
     fg.title(edition.title)
     fg.description(edition.description or edition.title)
@@ -249,6 +255,32 @@ def _fix_rss_items(channel: etree._Element, edition: Edition) -> None:
         description = item.find("description")
         if description is not None and article.summary:
             description.text = html.escape_text(article.summary)
+        _rss_media(item, article)
+
+
+def _rss_media(item: etree._Element, article: Article) -> None:
+    """The item's ``enclosure`` (its audio/video file, else its lead image) and Media RSS image.
+
+    RSS allows one enclosure per item; the image is always also
+    ``media:content`` (with its alt text as ``media:description``) and
+    ``media:thumbnail``, which is where feed readers look for thumbnails.
+    """
+    image = article.image
+    enclosure = article.enclosure or (image if image is not None and image.media_type else None)
+    if enclosure is not None:
+        etree.SubElement(
+            item, "enclosure", url=enclosure.url, length=str(enclosure.length), type=enclosure.media_type
+        )
+    if image is None:
+        return
+    content = etree.SubElement(item, f"{{{MEDIA_NS}}}content", url=image.url, medium="image")
+    if image.media_type:
+        content.set("type", image.media_type)
+    if image.length:
+        content.set("fileSize", str(image.length))
+    if image.alt:
+        etree.SubElement(content, f"{{{MEDIA_NS}}}description", type="plain").text = image.alt
+    etree.SubElement(item, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
 
 
 # -------------------------------------------------------------------------- Atom
@@ -286,6 +318,21 @@ def _fix_atom(root: etree._Element, site: Site, edition: Edition) -> None:
         for key in ("rel", "type", "hreflang", "href"):
             link.set(key, attrs[key])
         entry.insert(position, link)
+        for offset, media in enumerate(m for m in (article.enclosure, article.image) if m is not None):
+            entry.insert(position + 1 + offset, _atom_enclosure(media))
+
+
+def _atom_enclosure(media: Media) -> etree._Element:
+    """``<link rel="enclosure">`` after the entry's one alternate link (type, length and alt when known)."""
+    link = etree.Element(f"{{{ATOM_NS}}}link", rel="enclosure")
+    if media.media_type:
+        link.set("type", media.media_type)
+    if media.length:
+        link.set("length", str(media.length))
+    if media.alt:
+        link.set("title", media.alt)
+    link.set("href", media.url)
+    return link
 
 
 def _set_text(parent: etree._Element, tag: str, text: str) -> None:

@@ -57,6 +57,13 @@ def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:
     }
     if article.summary:
         item["summary"] = article.summary
+    if article.image is not None:
+        item["image"] = article.image.url
+    if article.enclosure is not None:
+        attachment: dict[str, Any] = {"url": article.enclosure.url, "mime_type": article.enclosure.media_type}
+        if article.enclosure.length:
+            attachment["size_in_bytes"] = article.enclosure.length
+        item["attachments"] = [attachment]
     item["date_published"] = rfc3339_utc(article.published)
     item["date_modified"] = rfc3339_utc(article.modified)
     item.update(_authors(item_author(site, article)))  # also where readers do not inherit the feed's
