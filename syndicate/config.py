@@ -178,6 +178,13 @@ class Config:
     max_items: int = 50
     translation: TranslationOptions = field(default_factory=TranslationOptions)
     websub: WebSubOptions = field(default_factory=WebSubOptions)
+    archive: bool = True  # RFC 5005 archive pages for the articles beyond max_items
+    archive_page_size: int = 50
+
+    @property
+    def archive_pages(self) -> int | None:
+        """Articles per archive page, or None when archives are off."""
+        return self.archive_page_size if self.archive else None
 
     def with_overrides(self, **overrides: Any) -> Config:
         """Apply command-line overrides; ``None`` means "not given"."""
@@ -211,7 +218,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     site = replace(_site(_table(raw, "site")), hubs=websub.hubs)
     sources = _sources(_table(raw, "sources"), base, site.timezone)
     output = _table(raw, "output")
-    _check_keys("output", output, {"target", "formats", "max_items", "pages"})
+    _check_keys("output", output, {"target", "formats", "max_items", "pages", "archive", "archive_page_size"})
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
         raise ConfigError("output.pages must be true or false")
@@ -223,6 +230,8 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
         translation=_translation(_table(raw, "translation"), base),
         websub=websub,
+        archive=_bool(output.get("archive", True), "output.archive"),
+        archive_page_size=_positive_int(output.get("archive_page_size", 50), "output.archive_page_size"),
     )
 
 

@@ -176,7 +176,14 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
     variants = translate_variants(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     previous = intact_keys(config.target)
-    outputs = iter_render(config.site, editions, formats=config.formats, max_items=config.max_items, previous=previous)
+    outputs = iter_render(
+        config.site,
+        editions,
+        formats=config.formats,
+        max_items=config.max_items,
+        previous=previous,
+        archive_page_size=config.archive_pages,
+    )
     report = publish_stream(outputs, config.target)  # each file is staged as soon as it is rendered
     return RunSummary(
         target=str(config.target),

@@ -33,6 +33,7 @@ from syndicate import localize
 from syndicate.errors import ConfigError, InputError
 from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.render import html
+from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.jsonfeed import render_json_feed
 from syndicate.render.opml import render_opml
@@ -80,6 +81,7 @@ def render_changed(
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
+    archive_page_size: int | None = None,
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Incremental :func:`render_site`: ``(files rendered, render key of every path)``.
 
@@ -88,7 +90,10 @@ def render_changed(
     """
     files: dict[str, bytes] = {}
     keys: dict[str, str] = {}
-    for path, key, data in iter_render(site, editions, formats=formats, max_items=max_items, previous=previous):
+    outputs = iter_render(
+        site, editions, formats=formats, max_items=max_items, previous=previous, archive_page_size=archive_page_size
+    )
+    for path, key, data in outputs:
         keys[path] = key
         if data is not None:
             files[path] = data
@@ -102,19 +107,25 @@ def iter_render(
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
+    archive_page_size: int | None = None,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
     Each output's key is a digest of everything that makes its bytes (the
     renderer's own source code included); an output whose key equals
     ``previous[path]`` is not rendered.  Yielding one file at a time keeps
-    memory flat: the publisher stages each file as it comes.
+    memory flat: the publisher stages each file as it comes.  With
+    ``archive_page_size``, the articles beyond ``max_items`` go into RFC 5005
+    archive pages of that many articles (:mod:`.archive`).
     """
     chosen = _check_formats(formats)
     if max_items < 0:
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
+    if archive_page_size is not None and archive_page_size < 1:
+        raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
+    window = _Window(max_items, archive_page_size)
     try:
-        yield from _render(_prepare_site(site), _prepare(editions), chosen, max_items, previous or {})
+        yield from _render(_prepare_site(site), _prepare(editions), chosen, window, previous or {})
     finally:
         html.clear_content_memo()
         _key_memo.clear()
@@ -133,8 +144,16 @@ class _Outputs:
         return path, key, None if self.previous.get(path) == key else render()
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Window:
+    """How many articles a subscription feed holds, and the archive page size (None: no archives)."""
+
+    max_items: int
+    page_size: int | None
+
+
 def _render(
-    site: Site, prepared: list[Edition], chosen: tuple[str, ...], max_items: int, previous: Mapping[str, str]
+    site: Site, prepared: list[Edition], chosen: tuple[str, ...], window: _Window, previous: Mapping[str, str]
 ) -> Iterator[tuple[str, str, bytes | None]]:
     alternates = _article_alternates(site, prepared)
     out = _Outputs(previous, _digest(_code_version(), site, chosen))
@@ -149,7 +168,7 @@ def _render(
                 (head, _article_key(article), tuple(sorted(links.items()))),
                 functools.partial(html.article_page, site, edition, article, chosen, links),
             )
-        yield from _edition_files(out, site, edition, prepared, chosen, switcher, max_items)
+        yield from _edition_files(out, site, edition, prepared, chosen, switcher, window)
         html.clear_content_memo()  # this edition's item contents are not needed again: free them
     for media in _media_files(prepared):
         yield out.add(media.path, (media.file, media.length), functools.partial(_read_media, media))
@@ -164,24 +183,56 @@ def _edition_files(
     editions: Sequence[Edition],
     formats: Sequence[str],
     switcher: tuple[tuple[str, str], ...],
-    max_items: int,
+    window: _Window,
 ) -> Iterator[tuple[str, str, bytes | None]]:
-    """The feeds (newest ``max_items``) and the index page of one edition."""
+    """The feeds (newest ``max_items``), their archive pages and the index page of one edition."""
     lang = edition.language
     siblings = [ed.language for ed in editions if ed.language != lang]
-    newest = dataclasses.replace(edition, articles=edition.articles[:max_items])
     head = (lang, edition.title, edition.description, switcher)
     keys = tuple(map(_article_key, edition.articles))
-    feed_keys = (head, tuple(siblings), keys[:max_items])
-    if "rss" in formats:
-        yield out.add(html.feed_path(lang, "rss"), feed_keys, lambda: render_rss(site, newest, siblings))
-    if "atom" in formats:
-        yield out.add(html.feed_path(lang, "atom"), feed_keys, lambda: render_atom(site, newest, siblings))
-    if "json" in formats:
-        yield out.add(html.feed_path(lang, "json"), feed_keys, lambda: render_json_feed(site, newest))
+    yield from _feed_set(out, site, edition, lang, formats, siblings, window, (head, tuple(siblings)))
     yield out.add(
         html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats)
     )
+
+
+_RENDERERS: dict[str, Callable[[Site, Edition, Sequence[str], Chain], bytes]] = {
+    "rss": render_rss,
+    "atom": render_atom,
+    "json": lambda site, edition, siblings, chain: render_json_feed(site, edition, chain),
+}
+
+
+def _feed_set(
+    out: _Outputs,
+    site: Site,
+    edition: Edition,
+    directory: str,
+    formats: Sequence[str],
+    siblings: Sequence[str],
+    window: _Window,
+    head: tuple[object, ...],
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """The subscription feeds of ``edition`` in ``directory`` and their archive pages, every format.
+
+    A document's render key is its articles' keys, its links and (for the
+    subscription feed) ``head``: an archive page is rendered again only when
+    one of its own articles or links changed.
+    """
+    keys = tuple(map(_article_key, edition.articles))
+    slices = archive_slices(len(keys), window.max_items, window.page_size) if window.page_size else []
+    current, archives = chains(directory, len(slices))
+    newest = dataclasses.replace(edition, articles=edition.articles[: window.max_items])
+    documents = [(current, newest, (head, keys[: window.max_items]))]
+    archive_head = (edition.language, edition.title, edition.description)
+    for chain, (start, stop) in zip(archives, slices, strict=True):
+        page = dataclasses.replace(edition, articles=edition.articles[start:stop])
+        documents.append((chain, page, (archive_head, keys[start:stop])))
+    for chain, subset, parts in documents:
+        for fmt in formats:
+            path = f"{chain.directory}/{html.FEED_FORMATS[fmt].filename}"
+            render = functools.partial(_RENDERERS[fmt], site, subset, siblings, chain)
+            yield out.add(path, (fmt, chain, *parts), render)
 
 
 def _media_files(editions: Sequence[Edition]) -> list[Media]:

@@ -47,6 +47,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from syndicate.models import Article, Edition, Media, Site
 from syndicate.render import html
+from syndicate.render.archive import FH_NS, Chain
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -99,7 +100,9 @@ def entry_link(site: Site, edition: Edition, article: Article) -> dict[str, str]
     return {"href": page, "rel": "alternate", "type": "text/html", "hreflang": article.language}
 
 
-def feed_links(site: Site, edition: Edition, fmt: str, siblings: Sequence[str]) -> list[dict[str, str]]:
+def feed_links(
+    site: Site, edition: Edition, fmt: str, siblings: Sequence[str], chain: Chain | None = None
+) -> list[dict[str, str]]:
     """A feed's links in the order readers must see them (DESIGN 6).
 
     Readers disagree on which link is the site: most take the first link (or
@@ -108,21 +111,41 @@ def feed_links(site: Site, edition: Edition, fmt: str, siblings: Sequence[str]) 
     format in the ``siblings`` languages; and, when there are siblings, the
     HTML page once more as the last alternate.  The closing link has no
     ``hreflang``, so no two alternates share a type and hreflang (the W3C
-    validator warns on that).
+    validator warns on that).  With WebSub hubs configured, their
+    ``rel="hub"`` links follow ``rel="self"``.
+
+    ``chain`` places the document among its RFC 5005 archives (default: the
+    edition's subscription feed without archives): its ``prev-archive``,
+    ``next-archive`` and ``current`` links follow.  An archive page names no
+    hub and no sibling languages (their pages hold other articles).
     """
     lang = edition.language
     media_type = html.FEED_FORMATS[fmt].media_type
+    chain = chain or Chain(lang, lang)
     page = html.index_url(site, lang)
     links = [
         {"href": page, "rel": "alternate", "type": "text/html", "hreflang": lang},
-        {"href": html.feed_url(site, lang, fmt), "rel": "self", "type": media_type},
-        *hub_links(site),
+        {"href": _doc_url(site, chain.directory, fmt), "rel": "self", "type": media_type},
+        *(hub_links(site) if not chain.archive else []),
     ]
+    for rel, directory in (
+        ("prev-archive", chain.prev),
+        ("next-archive", chain.next),
+        ("current", chain.current if chain.archive else None),
+    ):
+        if directory is not None:
+            links.append({"href": _doc_url(site, directory, fmt), "rel": rel, "type": media_type})
+    if chain.archive:
+        return links
     for sib in siblings:
         links.append({"href": html.feed_url(site, sib, fmt), "rel": "alternate", "type": media_type, "hreflang": sib})
     if siblings:
         links.append({"href": page, "rel": "alternate", "type": "text/html"})
     return links
+
+
+def _doc_url(site: Site, directory: str, fmt: str) -> str:
+    return site.url_for(directory, html.FEED_FORMATS[fmt].filename)
 
 
 def hub_links(site: Site) -> list[dict[str, str]]:
@@ -214,10 +237,11 @@ def _serialize(root: etree._Element) -> bytes:
 # --------------------------------------------------------------------------- RSS
 
 
-def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> bytes:
+def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None) -> bytes:
     """RSS 2.0 with content:encoded, dc:creator and atom:links (page, self, siblings).
 
-    ``siblings`` are the languages of the other editions that have an RSS feed.
+    ``siblings`` are the languages of the other editions that have an RSS feed;
+    ``chain`` the document's place among its archives (see :func:`feed_links`).
     """
     fg = _generator(site, edition, rss=True)
     root = _tree(fg, "rss")
@@ -225,8 +249,22 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> by
     assert channel is not None  # feedgen always writes one
     _fix_rss_build_dates(channel, edition)
     _fix_rss_items(channel, edition)
-    _place_feed_links(channel, feed_links(site, edition, "rss", siblings), after="description")
+    _place_feed_links(channel, feed_links(site, edition, "rss", siblings, chain), after="description")
+    if chain is not None and chain.archive:
+        _mark_archive(channel)
     return _serialize(root)
+
+
+def _mark_archive(parent: etree._Element) -> None:
+    """``<fh:archive/>`` (RFC 5005 section 4: this document never changes), before the items."""
+    first = parent.find("item")
+    if first is None:
+        first = parent.find(f"{{{ATOM_NS}}}entry")
+    marker = etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
+    if first is None:
+        parent.append(marker)
+    else:
+        first.addprevious(marker)
 
 
 def _fix_rss_build_dates(channel: etree._Element, edition: Edition) -> None:
@@ -286,7 +324,7 @@ def _rss_media(item: etree._Element, article: Article) -> None:
 # -------------------------------------------------------------------------- Atom
 
 
-def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> bytes:
+def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None) -> bytes:
     """Atom 1.0 with xml:lang on the feed and every entry, UTC dates and hreflang'd links.
 
     ``siblings`` are the languages of the other editions that have an Atom feed.
@@ -296,7 +334,9 @@ def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> b
     # so only the serialized form is real Atom: parse it.
     root = etree.fromstring(fg.atom_str(pretty=False), _PARSER)
     _fix_atom(root, site, edition)
-    _place_feed_links(root, feed_links(site, edition, "atom", siblings), after=f"{{{ATOM_NS}}}author")
+    _place_feed_links(root, feed_links(site, edition, "atom", siblings, chain), after=f"{{{ATOM_NS}}}author")
+    if chain is not None and chain.archive:
+        _mark_archive(root)
     return _serialize(root)
 
 
