@@ -148,9 +148,11 @@ def _print_cost(settings: Any, as_json: bool) -> None:
     if not lines:
         typer.echo("dry run: no translation languages configured; nothing would be sent")
     for line in lines:
+        tokens = f" (about {line.tokens} tokens)" if line.tokens is not None else ""
+        deferred = f"; {line.deferred} more wait for a later run (max_chars_per_run)" if line.deferred else ""
         typer.echo(
             f"dry run: {line.language} via {line.provider}: {line.segments} segments, "
-            f"{line.characters} characters would be sent"
+            f"{line.characters} characters{tokens} would be sent{deferred}"
         )
 
 
@@ -158,7 +160,7 @@ def _print_cost(settings: Any, as_json: bool) -> None:
 def providers(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file.")] = None,
 ) -> None:
-    """List translation engines, their languages and whether each is usable here."""
+    """List translation engines, their languages (with the script written) and whether each is usable here."""
     from syndicate.config import load_config
     from syndicate.translate.registry import list_providers
 
@@ -168,47 +170,170 @@ def providers(
         _fail(exc)
     for info in list_providers(options):
         state = "usable" if info.usable else "unusable"
-        languages = info.languages if isinstance(info.languages, str) else " ".join(info.languages)
-        typer.echo(f"{info.name:<12} {state:<9} {info.display_name}: {languages} ({info.reason})")
+        typer.echo(f"{info.name:<12} {state:<9} {info.display_name}: {info.languages_text()} ({info.reason})")
 
 
-cache_app = typer.Typer(help="Inspect or clear the translation cache.", no_args_is_help=True, rich_markup_mode=None)
+cache_app = typer.Typer(
+    help="Inspect, prune or clear the translation cache.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(cache_app, name="cache")
+_CONFIG_OPTION = typer.Option("--config", "-c", help="Config file.")
+_CACHE_OPTION = typer.Option("--cache", help="Translation cache file.")
 
 
-def _open_cache(config: Optional[Path], path: Optional[Path]) -> Any:
+def _cache_path(config: Optional[Path], path: Optional[Path]) -> Path:
     from syndicate.config import load_config
-    from syndicate.translate.cache import SegmentCache
+    from syndicate.translate.cache import default_path
 
     try:
         options = load_config(config).with_overrides(cache=path).translation
     except SyndicateError as exc:
         _fail(exc)
-    return SegmentCache(options.cache)
+    return options.cache if options.cache is not None else default_path()
+
+
+def _existing_cache(path: Path, *, writable: bool) -> Any:
+    """The cache as it is (nothing created, nothing rebuilt), or None when there is none."""
+    from syndicate.translate.cache import SegmentCache
+
+    try:
+        return SegmentCache.open_existing(path, writable=writable)
+    except SyndicateError as exc:
+        _fail(exc)
 
 
 @cache_app.command("stats")
 def cache_stats(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file.")] = None,
-    path: Annotated[Optional[Path], typer.Option("--cache", help="Translation cache file.")] = None,
+    config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
+    path: Annotated[Optional[Path], _CACHE_OPTION] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the translation cache's location, size and entries per provider and language."""
-    stats = _open_cache(config, path).stats()
+    cache_path = _cache_path(config, path)
+    cache = _existing_cache(cache_path, writable=False)
+    if cache is None:
+        stats: dict[str, Any] = {"path": str(cache_path), "entries": 0, "size_bytes": 0, "providers": {},
+                                 "languages": {}, "exists": False}  # fmt: skip
+    else:
+        with cache:
+            try:
+                stats = {**cache.stats(), "exists": True}
+            except SyndicateError as exc:
+                _fail(exc)
     if as_json:
         typer.echo(json.dumps(stats, indent=2, sort_keys=True, default=str))
         return
-    for key, value in stats.items():
-        typer.echo(f"{key}: {value}")
+    typer.echo(f"cache: {stats['path']}{'' if stats['exists'] else ' (does not exist yet)'}")
+    typer.echo(f"entries: {stats['entries']} ({stats['size_bytes']} bytes)")
+    for provider, pairs in stats["providers"].items():
+        shown = ", ".join(f"{pair} {count}" for pair, count in pairs.items())
+        typer.echo(f"  {provider}: {sum(pairs.values())} ({shown})")
+    if stats["languages"]:
+        typer.echo("languages: " + ", ".join(f"{lang} {n}" for lang, n in stats["languages"].items()))
+
+
+@cache_app.command("forget")
+def cache_forget(
+    provider: Annotated[Optional[str], typer.Option("--provider", help="Only this provider's entries.")] = None,
+    language: Annotated[
+        Optional[str], typer.Option("--lang", "-l", help="Only entries into (or from) this language.")
+    ] = None,
+    article: Annotated[
+        Optional[list[str]],
+        typer.Option("--article", help="Only the segments of this article (id, slug or source file; repeatable)."),
+    ] = None,
+    older_than: Annotated[
+        Optional[str], typer.Option("--older-than", help="Only entries created before this date (ISO 8601).")
+    ] = None,
+    config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
+    path: Annotated[Optional[Path], _CACHE_OPTION] = None,
+) -> None:
+    """Delete the cached translations matching ALL the given filters (at least one is required)."""
+    from syndicate.translate.cache import text_hash
+
+    if not any((provider, language, article, older_than)):
+        typer.echo("syndicate: error: cache forget needs --provider, --lang, --article or --older-than", err=True)
+        raise typer.Exit(int(ExitCode.USAGE))
+    try:
+        before = _cutoff(older_than) if older_than else None
+        tag = _language(language) if language else None
+        hashes = [text_hash(t) for t in _article_segments(config, article)] if article else None
+    except SyndicateError as exc:
+        _fail(exc)
+    cache = _existing_cache(_cache_path(config, path), writable=True)
+    if cache is None:
+        typer.echo("forgot 0 cached translations (there is no cache yet)")
+        return
+    with cache:
+        try:
+            removed = cache.forget(provider=provider, language=tag, before=before, text_hashes=hashes)
+        except SyndicateError as exc:
+            _fail(exc)
+    typer.echo(f"forgot {removed} cached translations")
+
+
+def _cutoff(value: str) -> float:
+    from syndicate.config import parse_date
+
+    return parse_date(value, "UTC", "--older-than").timestamp()
+
+
+def _language(value: str) -> str:
+    from syndicate.localize import normalize_tag
+
+    return normalize_tag(value)
+
+
+def _article_segments(config: Optional[Path], wanted: list[str]) -> list[str]:
+    """The current segments of the named articles (read from the configured sources)."""
+    from syndicate.config import load_config
+    from syndicate.errors import ConfigError
+    from syndicate.pipeline import read_inputs
+    from syndicate.translate.variants import segments_of
+
+    settings = load_config(config)
+    articles, _ = read_inputs(settings)
+    segments: list[str] = []
+    for name in wanted:
+        found = [a for a in articles if name in (a.id, a.slug) or _same_file(a, name)]
+        if not found:
+            raise ConfigError(f"--article {name!r}: no article with that id, slug or source file")
+        for article in found:
+            segments.extend(segments_of(article))
+    if settings.site.description:
+        segments = [s for s in segments if s != settings.site.description]
+    return segments
+
+
+def _same_file(article: Any, name: str) -> bool:
+    source = getattr(article, "source", None) or getattr(article, "path", None)
+    if not source:
+        return False
+    return str(source) == name or Path(str(source)).name == name or Path(str(source)).resolve() == Path(name).resolve()
 
 
 @cache_app.command("clear")
 def cache_clear(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file.")] = None,
-    path: Annotated[Optional[Path], typer.Option("--cache", help="Translation cache file.")] = None,
+    config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
+    path: Annotated[Optional[Path], _CACHE_OPTION] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete every cached translation (the next publish translates everything again)."""
-    removed = _open_cache(config, path).clear()
+    cache_path = _cache_path(config, path)
+    cache = _existing_cache(cache_path, writable=True)
+    if cache is None:
+        typer.echo("removed 0 cached translations (there is no cache yet)")
+        return
+    with cache:
+        if not yes and sys.stdin.isatty():
+            entries = cache.stats()["entries"]
+            if not typer.confirm(f"delete all {entries} cached translations in {cache_path}?", default=False):
+                typer.echo("nothing removed")
+                raise typer.Exit(int(ExitCode.USAGE))
+        try:
+            removed = cache.clear()
+        except SyndicateError as exc:
+            _fail(exc)
     typer.echo(f"removed {removed} cached translations")
 
 

@@ -149,6 +149,8 @@ class TranslationOptions:
     concurrency: int = 4
     cache: Path | None = None  # None: the user cache directory
     settings: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # per-provider settings
+    max_unknown: float = 0.15  # an article with a larger share of unknown words is not published
+    max_chars_per_run: int | None = None  # characters sent per run at most; the rest waits
 
     def provider_for(self, language: str) -> str:
         return dict(self.providers).get(language, self.provider)
@@ -177,6 +179,7 @@ class Config:
     formats: tuple[str, ...] = FORMATS
     max_items: int = 50
     translation: TranslationOptions = field(default_factory=TranslationOptions)
+    theme: Path | None = None  # a theme directory overriding the default templates and static files
     websub: WebSubOptions = field(default_factory=WebSubOptions)
     archive: bool = True  # RFC 5005 archive pages for the articles beyond max_items
     archive_page_size: int = 50
@@ -218,7 +221,8 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     site = replace(_site(_table(raw, "site")), hubs=websub.hubs)
     sources = _sources(_table(raw, "sources"), base, site.timezone)
     output = _table(raw, "output")
-    _check_keys("output", output, {"target", "formats", "max_items", "pages", "archive", "archive_page_size"})
+    keys = {"target", "formats", "max_items", "pages", "theme", "archive", "archive_page_size"}
+    _check_keys("output", output, keys)
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
         raise ConfigError("output.pages must be true or false")
@@ -229,6 +233,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         formats=_formats(output.get("formats", list(FORMATS))),
         max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
         translation=_translation(_table(raw, "translation"), base),
+        theme=_path(output["theme"], base, "output.theme") if "theme" in output else None,
         websub=websub,
         archive=_bool(output.get("archive", True), "output.archive"),
         archive_page_size=_positive_int(output.get("archive_page_size", 50), "output.archive_page_size"),
@@ -264,7 +269,7 @@ def normalize_hub(url: str) -> str:
 
 
 def _site(table: Mapping[str, Any]) -> Site:
-    _check_keys("site", table, {"title", "url", "description", "timezone", "language", "author"})
+    _check_keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo"})
     from syndicate.localize import normalize_tag
 
     return Site(
@@ -274,7 +279,21 @@ def _site(table: Mapping[str, Any]) -> Site:
         timezone=check_timezone(_str(table.get("timezone", "UTC"), "site.timezone")),
         language=normalize_tag(_str(table.get("language", "en"), "site.language")),
         author=_str(table["author"], "site.author") if "author" in table else None,
+        logo=_logo(table),
     )
+
+
+def _logo(table: Mapping[str, Any]) -> str | None:
+    """``site.logo``: an absolute http(s) URL, or a path resolved against ``site.url``."""
+    if "logo" not in table:
+        return None
+    from syndicate.content import resolve_url
+
+    base = normalize_url(_str(table.get("url", "http://localhost:8000/"), "site.url"))
+    logo = resolve_url(_str(table["logo"], "site.logo"), base)
+    if logo is None:
+        raise ConfigError("site.logo must be an http(s) URL or a path on the site")
+    return logo
 
 
 def _sources(table: Mapping[str, Any], base: Path, timezone: str) -> SourceOptions:
@@ -325,7 +344,8 @@ def furniture_pattern_problem(entry: str) -> str | None:
 
 def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
     allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "mode", "modes",
-               "on_error", "timeout", "retries", "concurrency", "cache", "settings"}
+               "on_error", "timeout", "retries", "concurrency", "cache", "settings", "max_unknown",
+               "max_chars_per_run"}
     _check_keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
 
@@ -337,6 +357,7 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
     if not isinstance(providers, Mapping) or not isinstance(settings, Mapping):
         raise ConfigError("translation.providers and translation.settings must be tables")
     cache = table.get("cache")
+    max_chars = table.get("max_chars_per_run")
     return TranslationOptions(
         languages=tuple(normalize_tag(t) for t in _str_list(table.get("languages", []), "translation.languages")),
         provider=_str(table.get("provider", "apertium"), "translation.provider"),
@@ -357,6 +378,8 @@ def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
             (str(name), tuple(sorted((str(k), str(v)) for k, v in _table(settings, name).items())))
             for name in sorted(settings)
         ),
+        max_unknown=_share(table.get("max_unknown", 0.15), "translation.max_unknown"),
+        max_chars_per_run=_positive_int(max_chars, "translation.max_chars_per_run") if max_chars is not None else None,
     )
 
 
@@ -420,13 +443,33 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
 
 
 def normalize_url(url: str) -> str:
-    """An absolute http(s) site URL ending with a slash."""
-    from urllib.parse import urlsplit
+    """An absolute http(s) site URL, normalised: lower-case scheme and host, no default
+    port, ending with a slash.  Spaces, quotes, angle brackets and other characters that
+    would need escaping in XML or HTML attributes are refused, not encoded."""
+    from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    text = url.strip()
+    bad = next((c for c in text if c in _URL_UNSAFE or c.isspace() or not c.isprintable()), None)
+    if bad is not None:
+        raise ConfigError(f"site URL must not contain spaces, quotes or angle brackets ({bad!r} in {url!r})")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"site URL is not a valid URL ({exc}): {url!r}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(f"site URL must be an absolute http(s) URL without query, not {url!r}")
-    return url.strip().rstrip("/") + "/"
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"site URL must not hold a user name or password, not {url!r}")
+    host = parts.hostname.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/") + "/", "", ""))
+
+
+_URL_UNSAFE = frozenset(" \"'<>`\\{}|^")
 
 
 def check_timezone(name: str) -> str:
@@ -510,6 +553,12 @@ def _non_negative_int(value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{key} must be a non-negative integer, not {value!r}")
     return value
+
+
+def _share(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{key} must be a number from 0 to 1 (a share, e.g. 0.15), not {value!r}")
+    return float(value)
 
 
 def _positive_float(value: object, key: str) -> float:

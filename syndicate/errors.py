@@ -67,6 +67,11 @@ class PublishError(SyndicateError):
     exit_code = ExitCode.PUBLISH_FAILED
 
 
+class TargetChangedError(PublishError):
+    """Publishing failed and rolling back failed too: the target is changed until the
+    next run restores it from the journal (status must not say "nothing was published")."""
+
+
 class LockedError(SyndicateError):
     """Another run holds the target's lock."""
 

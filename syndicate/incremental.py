@@ -40,10 +40,11 @@ def input_stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
     from syndicate.errors import InputError
     from syndicate.sources import find_files
 
+    paths = list(paths)
     stats: list[tuple[str, int, int]] = []
     for root in paths:
         try:
-            files = list(find_files([root]))
+            files = list(find_files([root], roots=paths))
         except InputError:
             stats.append((str(root), -1, -1))
             continue
@@ -64,7 +65,7 @@ def run_fingerprint(config: Config, stats: Sequence[tuple[str, int, int]], engin
         digest.update(part.encode())
         digest.update(b"\0")
     for path, size, mtime in stats:
-        digest.update(f"{path}\0{size}\0{mtime}\n".encode())
+        digest.update(os.fsencode(path) + f"\0{size}\0{mtime}\n".encode())  # names need not be UTF-8
     return digest.hexdigest()
 
 
@@ -101,7 +102,7 @@ class ParseCache:
         try:
             row = self._conn.execute(
                 "SELECT articles FROM parsed WHERE path = ? AND size = ? AND mtime_ns = ? AND options = ?",
-                (str(path.resolve()), *stamp, self.options_key),
+                (_key(path), *stamp, self.options_key),
             ).fetchone()
             articles = pickle.loads(row[0]) if row else None
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
@@ -118,7 +119,7 @@ class ParseCache:
         try:
             self._conn.execute(
                 "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles) VALUES (?, ?, ?, ?, ?)",
-                (str(path.resolve()), *stamp, self.options_key, pickle.dumps(tuple(articles), protocol=5)),
+                (_key(path), *stamp, self.options_key, pickle.dumps(tuple(articles), protocol=5)),
             )
         except sqlite3.Error as exc:
             self._disable(exc)
@@ -142,6 +143,13 @@ def default_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("syndicate")) / "parsed.sqlite3"
+
+
+def _key(path: Path) -> str:
+    """The file's absolute path as valid text (a name that is not UTF-8 is escaped, injectively)."""
+    from syndicate.sources.safe import shown_name
+
+    return shown_name(path.resolve())
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

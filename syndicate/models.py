@@ -148,6 +148,7 @@ class Site:
     language: str  # the source language (BCP 47)
     author: str | None = None
     pages: bool = True  # False: no article pages; items link to their entry in the edition index
+    logo: str | None = None  # absolute URL of the site's logo, shown on every page
     hubs: tuple[str, ...] = ()  # WebSub hubs every subscription feed names (rel="hub")
 
     def url_for(self, *parts: str) -> str:

@@ -21,7 +21,7 @@ from syndicate.errors import ConfigError, ExitCode, InputError, SyndicateError
 from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
-    from syndicate.translate import Glossary, SegmentCache
+    from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
     from syndicate.translate.variants import CostLine, Variant
     from syndicate.websub import PingReport
@@ -46,6 +46,7 @@ class RunSummary:
     removed: int = 0
     errors: tuple[str, ...] = ()  # one line each, naming the file
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> article titles
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> title -> why it is missing
     dropped: dict[str, int] = field(default_factory=dict)  # edition no longer published -> files removed
     changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds this run wrote (for WebSub)
     websub: PingReport | None = None  # None: no hub configured
@@ -68,14 +69,28 @@ class RunSummary:
             text += "; editions dropped: " + ", ".join(
                 f"{lang} ({count} files removed)" for lang, count in self.dropped.items()
             )
-        missing = {lang: len(titles) for lang, titles in self.missing.items() if titles}
+        missing = {lang: titles for lang, titles in self.missing.items() if titles}
         if missing:
-            text += "; translations missing: " + ", ".join(f"{lang} {n}" for lang, n in missing.items())
+            text += "; translations missing: " + ", ".join(
+                f"{lang} {len(titles)}{self._why(lang, titles)}" for lang, titles in missing.items()
+            )
         if self.errors:
             text += f"; {len(self.errors)} input errors"
         if self.websub is not None and self.websub.failed:
             text += f"; WebSub: {len(self.websub.failed)} pings failed (sent again next run)"
         return text
+
+    def _why(self, language: str, titles: Sequence[str]) -> str:
+        """`` (echo 2, lost number 1)``: the kinds of failure behind a language's missing articles."""
+        from collections import Counter
+
+        from syndicate.translate.validate import reason_kind
+
+        reasons = self.reasons.get(language, {})
+        kinds = Counter(reason_kind(reasons[t]) for t in titles if t in reasons)
+        if not kinds:
+            return ""
+        return " (" + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) + ")"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +103,11 @@ class RunSummary:
             "removed": self.removed,
             "errors": list(self.errors),
             "missing": {lang: list(titles) for lang, titles in self.missing.items()},
+            "failures": {
+                lang: [{"title": t, "reason": self.reasons.get(lang, {}).get(t, "not translated")} for t in titles]
+                for lang, titles in self.missing.items()
+                if titles
+            },
             "dropped": dict(self.dropped),
             **({"websub": self.websub.as_dict()} if self.websub is not None else {}),
         }
@@ -104,7 +124,8 @@ class Stage:
 
 def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = None) -> RunSummary:
     """Read, translate, render and publish ``config``'s article set into its target."""
-    from syndicate.publish import target_lock, write_status
+    from syndicate.publish import target_lock
+    from syndicate.status import Status
 
     stage = stage or Stage()
     # One provider object per engine for the whole run: the fingerprint and the translation share it.
@@ -115,14 +136,12 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
             fingerprint = _fingerprint(config, stage)
             summary = _unchanged_run(config, fingerprint) or _build_and_publish(config, strict=strict, stage=stage)
         except SyndicateError as exc:
-            _record_failure(config, started, exc, write_status)
+            with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
+                Status.of_failure(started, config.target, exc).save(config.target)
             raise
         summary = _ping_hubs(config, summary)
-        status = {"time": started.isoformat(timespec="seconds"), **summary.as_dict()}
-        if summary.exit_code == ExitCode.OK:
-            status["fingerprint"] = fingerprint  # only a complete run may be skipped next time
         try:
-            write_status(config.target, status)
+            Status.of_run(started, summary, fingerprint).save(config.target)
         except SyndicateError as exc:  # the feeds are published: say so, but do not call it a failed publish
             log.error("published, but the status file could not be written: %s", exc)
     return summary
@@ -146,19 +165,23 @@ def _fingerprint(config: Config, stage: Stage) -> str:
         for lang in target_languages(config):
             provider = factory(config.translation.provider_for(lang))
             engines.append(f"{lang}={cache_key_for(provider, config.site.language, lang)}")
+    from syndicate.render.theme import load_theme
+
+    engines.append(f"theme={load_theme(config.theme).digest}")  # a changed template is a change
     return run_fingerprint(config, input_stats(config.sources.paths), engines)
 
 
 def _unchanged_run(config: Config, fingerprint: str) -> RunSummary | None:
     """The last run's summary when nothing it depends on changed and its output is intact."""
-    from syndicate.publish import intact_count, read_status
+    from syndicate.publish import intact_count
+    from syndicate.status import Status
 
-    last = read_status(config.target)
-    if not last or last.get("fingerprint") != fingerprint or last.get("outcome") != "ok":
+    last = Status.load(config.target)
+    if last is None or last.fingerprint != fingerprint or last.exit_code != ExitCode.OK:
         return None
     published = intact_count(config.target)
-    items = last.get("items")
-    if published is None or not isinstance(items, dict):
+    items = last.items
+    if published is None or not items:
         return None
     log.info("nothing changed since the last run: nothing read, translated or written")
     order = [config.site.language, *target_languages(config)]  # the editions' order, as a full run prints it
@@ -173,15 +196,19 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
     from syndicate.websub import changed_feed_urls
 
     articles, errors = read_inputs(config, strict=strict)
-    variants = translate_variants(config, articles, stage)
+    variants, reasons = translate_editions(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     previous = intact_keys(config.target)
+    from syndicate.render.theme import load_theme
+
+    theme = load_theme(config.theme)
     outputs = iter_render(
         config.site,
         editions,
         formats=config.formats,
         max_items=config.max_items,
         previous=previous,
+        theme=theme,
         archive_page_size=config.archive_pages,
     )
     report = publish_stream(outputs, config.target)  # each file is staged as soon as it is rendered
@@ -193,6 +220,7 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
         removed=len(report.removed),
         errors=tuple(str(e) for e in errors),
         missing={v.language: v.missing for v in variants if v.missing},
+        reasons=reasons,
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
         changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
@@ -263,21 +291,6 @@ def _input_failure(errors: Sequence[InputError]) -> InputError:
     return InputError(errors[0].path, f"{len(errors)} input errors; nothing published")
 
 
-def _record_failure(config: Config, started: datetime, exc: SyndicateError, write_status: Callable[..., Any]) -> None:
-    """Best effort: a failed run is recorded for monitoring, if the target is writable."""
-    with contextlib.suppress(SyndicateError):
-        write_status(
-            config.target,
-            {
-                "time": started.isoformat(timespec="seconds"),
-                "outcome": "failed",
-                "exit_code": int(exc.exit_code),
-                "target": str(config.target),
-                "errors": [str(exc)],
-            },
-        )
-
-
 def target_languages(config: Config) -> list[str]:
     return [lang for lang in dict.fromkeys(config.translation.languages) if lang != config.site.language]
 
@@ -311,54 +324,130 @@ def _checked_provider(config: Config, factory: ProviderFactory, language: str) -
     return provider
 
 
+def edition_languages(config: Config, factory: ProviderFactory) -> list[tuple[str, str, Translator]]:
+    """(configured tag, tag the engine really writes, provider) per translated language.
+
+    A configured ``sr`` translated by apertium is written in Latin script and
+    published as ``sr-Latn``; the change is logged once per run.
+    """
+    from syndicate.translate.base import written_tag
+
+    result = []
+    for configured in target_languages(config):
+        provider = _checked_provider(config, factory, configured)
+        written = written_tag(provider, configured)
+        if written != configured:
+            log.warning(
+                "translation.languages: %s writes %r as %s; the edition is tagged and placed as %s "
+                "(configure %r to silence this)",
+                provider.name, configured, written, written, written,
+            )  # fmt: skip
+        result.append((configured, written, provider))
+    return result
+
+
+Reasons = dict[str, dict[str, str]]  # language -> article title -> why it was not translated
+
+
 def translate_variants(config: Config, articles: Sequence[Article], stage: Stage) -> list[Variant]:
     """One translated Variant per configured language (DESIGN 4)."""
-    languages = target_languages(config)
-    if not languages:
-        return []
-    from syndicate.translate import SegmentCache
+    return translate_editions(config, articles, stage)[0]
+
+
+def translate_editions(config: Config, articles: Sequence[Article], stage: Stage) -> tuple[list[Variant], Reasons]:
+    """One translated Variant per configured language, and why each missing article is missing."""
+    if not target_languages(config):
+        return [], {}
+    from syndicate.translate import Budget, SegmentCache
     from syndicate.translate.protect import glossary_for
-    from syndicate.translate.variants import build_variant
 
     options = config.translation
     factory = _provider_factory(config, stage)
-    providers = {lang: _checked_provider(config, factory, lang) for lang in languages}
-    work = {lang: _source_segments(config, articles, lang) for lang in languages}
+    editions = edition_languages(config, factory)
+    work = {configured: _source_segments(config, articles, configured) for configured, _, _ in editions}
+    budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
 
-    def one_language(lang: str) -> Variant:
-        provider = providers[lang]
-        source, segments = work[lang]
+    def one_language(edition: tuple[str, str, Translator]) -> tuple[Variant, dict[str, str]]:
+        configured, lang, provider = edition
+        source, segments = work[configured]
         cache = SegmentCache(options.cache)  # one SQLite connection per thread
         try:
-            glossary = glossary_for(options, lang)
-            done = _translate(segments, config.site.language, lang, provider, cache, glossary)
+            glossary = glossary_for(options, configured)
+            results = _translate(segments, config.site.language, lang, provider, cache, glossary, budget)
         finally:
             cache.close()
-        variant = build_variant(
-            source,
-            lang,
-            done,
-            engine=provider.display_name,
-            provider=provider.name,
-            on_error=options.on_error,
-            description=config.site.description,
-            mode=options.mode_for(lang),
-        )
-        if variant.missing:
-            log.warning("%s: %d articles not fully translated by %s", lang, len(variant.missing), provider.name)
-        return variant
+        return _variant(config, source, lang, provider, results, options.mode_for(configured))
 
     # Languages are translated side by side: each is mostly waiting on an engine
     # (an apertium process, or the network), and results come back in config order.
     from concurrent.futures import ThreadPoolExecutor
 
-    with _progress(stage.progress, len(languages)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
-        variants = []
-        for lang, variant in zip(languages, pool.map(one_language, languages), strict=True):
-            advance(f"translated {len(work[lang][1])} segments into {lang} with {providers[lang].display_name}")
+    variants: list[Variant] = []
+    reasons: Reasons = {}
+    with _progress(stage.progress, len(editions)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
+        for (configured, lang, provider), (variant, why) in zip(
+            editions, pool.map(one_language, editions), strict=True
+        ):
+            advance(f"translated {len(work[configured][1])} segments into {lang} with {provider.display_name}")
             variants.append(variant)
-    return variants
+            if why:
+                reasons[lang] = why
+    if budget.deferred:
+        log.warning(
+            "translation.max_chars_per_run (%d) reached: %d segments wait for the next run",
+            options.max_chars_per_run or 0, budget.deferred,
+        )  # fmt: skip
+    return variants, reasons
+
+
+def _variant(
+    config: Config,
+    source: Sequence[Article],
+    lang: str,
+    provider: Translator,
+    results: SegmentResults,
+    mode: str,
+) -> tuple[Variant, dict[str, str]]:
+    """Build one language's Variant; articles over ``max_unknown`` are refused as a whole."""
+    from syndicate.translate.variants import build_variant, segments_of
+
+    limit = config.translation.max_unknown
+    refused: dict[str, str] = {}
+    for article in source:
+        share = results.unknown_share(segments_of(article, mode))
+        if share > limit:
+            refused[article.id] = f"unknown words {share:.0%} (over translation.max_unknown {limit:.0%})"
+    variant = build_variant(
+        source,
+        lang,
+        results,
+        engine=provider.display_name,
+        provider=provider.name,
+        on_error=config.translation.on_error,
+        description=config.site.description,
+        mode=mode,
+        refuse=lambda article: article.id in refused,
+    )
+    why: dict[str, str] = {}
+    missing = set(variant.missing)
+    for article in source:
+        if article.title in missing and article.title not in why:
+            reason = refused.get(article.id) or results.failure(segments_of(article, mode))
+            why[article.title] = reason or _unexplained(article, results, mode)
+    if variant.missing:
+        kinds = ", ".join(sorted({r.split(" (", 1)[0] for r in why.values()}))
+        log.warning("%s: %d articles not fully translated by %s (%s)", lang, len(variant.missing), provider.name, kinds)
+    return variant, why
+
+
+def _unexplained(article: Article, results: SegmentResults, mode: str) -> str:
+    """Why an article whose segments did not fail is missing: its markup did not survive."""
+    from syndicate.translate.variants import segments_of
+
+    if all(text in results for text in segments_of(article, mode) if text.strip()):
+        return "lost tag (the markup did not survive translation)"
+    return "not translated"
 
 
 def _source_segments(config: Config, articles: Sequence[Article], language: str) -> tuple[list[Article], list[str]]:
@@ -386,19 +475,23 @@ def _translate(
     provider: Translator,
     cache: SegmentCache,
     glossary: Glossary,
-) -> dict[str, str]:
-    from syndicate.translate import translate_segments
+    budget: Budget,
+) -> SegmentResults:
+    from syndicate.translate import SegmentResults, translate_segments
 
     usable, reason = provider.available()
     if not usable:
         log.error("%s: provider %s is not usable here: %s", target, provider.name, reason)
-        return {}
-    return translate_segments(segments, source, target, provider, cache, glossary)
+        results = SegmentResults()
+        for text in segments:
+            results.fail(text, f"engine unavailable ({reason})")
+        return results
+    return translate_segments(segments, source, target, provider, cache, glossary, budget)
 
 
 def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
     """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
-    from syndicate.translate import SegmentCache, plan
+    from syndicate.translate import Budget, SegmentCache, plan
     from syndicate.translate.protect import glossary_for
     from syndicate.translate.variants import CostLine
 
@@ -406,14 +499,14 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
     articles, _ = read_inputs(config)
     factory = _provider_factory(config, stage)
     cache = SegmentCache(config.translation.cache)
+    budget = Budget(config.translation.max_chars_per_run)
     lines = []
     try:
-        for lang in target_languages(config):
-            provider = _checked_provider(config, factory, lang)
-            glossary = glossary_for(config.translation, lang)
-            _, segments = _source_segments(config, articles, lang)
-            cost = plan(segments, config.site.language, lang, provider, cache, glossary)
-            lines.append(CostLine(lang, provider.name, cost.segments, cost.characters))
+        for configured, lang, provider in edition_languages(config, factory):
+            glossary = glossary_for(config.translation, configured)
+            _, segments = _source_segments(config, articles, configured)
+            cost = plan(segments, config.site.language, lang, provider, cache, glossary, budget)
+            lines.append(CostLine(lang, provider.name, cost.segments, cost.characters, cost.tokens, cost.deferred))
     finally:
         cache.close()
     return lines

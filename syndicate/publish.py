@@ -10,22 +10,33 @@ This is the only module that writes into the target (DESIGN 7).  A run holds
 2. write the changed files into ``.syndicate/staging-<random>`` (same
    filesystem, so the replace is atomic) as they arrive, by a pool of writer
    threads (:func:`publish_stream`), then flush them with one ``syncfs``;
-3. create missing directories, then ``os.replace`` each staged file into
-   place: article pages first, feeds and index pages last, so a feed never
-   links a page that does not exist yet;
-4. write the new manifest atomically;
+3. create missing directories, keep a hard link (or a copy) of each file
+   about to be replaced in ``.syndicate/backup-<random>``, write the journal
+   ``.syndicate/journal.json`` (what is replaced, what existed before), then
+   ``os.replace`` each staged file into place: article pages first, feeds
+   and index pages last, so a feed never links a page that does not exist yet;
+4. write the new manifest atomically, then drop the journal and the backups;
 5. remove stale files (published last time, not this time; files the tool
    never published are never touched) and the directories it created that
    are now empty.
 
-A failure in phases 1-2 leaves the target byte-identical.  Unchanged files
-are never rewritten, so their mtime stays and web servers keep answering 304.
+A failure in phases 1-2 leaves the target byte-identical.  A failure in phase
+3 (permission denied on one file, disk full) rolls back the files already
+replaced from the backups, so the target is again byte-identical; a run
+killed in phase 3 or 4 is rolled back by the next run, from the journal,
+before it does anything else (:func:`recover`, called by :func:`target_lock`).
+Directories inside the target are opened one component at a time with
+``O_NOFOLLOW``: nothing is ever written or removed through a symlink inside
+the target.  Unchanged files are never rewritten, so their mtime stays and
+web servers keep answering 304.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -35,20 +46,24 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from syndicate.errors import LockedError, PublishError
+from syndicate.errors import LockedError, PublishError, TargetChangedError
 
-STATE_DIR = ".syndicate"
+log = logging.getLogger("syndicate")
+STATE_DIR = ".syndicate"  # the tool's own files in the target: the only definition
+STATUS_FILE = "status.json"  # read and written by syndicate.status.Status
 _LOCK = "lock"
 _MANIFEST = "manifest.json"
-_STATUS = "status.json"
+_JOURNAL = "journal.json"
 _STAGING_PREFIX = "staging-"
+_BACKUP_PREFIX = "backup-"
 _TEMP_PREFIX = "tmp-"
 _MANIFEST_VERSION = 1
+_JOURNAL_VERSION = 1
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 # Files that link other files: installed after the pages they link.
 _LINKING_NAMES = frozenset({"rss.xml", "atom.xml", "feed.json", "index.html", "feeds.opml"})
 
@@ -90,7 +105,7 @@ def target_lock(target: Path) -> Iterator[None]:
     once when another run holds it, :class:`PublishError` when the lock file
     cannot be created.
     """
-    lockpath = _make_dirs(target / STATE_DIR) / _LOCK
+    lockpath = _state_dir(target) / _LOCK
     lock = FileLock(str(lockpath), timeout=0)
     try:
         lock.acquire()
@@ -100,6 +115,7 @@ def target_lock(target: Path) -> Iterator[None]:
     except OSError as exc:
         raise PublishError(f"{lockpath}: cannot lock: {_reason(exc)}") from exc
     try:
+        recover(target)  # a run killed mid-replace is undone before anything else reads the target
         yield
     finally:
         lock.release()
@@ -143,10 +159,12 @@ def publish_stream(outputs: Iterable[Output], target: Path, *, fsync: bool = Tru
     by rendering.  An exception from ``outputs`` (or any staging failure)
     removes the staging directory: the target is left byte-identical.
     """
-    state = _make_dirs(target / STATE_DIR)
+    state = _state_dir(target)
+    recover(target)  # (also done by target_lock) never stage over an unfinished replace
     _remove_leftovers(state)
     old = _read_manifest(state)
     staging = _new_staging(state)
+    installed: _Journal | None = None
     try:
         stager = _Stager(staging, target, old)
         try:
@@ -158,15 +176,24 @@ def publish_stream(outputs: Iterable[Output], target: Path, *, fsync: bool = Tru
         changed, kept = stager.changed, stager.kept
         if changed and fsync:
             _sync_filesystem(staging)
-        created = _install(staging, changed, target, state, old, fsync=fsync) if changed else frozenset()
+        if changed:
+            installed = _install(staging, changed, target, state, old, fsync=fsync)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    entries = _with_keys({**kept, **_recorded(changed, stager.digests, target)}, stager.keys)
-    stale = sorted(set(old.files) - set(entries))
-    dirs = old.dirs | created
-    manifest = _Manifest({**entries, **_pick(old.files, stale)}, dirs)
-    if manifest != old:
-        _write_manifest(state, manifest, fsync)
+    created = installed.made if installed else frozenset()
+    try:
+        entries = _with_keys({**kept, **_recorded(changed, stager.digests, target)}, stager.keys)
+        stale = sorted(set(old.files) - set(entries))
+        dirs = old.dirs | created
+        manifest = _Manifest({**entries, **_pick(old.files, stale)}, dirs)
+        if manifest != old:
+            _write_manifest(state, manifest, fsync)
+    except PublishError as exc:
+        if installed is None:
+            raise
+        raise _rolled_back(installed, target, exc, len(changed)) from exc
+    if installed is not None:
+        installed.commit()
     removed = _cleanup(target, state, entries, stale, old, dirs, fsync)
     return PublishReport(tuple(sorted(changed)), len(kept), removed)
 
@@ -203,9 +230,8 @@ class _Stager:
         digest = hashlib.sha256(data).hexdigest()
         path = self.target / rel
         try:
+            self._check_parents(rel)  # never read or write through a symlink inside the target
             entry = _unchanged(path, data, digest, self.old.files.get(rel))
-            if entry is None:
-                self._check_parents(rel)
         except OSError as exc:
             raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
         if entry is not None:
@@ -336,10 +362,18 @@ def _unchanged(path: Path, data: bytes, digest: str, recorded: _Entry | None) ->
 
 
 def _check_parents(target: Path, rel: str) -> None:
-    """Fail before writing anything when a file sits where a directory must go."""
+    """Fail before writing anything when a file or a symlink sits where a directory must go."""
     for ancestor in _ancestors(rel):
         path = target / ancestor
-        if os.path.lexists(path) and not path.is_dir():
+        try:
+            mode = os.lstat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return  # created in phase 3
+        except OSError as exc:
+            raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
+        if stat.S_ISLNK(mode):
+            raise PublishError(f"{target / rel}: cannot write: {path} is a symlink (never written through)")
+        if not stat.S_ISDIR(mode):
             raise PublishError(f"{target / rel}: cannot write: {path} is not a directory")
 
 
@@ -355,7 +389,6 @@ def _new_staging(state: Path) -> Path:
 
 
 _WRITERS = 4  # disk latency overlaps rendering; more threads measured no faster on 2 cores
-
 
 
 def _sync_filesystem(path: Path) -> None:
@@ -402,28 +435,49 @@ def _write_file(path: Path, data: bytes, *, fsync: bool) -> None:
 # Phase 3: replace.
 
 
-def _install(
-    staging: Path, changed: list[str], target: Path, state: Path, old: _Manifest, *, fsync: bool
-) -> frozenset[str]:
-    """Move the staged files into place; return the directories created for them."""
+def _install(staging: Path, changed: list[str], target: Path, state: Path, old: _Manifest, *, fsync: bool) -> _Journal:
+    """Move the staged files into place, journaled; on any failure roll back and raise.
+
+    The journal is written before the first directory is made or file replaced, and
+    lists the directories to make: a run killed after any of it is undone by the next.
+    Returns the journal, still open: the caller commits it once the manifest is written.
+    """
     order = sorted(changed, key=_install_order)
-    missing = frozenset(a for rel in order for a in _ancestors(rel) if not (target / a).is_dir())
-    if missing - old.dirs:
-        # Owned before they are made: a run killed after mkdir must not leave them unowned
-        # (the next run would find them existing and never remove them).  Harmless if the
-        # run then fails: the next run drops entries of directories that do not exist.
-        _write_manifest(state, _Manifest(old.files, old.dirs | missing), fsync)
-    created = _make_parents(target, order)
-    for done, rel in enumerate(order):
+    missing = frozenset(a for rel in order for a in _ancestors(rel) if not _is_real_dir(target / a))
+    with _Tree(target) as tree:
+        journal = _Journal.begin(state, tree, order, missing, fsync=fsync)
+        done = 0
         try:
-            os.replace(staging / _staged_name(rel), target / rel)
-        except OSError as exc:
-            _remove_empty_dirs(target, created)  # undo, if still empty
-            partly = f" ({done} of {len(order)} files were already replaced)" if done else ""
-            raise PublishError(f"{target / rel}: cannot write: {_reason(exc)}{partly}") from exc
+            journal.made = _make_parents(tree, order)
+            staged = os.open(staging, _DIR_FLAGS)
+            try:
+                for rel in order:
+                    parent, name = tree.parent(rel)
+                    os.replace(_staged_name(rel), name, src_dir_fd=staged, dst_dir_fd=parent)
+                    done += 1
+            finally:
+                os.close(staged)
+        except (OSError, PublishError) as exc:
+            rel = order[min(done, len(order) - 1)]
+            if not isinstance(exc, PublishError):
+                exc = PublishError(f"{target / rel}: cannot write: {_reason(exc)}")
+            raise _rolled_back(journal, target, exc, done) from exc
     if fsync:
-        _fsync_dirs({(target / rel).parent for rel in order} | {(target / d).parent for d in created})
-    return created
+        _fsync_dirs({(target / rel).parent for rel in order} | {(target / d).parent for d in journal.made})
+    return journal
+
+
+def _rolled_back(journal: _Journal, target: Path, error: PublishError, done: int) -> PublishError:
+    """Undo the replace phase after ``error``; the error to raise says whether the target is as it was."""
+    left = journal.roll_back(target)
+    if not left:
+        undone = f"; the {done} files already replaced were restored" if done else ""
+        return PublishError(f"{error.message}{undone}: the target is as it was")
+    shown = ", ".join(left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+    return TargetChangedError(
+        f"{error.message}; rolling back failed for {shown}: the target is changed until the next run "
+        f"restores it from {journal.path}"
+    )
 
 
 def _install_order(rel: str) -> tuple[int, str]:
@@ -434,20 +488,272 @@ def _install_order(rel: str) -> tuple[int, str]:
     return (1 if len(parts) > 1 else 2, rel)
 
 
-def _make_parents(target: Path, order: list[str]) -> frozenset[str]:
+def _make_parents(tree: _Tree, order: list[str]) -> frozenset[str]:
     """Create missing parent directories; on failure remove the ones created."""
     created: list[str] = []
     for ancestor in sorted({a for rel in order for a in _ancestors(rel)}):
-        path = target / ancestor
-        if path.is_dir():
-            continue
         try:
-            path.mkdir()
-        except OSError as exc:
-            _remove_empty_dirs(target, frozenset(created))
-            raise PublishError(f"{path}: cannot create directory: {_reason(exc)}") from exc
-        created.append(ancestor)
+            if tree.make_dir(ancestor):
+                created.append(ancestor)
+        except (OSError, PublishError) as exc:
+            _remove_empty_dirs(tree.root, frozenset(created))
+            if isinstance(exc, PublishError):
+                raise
+            raise PublishError(f"{tree.root / ancestor}: cannot create directory: {_reason(exc)}") from exc
     return frozenset(created)
+
+
+def _is_real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+class _Tree:
+    """Directories of the target opened one component at a time with ``O_NOFOLLOW``
+    from the target itself: a symlink inside the target is never followed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.fds: dict[str, int] = {}
+
+    def __enter__(self) -> _Tree:
+        try:
+            self.fds[""] = os.open(self.root, _DIR_FLAGS)
+        except OSError as exc:
+            raise PublishError(f"{self.root}: cannot open: {_reason(exc)}") from exc
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
+
+    def dir(self, rel_dir: str) -> int:
+        """An fd of the directory ``rel_dir`` ("" is the target)."""
+        if rel_dir in self.fds:
+            return self.fds[rel_dir]
+        head, _, name = rel_dir.rpartition("/")
+        parent = self.dir(head)
+        try:
+            fd = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(name, parent):
+                raise PublishError(f"{self.root / rel_dir}: is a symlink: never written through") from exc
+            raise
+        self.fds[rel_dir] = fd
+        return fd
+
+    def parent(self, rel: str) -> tuple[int, str]:
+        head, _, name = rel.rpartition("/")
+        return self.dir(head), name
+
+    def make_dir(self, rel_dir: str) -> bool:
+        """Create ``rel_dir`` unless it is there; True when it was created."""
+        parent, name = self.parent(rel_dir)
+        try:
+            os.mkdir(name, dir_fd=parent)
+        except FileExistsError:
+            self.dir(rel_dir)  # a directory (else this raises: a symlink or a file is in the way)
+            return False
+        return True
+
+
+def _is_link(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
+
+
+class _Journal:
+    """The replace phase's record in ``.syndicate/journal.json`` (DESIGN 7).
+
+    Before the first ``os.replace`` each file about to be replaced is hard-linked
+    (or copied, where a link is refused) into ``.syndicate/backup-<random>/``, and
+    the journal lists every path with whether it existed and the sha256 of its
+    new bytes.  :meth:`roll_back` puts every path back as it was; it is
+    idempotent, so a run killed while rolling back is finished by the next one.
+    """
+
+    def __init__(self, state: Path, backup: Path, files: list[tuple[str, bool]], created: frozenset[str]) -> None:
+        self.path = state / _JOURNAL
+        self.state, self.backup, self.files, self.created = state, backup, files, created
+        self.made: frozenset[str] = frozenset()  # the directories this run made (for the manifest)
+
+    @classmethod
+    def begin(cls, state: Path, tree: _Tree, order: list[str], created: frozenset[str], *, fsync: bool) -> _Journal:
+        backup = Path(tempfile.mkdtemp(prefix=_BACKUP_PREFIX, dir=state))
+        files = []
+        try:
+            for rel in order:
+                files.append((rel, _back_up(tree, rel, backup / _staged_name(rel))))
+        except (OSError, PublishError) as exc:
+            shutil.rmtree(backup, ignore_errors=True)
+            if isinstance(exc, PublishError):
+                raise
+            raise PublishError(f"{tree.root / rel}: cannot keep a copy before replacing it: {_reason(exc)}") from exc
+        journal = cls(state, backup, files, created)
+        if fsync:
+            _fsync_dirs([backup])
+        try:
+            journal._write(fsync)
+        except PublishError:
+            shutil.rmtree(backup, ignore_errors=True)
+            raise
+        return journal
+
+    def _write(self, fsync: bool) -> None:
+        doc = {
+            "version": _JOURNAL_VERSION,
+            "backup": self.backup.name,
+            "files": [{"path": rel, "existed": had_old} for rel, had_old in self.files],
+            "created": sorted(self.created),
+        }
+        _write_atomic(self.path, _json_bytes(doc), fsync=fsync)
+
+    @classmethod
+    def load(cls, state: Path) -> _Journal | None:
+        """The journal a killed run left, or None; a damaged one is a PublishError (never guessed at)."""
+        path = state / _JOURNAL
+        try:
+            doc = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = _reason(exc) if isinstance(exc, OSError) else "not JSON"
+            raise PublishError(f"{path}: cannot read the journal of an interrupted publish: {reason}") from exc
+        parsed = _parse_journal(doc)
+        if parsed is None:
+            raise PublishError(f"{path}: damaged journal of an interrupted publish; restore the target by hand")
+        backup, files, created = parsed
+        return cls(state, state / backup, files, created)
+
+    def roll_back(self, target: Path) -> list[str]:
+        """Put every journaled path back as it was; return the paths that could not be."""
+        left = []
+        with _Tree(target) as tree:
+            for rel, had_old in reversed(self.files):
+                try:
+                    _restore(tree, rel, self.backup / _staged_name(rel), had_old)
+                except (OSError, PublishError):
+                    left.append(rel)
+        if left:
+            return left
+        _remove_empty_dirs(target, self.created)
+        self.commit()
+        return []
+
+    def commit(self) -> None:
+        """The replace phase is over (done or undone): drop the journal, then the backups."""
+        with suppress(OSError):
+            self.path.unlink()
+            _fsync_dirs([self.state])
+        shutil.rmtree(self.backup, ignore_errors=True)
+
+
+def _parse_journal(doc: object) -> tuple[str, list[tuple[str, bool]], frozenset[str]] | None:
+    if not isinstance(doc, dict) or doc.get("version") != _JOURNAL_VERSION:
+        return None
+    backup, files, created = doc.get("backup"), doc.get("files"), doc.get("created")
+    if not isinstance(backup, str) or not backup.startswith(_BACKUP_PREFIX) or "/" in backup:
+        return None
+    if not isinstance(files, list) or not isinstance(created, list):
+        return None
+    parsed = []
+    for item in files:
+        if not isinstance(item, dict):
+            return None
+        rel, existed = item.get("path"), item.get("existed")
+        if _unsafe_reason(rel) is not None or not isinstance(existed, bool):
+            return None
+        parsed.append((str(rel), existed))
+    if any(_unsafe_reason(d) is not None for d in created):
+        return None
+    return backup, parsed, frozenset(str(d) for d in created)
+
+
+def _back_up(tree: _Tree, rel: str, copy: Path) -> bool:
+    """Keep the file at ``rel`` as ``copy`` (a hard link, else a copy); False when there is none."""
+    try:
+        parent, name = tree.parent(rel)
+        st = os.lstat(name, dir_fd=parent)
+    except FileNotFoundError:
+        return False  # new, maybe in a directory still to be made
+    if not stat.S_ISREG(st.st_mode):
+        return False  # a symlink or other entry there is replaced, not kept (it was never ours)
+    try:
+        os.link(name, copy, src_dir_fd=parent, follow_symlinks=False)
+    except OSError:  # e.g. an immutable file (EPERM), a filesystem without hard links
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        with os.fdopen(fd, "rb") as src, open(copy, "xb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return True
+
+
+def _restore(tree: _Tree, rel: str, copy: Path, had_old: bool) -> None:
+    """Undo one replace (idempotent: a path never replaced, or already restored, is left alone)."""
+    try:
+        parent, name = tree.parent(rel)
+    except FileNotFoundError:
+        return  # its directory is gone, so the new file is too
+    if had_old:
+        try:
+            kept = os.lstat(copy)
+        except FileNotFoundError:
+            return  # restored already
+        if _same_file(name, parent, copy, kept):
+            os.unlink(copy)  # never replaced
+            return
+        os.replace(copy, name, dst_dir_fd=parent)
+        return
+    with suppress(FileNotFoundError):
+        if stat.S_ISREG(os.lstat(name, dir_fd=parent).st_mode):
+            os.unlink(name, dir_fd=parent)
+
+
+def _same_file(name: str, parent: int, copy: Path, kept: os.stat_result) -> bool:
+    """Whether the target file is still the one kept (the same inode, or the same bytes for a copy)."""
+    try:
+        st = os.lstat(name, dir_fd=parent)
+    except FileNotFoundError:
+        return False
+    if (st.st_dev, st.st_ino) == (kept.st_dev, kept.st_ino):
+        return True
+    if not stat.S_ISREG(st.st_mode) or st.st_size != kept.st_size or st.st_mtime_ns != kept.st_mtime_ns:
+        return False
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+    with os.fdopen(fd, "rb") as current:
+        return current.read() == copy.read_bytes()
+
+
+def recover(target: Path) -> bool:
+    """Undo the replace phase of a run that was killed in it (call while holding the lock).
+
+    Returns True when there was something to undo.  Rolling back rather than
+    forward needs nothing but the backups, and leaves the last complete publish;
+    the run that follows publishes the new one.
+    """
+    state = target / STATE_DIR
+    journal = _Journal.load(state)
+    if journal is None:
+        return False
+    left = journal.roll_back(target)
+    if left:
+        shown = ", ".join(left[:3])
+        raise PublishError(f"{journal.path}: cannot undo an interrupted publish: {shown} cannot be restored")
+    _distrust(state, [rel for rel, _ in journal.files])
+    return True
+
+
+def _distrust(state: Path, paths: list[str]) -> None:
+    """Make the manifest byte-compare ``paths`` next time (it may describe the undone publish)."""
+    old = _read_manifest(state)
+    if any(rel in old.files for rel in paths):
+        files = {rel: replace(e, mtime_ns=-1, key=None) if rel in paths else e for rel, e in old.files.items()}
+        _write_manifest(state, _Manifest(files, old.dirs), fsync=True)
 
 
 def _fsync_dirs(dirs: Iterable[Path]) -> None:
@@ -485,37 +791,50 @@ def _cleanup(
     fsync: bool,
 ) -> tuple[str, ...]:
     """Remove stale files and emptied directories; record what could not be removed."""
-    removed = tuple(rel for rel in stale if _remove_file(target / rel))
+    removed = tuple(rel for rel in stale if _remove_file(target, rel))
     needed = {a for rel in entries for a in _ancestors(rel)}
     left_dirs = _remove_empty_dirs(target, dirs - needed) | (dirs & needed)
     if stale or left_dirs != dirs:
         failed = [rel for rel in stale if rel not in removed and (target / rel).is_file()]
-        _write_manifest(state, _Manifest({**entries, **_pick(old.files, failed)}, left_dirs), fsync)
+        try:
+            _write_manifest(state, _Manifest({**entries, **_pick(old.files, failed)}, left_dirs), fsync)
+        except PublishError as exc:  # published already: an entry of a removed file is dropped next run
+            log.warning("published, but the manifest could not be updated after removing stale files: %s", exc)
     return removed
 
 
-def _remove_file(path: Path) -> bool:
-    """Unlink a regular file (never a directory or a link someone put there)."""
+def _remove_file(target: Path, rel: str) -> bool:
+    """Unlink a regular file (never a directory, a link someone put there, or through one)."""
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return False
-        path.unlink()
-    except OSError:
+        with _Tree(target) as tree:
+            parent, name = tree.parent(rel)
+            if not stat.S_ISREG(os.lstat(name, dir_fd=parent).st_mode):
+                return False
+            os.unlink(name, dir_fd=parent)
+    except (OSError, PublishError):
         return False  # kept in the manifest, retried next run
     return True
 
 
 def _remove_empty_dirs(target: Path, candidates: frozenset[str]) -> frozenset[str]:
-    """rmdir the candidates that are empty, deepest first; return those left."""
+    """rmdir the candidates that are empty, deepest first (never through a symlink); return those left."""
     left = set(candidates)
-    for rel in sorted(candidates, key=lambda d: (-d.count("/"), d)):
-        try:
-            (target / rel).rmdir()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            continue
-        left.discard(rel)
+    try:
+        tree = _Tree(target).__enter__()
+    except PublishError:
+        return frozenset(left)
+    try:
+        for rel in sorted(candidates, key=lambda d: (-d.count("/"), d)):
+            try:
+                parent, name = tree.parent(rel)
+                os.rmdir(name, dir_fd=parent)
+            except FileNotFoundError:
+                pass
+            except (OSError, PublishError):
+                continue
+            left.discard(rel)
+    finally:
+        tree.__exit__()
     return frozenset(left)
 
 
@@ -524,9 +843,10 @@ def _pick(entries: Mapping[str, _Entry], keys: Iterable[str]) -> dict[str, _Entr
 
 
 def _remove_leftovers(state: Path) -> None:
-    """Remove staging directories and temp files left by a killed run."""
+    """Remove staging and backup directories and temp files left by a killed run (after :func:`recover`)."""
     try:
-        names = [p for p in state.iterdir() if p.name.startswith((_STAGING_PREFIX, _TEMP_PREFIX))]
+        prefixes = (_STAGING_PREFIX, _TEMP_PREFIX, _BACKUP_PREFIX)
+        names = [p for p in state.iterdir() if p.name.startswith(prefixes)]
     except OSError as exc:
         raise PublishError(f"{state}: cannot read: {_reason(exc)}") from exc
     for path in names:
@@ -549,7 +869,7 @@ def _read_manifest(state: Path) -> _Manifest:
         return _Manifest()
     except OSError as exc:
         raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
-    except ValueError:
+    except (ValueError, RecursionError):  # damaged: not JSON, nested too deeply, a number too long
         return _Manifest()
     if not isinstance(doc, dict) or doc.get("version") != _MANIFEST_VERSION:
         return _Manifest()
@@ -588,43 +908,31 @@ def _entry_doc(entry: _Entry) -> dict[str, object]:
     return doc
 
 
-# -- status -------------------------------------------------------------------
+# -- state files (the status document is syndicate.status.Status) -------------
 
 
-def write_status(target: Path, status: Mapping[str, object]) -> None:
-    """Write ``.syndicate/status.json`` atomically (sorted keys, indent 2)."""
-    state = _make_dirs(target / STATE_DIR)
-    _write_atomic(state / _STATUS, _json_bytes(status), fsync=True)
+def write_state_file(target: Path, name: str, data: bytes) -> None:
+    """Write ``.syndicate/<name>`` atomically; PublishError if it cannot be."""
+    _write_atomic(_state_dir(target) / name, data, fsync=True)
 
 
-def read_status(target: Path) -> dict[str, object] | None:
-    """The last run's status, or None when there is none (or it is damaged)."""
-    path = target / STATE_DIR / _STATUS
+def read_state_file(target: Path, name: str) -> bytes | None:
+    """The bytes of ``.syndicate/<name>``, None when it does not exist; PublishError if unreadable."""
+    path = target / STATE_DIR / name
     try:
-        doc = json.loads(path.read_bytes())
+        return path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise PublishError(f"{path}: cannot read: {_reason(exc)}") from exc
-    except ValueError:
-        return None
-    return doc if isinstance(doc, dict) else None
 
 
 # -- helpers ------------------------------------------------------------------
 
 
 def _json_bytes(doc: Mapping[str, object]) -> bytes:
-    text = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default)
+    text = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"status value of type {type(value).__name__} is not JSON serializable")
 
 
 def _write_atomic(path: Path, data: bytes, *, fsync: bool) -> None:
@@ -639,6 +947,14 @@ def _write_atomic(path: Path, data: bytes, *, fsync: bool) -> None:
         raise PublishError(f"{path}: cannot write: {_reason(exc)}") from exc
     if fsync:
         _fsync_dirs([path.parent])
+
+
+def _state_dir(target: Path) -> Path:
+    """``<target>/.syndicate``, created if missing; never a symlink."""
+    state = _make_dirs(target / STATE_DIR)
+    if os.path.islink(state):
+        raise PublishError(f"{state}: is a symlink: the tool's state is never written through one")
+    return state
 
 
 def _make_dirs(path: Path) -> Path:

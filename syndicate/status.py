@@ -1,11 +1,12 @@
-"""Owns reading the target's status for monitoring (``syndicate status``).
+"""Owns the status document of a target: :class:`Status` builds, writes, reads and judges it.
 
-Every run records what it did in ``<target>/.syndicate/status.json``
-(:func:`syndicate.publish.write_status`): when it started, its outcome and
-exit code, items per language, missing translations, input errors, files
-written.  :func:`check_status` turns that file into one human line, a list of
-problems and the exit code a monitoring check (cron, Nagios, systemd timer)
-should act on:
+Every run records what it did in ``<target>/.syndicate/status.json``: when it
+started, its outcome and exit code, items per language, missing
+translations, input errors, files written, and whether a failed run left the
+target changed.  The document is built only here (:meth:`Status.of_run`,
+:meth:`Status.of_failure`) and parsed only here (:meth:`Status.load`).
+:func:`check_status` turns it into one human line, a list of problems and
+the exit code a monitoring check (cron, Nagios, systemd timer) should act on:
 
 * 0: the last run published everything and is recent enough;
 * the last run's own exit code when it was not 0: 1 partial (translations
@@ -21,15 +22,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from syndicate.errors import ConfigError, ExitCode
+from syndicate.errors import ConfigError, ExitCode, PublishError, SyndicateError, TargetChangedError
+from syndicate.publish import STATE_DIR, STATUS_FILE, read_state_file, write_state_file
 
-STATE_DIR = ".syndicate"  # syndicate.publish.STATE_DIR
-STATUS_FILE = "status.json"  # the name syndicate.publish.write_status writes
+if TYPE_CHECKING:
+    from syndicate.pipeline import RunSummary
+
 SHOWN_MAX = 5  # input errors / missing titles listed before "... and N more"
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -38,10 +42,150 @@ _PART_RE = re.compile(r"(\d+)([smhdw])")
 
 
 @dataclass(frozen=True)
+class Status:
+    """The last run of a target, as ``.syndicate/status.json`` records it.
+
+    Reading is forgiving (a damaged field reads as missing, and
+    :func:`check_status` says so); ``document`` keeps what was read, for ``--json``.
+    """
+
+    time: datetime | None
+    outcome: str | None
+    exit_code: ExitCode | None  # None: missing or not a known exit code
+    target: str = ""
+    items: dict[str, int] = field(default_factory=dict)
+    written: int | None = None
+    unchanged: int | None = None
+    removed: int | None = None
+    errors: tuple[str, ...] = ()
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fingerprint: str | None = None  # only a complete run's: a later run with the same one may be skipped
+    target_changed: bool = False  # a failed run could not restore the target (the next run does)
+    websub: dict[str, Any] | None = None  # WebSub pings: {"sent": n, "failed": [lines]}; None: no hub
+    document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    # -- building -------------------------------------------------------------
+
+    @classmethod
+    def of_run(cls, started: datetime, summary: RunSummary, fingerprint: str | None) -> Status:
+        """A run that published (completely, partly, or with input errors)."""
+        code = summary.exit_code
+        return cls(
+            time=started,
+            outcome=code.name.lower(),
+            exit_code=code,
+            target=summary.target,
+            items=dict(summary.items),
+            written=summary.written,
+            unchanged=summary.unchanged,
+            removed=summary.removed,
+            errors=tuple(summary.errors),
+            missing={lang: tuple(titles) for lang, titles in summary.missing.items()},
+            fingerprint=fingerprint if code == ExitCode.OK else None,
+            websub=summary.websub.as_dict() if summary.websub is not None else None,
+        )
+
+    @classmethod
+    def of_failure(cls, started: datetime, target: Path, exc: SyndicateError) -> Status:
+        """A run that published nothing (or, for a TargetChangedError, could not undo what it began)."""
+        return cls(
+            time=started,
+            outcome="failed",
+            exit_code=exc.exit_code,
+            target=str(target),
+            errors=(str(exc),),
+            target_changed=isinstance(exc, TargetChangedError),
+        )
+
+    def to_document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "time": self.time.isoformat(timespec="seconds") if self.time else None,
+            "outcome": self.outcome,
+            "exit_code": int(self.exit_code) if self.exit_code is not None else None,
+            "target": self.target,
+            "errors": list(self.errors),
+        }
+        if self.outcome != "failed":
+            doc.update(
+                items=self.items,
+                written=self.written,
+                unchanged=self.unchanged,
+                removed=self.removed,
+                missing={lang: list(titles) for lang, titles in self.missing.items()},
+            )
+        if self.fingerprint:
+            doc["fingerprint"] = self.fingerprint
+        if self.target_changed:
+            doc["target_changed"] = True
+        if self.websub is not None:
+            doc["websub"] = self.websub
+        return {key: value for key, value in doc.items() if value is not None}
+
+    # -- writing and reading --------------------------------------------------
+
+    def save(self, target: Path) -> None:
+        """Write the status file atomically (sorted keys, indent 2); PublishError if it cannot be."""
+        text = json.dumps(self.to_document(), sort_keys=True, indent=2, ensure_ascii=False)
+        write_state_file(target, STATUS_FILE, (text + "\n").encode("utf-8"))
+
+    @classmethod
+    def load(cls, target: Path) -> Status | None:
+        """The last run's status, or None when there is none or it is damaged."""
+        status, _ = cls.read(target)
+        return status
+
+    @classmethod
+    def read(cls, target: Path) -> tuple[Status | None, str]:
+        """The last run's status, or None and a one-line reason."""
+        path = target / STATE_DIR / STATUS_FILE
+        if not target.is_dir():
+            return None, f"{target}: no such directory (nothing has been published there)"
+        try:
+            data = read_state_file(target, STATUS_FILE)
+        except PublishError as exc:
+            return None, exc.message
+        if data is None:
+            return None, f"{path}: no status file (has `syndicate publish` run on this target?)"
+        try:
+            doc = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else "not JSON"
+            return None, f"{path}: damaged status file: {reason}"
+        if not isinstance(doc, dict):
+            return None, f"{path}: damaged status file: expected a JSON object, got {type(doc).__name__}"
+        return cls.from_document(doc), ""
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> Status:
+        outcome = doc.get("outcome")
+        missing = doc.get("missing")
+        fingerprint = doc.get("fingerprint")
+        return cls(
+            time=_time(doc.get("time")),
+            outcome=outcome if isinstance(outcome, str) and outcome else None,
+            exit_code=_exit_code(doc.get("exit_code")),
+            target=str(doc.get("target") or ""),
+            items=_items(doc.get("items")),
+            written=_count(doc.get("written")),
+            unchanged=_count(doc.get("unchanged")),
+            removed=_count(doc.get("removed")),
+            errors=tuple(_one_line(e) for e in _list(doc.get("errors"))),
+            missing={
+                str(lang): tuple(_one_line(t) for t in _list(titles))
+                for lang, titles in (missing.items() if isinstance(missing, dict) else ())
+            },
+            fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+            target_changed=doc.get("target_changed") is True,
+            websub=doc["websub"] if isinstance(doc.get("websub"), dict) else None,
+            document=dict(doc),
+        )
+
+
+@dataclass(frozen=True)
 class StatusReport:
     """What ``syndicate status`` prints and the exit code it ends with."""
 
-    status: dict[str, Any]  # the parsed status.json ({} when there is none)
+    status: dict[str, Any]  # the status document as read ({} when there is none)
     line: str  # one human line about the last run
     problems: list[str] = field(default_factory=list)  # one line each, for stderr
     exit_code: ExitCode = ExitCode.OK
@@ -67,50 +211,29 @@ def check_status(target: Path, max_age: timedelta | None, now: datetime | None =
     """Read ``target``'s status file and judge the last run (see the module docstring)."""
     now = _aware(now or datetime.now(UTC))
     path = target / STATE_DIR / STATUS_FILE
-    status, error = _load(target, path)
+    status, error = Status.read(target)
     if status is None:
         return StatusReport({}, f"{target}: no run recorded", [error], ExitCode.PARTIAL)
     problems: list[str] = []
-    started = _time(status.get("time"))
-    if started is None:
+    if status.time is None:
         problems.append(f"{path}: no valid 'time' (ISO 8601) in the status file")
     code = _run_code(status, path, problems)
-    outcome = str(status.get("outcome") or ("failed" if code >= ExitCode.USAGE else code.name.lower()))
+    outcome = status.outcome or ("failed" if code >= ExitCode.USAGE else code.name.lower())
     problems += _run_problems(status, outcome, code)
-    when = started.isoformat() if started else "at an unknown time"
+    when = status.time.isoformat() if status.time else "at an unknown time"
     line = f"last run {when}: {_summary(status, outcome, code)}"
-    if started is not None:
-        age = now - started
+    if status.time is not None:
+        age = now - status.time
         line += f", {_ago(age)}"
         if max_age is not None and age > max_age:
             problems.append(f"last run {when} is older than {_duration_text(max_age)} ({_ago(age)})")
             code = max(code, ExitCode.PARTIAL)
     elif code == ExitCode.OK:
         code = ExitCode.PARTIAL
-    return StatusReport(status, line, problems, code)
+    return StatusReport(status.document, line, problems, code)
 
 
 # -- reading ------------------------------------------------------------------
-
-
-def _load(target: Path, path: Path) -> tuple[dict[str, Any] | None, str]:
-    """The status document, or None and a one-line reason."""
-    if not target.is_dir():
-        return None, f"{target}: no such directory (nothing has been published there)"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, f"{path}: no status file (has `syndicate publish` run on this target?)"
-    except OSError as exc:
-        return None, f"{path}: cannot read: {exc.strerror or exc}"
-    try:
-        doc = json.loads(data)
-    except ValueError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else "not JSON"
-        return None, f"{path}: damaged status file: {reason}"
-    if not isinstance(doc, dict):
-        return None, f"{path}: damaged status file: expected a JSON object, got {type(doc).__name__}"
-    return doc, ""
 
 
 def _aware(moment: datetime) -> datetime:
@@ -126,35 +249,35 @@ def _time(value: object) -> datetime | None:
         return None
 
 
-def _run_code(status: dict[str, Any], path: Path, problems: list[str]) -> ExitCode:
+def _run_code(status: Status, path: Path, problems: list[str]) -> ExitCode:
     """The last run's exit code; a failed outcome is never 0."""
-    raw = status.get("exit_code")
-    failed = status.get("outcome") == "failed"
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw not in {int(c) for c in ExitCode}:
+    failed = status.outcome == "failed"
+    if status.exit_code is None:
         problems.append(f"{path}: no valid 'exit_code' in the status file")
         return ExitCode.PUBLISH_FAILED if failed else ExitCode.PARTIAL
-    code = ExitCode(raw)
-    if failed and code == ExitCode.OK:
+    if failed and status.exit_code == ExitCode.OK:
         return ExitCode.PUBLISH_FAILED
-    return code
+    return status.exit_code
 
 
-def _run_problems(status: dict[str, Any], outcome: str, code: ExitCode) -> list[str]:
+def _run_problems(status: Status, outcome: str, code: ExitCode) -> list[str]:
     problems = []
-    errors = [_one_line(e) for e in _list(status.get("errors"))]
-    if outcome == "failed" or (code >= ExitCode.USAGE and not _items(status)):
+    errors = list(status.errors)
+    if outcome == "failed" or (code >= ExitCode.USAGE and not status.items):
         first = f": {errors[0]}" if errors else ""
-        problems.append(f"last run failed (exit {int(code)}), nothing was published{first}")
+        if status.target_changed:
+            problems.append(
+                f"last run failed (exit {int(code)}) and left the target changed; the next run restores it{first}"
+            )
+        else:
+            problems.append(f"last run failed (exit {int(code)}), nothing was published{first}")
         errors = errors[1:]
     problems += _capped([f"input error: {e}" for e in errors], "input errors")
-    missing = status.get("missing")
-    if isinstance(missing, dict):
-        for lang, titles in missing.items():
-            names = [_one_line(t) for t in _list(titles)]
-            if names:
-                more = len(names) - SHOWN_MAX
-                shown = "; ".join(names[:SHOWN_MAX]) + (f"; ... and {more} more" if more > 0 else "")
-                problems.append(f"{lang}: {len(names)} articles without translation: {shown}")
+    for lang, names in status.missing.items():
+        if names:
+            more = len(names) - SHOWN_MAX
+            shown = "; ".join(names[:SHOWN_MAX]) + (f"; ... and {more} more" if more > 0 else "")
+            problems.append(f"{lang}: {len(names)} articles without translation: {shown}")
     return problems
 
 
@@ -172,8 +295,17 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _items(status: dict[str, Any]) -> dict[str, int]:
-    items = status.get("items")
+def _exit_code(value: object) -> ExitCode | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in {int(c) for c in ExitCode}:
+        return None
+    return ExitCode(value)
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _items(items: object) -> dict[str, int]:
     if not isinstance(items, dict):
         return {}
     return {str(k): v for k, v in items.items() if isinstance(v, int) and not isinstance(v, bool)}
@@ -182,23 +314,18 @@ def _items(status: dict[str, Any]) -> dict[str, int]:
 # -- the line -----------------------------------------------------------------
 
 
-def _summary(status: dict[str, Any], outcome: str, code: ExitCode) -> str:
+def _summary(status: Status, outcome: str, code: ExitCode) -> str:
     parts = [outcome if code == ExitCode.OK else f"{outcome} (exit {int(code)})"]
-    items = _items(status)
-    if items:
-        langs = ", ".join(f"{lang} {n}" for lang, n in items.items())
-        parts.append(f"{sum(items.values())} items ({langs})")
-    written = status.get("written")
-    if isinstance(written, int) and not isinstance(written, bool):
-        parts.append(f"{written} written")
-    missing = status.get("missing")
-    if isinstance(missing, dict):
-        counts = {lang: len(_list(t)) for lang, t in missing.items() if _list(t)}
-        if counts:
-            parts.append("translations missing: " + " ".join(f"{lang} {n}" for lang, n in counts.items()))
-    errors = _list(status.get("errors"))
-    if errors:
-        parts.append(f"{len(errors)} errors")
+    if status.items:
+        langs = ", ".join(f"{lang} {n}" for lang, n in status.items.items())
+        parts.append(f"{sum(status.items.values())} items ({langs})")
+    if status.written is not None:
+        parts.append(f"{status.written} written")
+    counts = {lang: len(titles) for lang, titles in status.missing.items() if titles}
+    if counts:
+        parts.append("translations missing: " + " ".join(f"{lang} {n}" for lang, n in counts.items()))
+    if status.errors:
+        parts.append(f"{len(status.errors)} errors")
     return ", ".join(parts)
 
 

@@ -172,7 +172,7 @@ def _self_href(path: Path) -> str | None:
 def _quiet(load: Callable[[], object]) -> object:
     try:
         return load()
-    except (OSError, ValueError, etree.LxmlError):
+    except (OSError, ValueError, RecursionError, etree.LxmlError):
         return None
 
 
@@ -411,6 +411,7 @@ def _rss_channel(channel: etree._Element, lang: str, site: _Site, rel: str) -> M
         yield from _sibling_problems(links, lang, "rss.xml", "application/rss+xml", site)
     named = {link.get("rel", "alternate"): link.get("href") for link in links}
     yield from _history_problems(named, rel, channel.find(_FH_ARCHIVE) is not None, site)
+    yield from _rss_channel_fields(channel)
 
 
 def _rss_item(item: etree._Element, label: str, site: _Site) -> Messages:
@@ -480,6 +481,7 @@ def _atom_head(feed: etree._Element, lang: str, site: _Site, rel: str) -> Messag
         yield from _sibling_problems(links, lang, "atom.xml", "application/atom+xml", site)
     named = {link.get("rel", "alternate"): link.get("href") for link in links}
     yield from _history_problems(named, rel, feed.find(_FH_ARCHIVE) is not None, site)
+    yield from _atom_channel_fields(feed)
 
 
 def _sibling_problems(links: list[etree._Element], lang: str, name: str, kind: str, site: _Site) -> Messages:
@@ -572,8 +574,8 @@ def _json_file(path: Path, lang: str, site: _Site) -> Messages:
     except json.JSONDecodeError as exc:
         yield f"line {exc.lineno}: not valid JSON: {exc.msg}"
         return
-    except ValueError as exc:
-        yield f"not valid JSON: {exc}"
+    except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+        yield f"not valid JSON: {str(exc).split(';')[0]}"
         return
     if not isinstance(doc, dict):
         yield "not a JSON Feed: the top level is not an object"
@@ -609,6 +611,56 @@ def _json_head(doc: dict[str, object], lang: str, site: _Site, rel: str) -> Mess
         yield f"home_page_url {home!r} is not an absolute http(s) URL"
     language = doc.get("language")
     yield from _language_problem(language if _string(language) else None, lang, "language")
+    yield from _json_channel_fields(doc)
+
+
+# -- channel fields: unsafe URLs and markup ------------------------------------
+#
+# The feed-level text and links come from the configuration (site title,
+# description, URL) and from translation engines.  Readers take an RSS
+# channel's <title> and <description> (and Atom text constructs of type
+# "html") as HTML, so markup there reaches the reader's page; a link with
+# spaces, quotes or angle brackets breaks out of the attributes it is copied into.
+
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?]")
+_URL_BAD = re.compile(r"[\s\"'<>`\\{}|^\x00-\x1f\x7f]")
+
+
+def _rss_channel_fields(channel: etree._Element) -> Messages:
+    for tag in ("title", "description"):
+        yield from _markup_problem(f"channel <{tag}>", channel.findtext(tag))
+    yield from _url_problem("channel <link>", channel.findtext("link"))
+    for link in channel.findall(f"{_A}link"):
+        yield from _url_problem("channel atom:link", link.get("href"))
+
+
+def _atom_channel_fields(feed: etree._Element) -> Messages:
+    for tag in ("title", "subtitle"):
+        elem = feed.find(f"{_A}{tag}")
+        if elem is not None and elem.get("type") == "html":  # type="text" (the default) shows markup as written
+            yield from _markup_problem(f"feed <{tag}>", elem.text)
+    for link in feed.findall(f"{_A}link"):
+        yield from _url_problem("feed link", link.get("href"))
+
+
+def _json_channel_fields(doc: dict[str, object]) -> Messages:
+    for key in ("home_page_url", "feed_url", "icon", "favicon"):
+        value = doc.get(key)
+        yield from _url_problem(key, value if isinstance(value, str) else None)
+
+
+def _markup_problem(what: str, text: str | None) -> Messages:
+    match = _MARKUP.search(text or "")
+    if match:
+        shown = (text or "")[match.start() : match.start() + 40]
+        yield f"{what} holds markup ({shown!r}): readers render it as HTML; it must be escaped as text"
+
+
+def _url_problem(what: str, url: str | None) -> Messages:
+    """Unsafe characters only: whether the URL is absolute is checked with each link."""
+    bad = _URL_BAD.search(url or "")
+    if bad:
+        yield f"{what} {url!r} holds {bad.group()!r}: spaces, quotes and angle brackets are unsafe in a URL"
 
 
 def _string(value: object) -> TypeGuard[str]:

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import random
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -38,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from syndicate.config import WebSubOptions
+from syndicate.errors import PublishError
 from syndicate.models import Site
+from syndicate.publish import STATE_DIR, read_state_file, write_state_file
 from syndicate.translate.resilient import CircuitBreaker, Failure, Policy, Verdict, classify
 
 log = logging.getLogger("syndicate")
@@ -89,12 +89,10 @@ def notify(
     Returns None when no hub is configured (then pending pings are forgotten).
     Never raises for a hub's failure; the failed pings are saved for the next run.
     """
-    state = target / ".syndicate" / STATE_FILE
     if not options.hubs:
-        with suppress(FileNotFoundError):
-            state.unlink()
+        _write_pending(target, [])
         return None
-    todo = [p for p in _read_pending(state) if p[0] in options.hubs]
+    todo = [p for p in _read_pending(target) if p[0] in options.hubs]
     todo = list(dict.fromkeys([*todo, *((hub, url) for hub in options.hubs for url in changed)]))
     policy = Policy(timeout=options.timeout, retries=options.retries, backoff_cap=5.0)
     breakers = {hub: CircuitBreaker(f"WebSub hub {hub}", BREAKER_THRESHOLD) for hub in options.hubs}
@@ -106,7 +104,7 @@ def notify(
         else:
             failed.append(f"{hub}: {url}: {reason}")
             pending.append((hub, url))
-    _write_pending(state, pending)
+    _write_pending(target, pending)
     if failed:
         log.warning("WebSub: %d of %d pings failed; they are sent again on the next run", len(failed), len(todo))
     return PingReport(sent=sent, failed=tuple(failed))
@@ -175,11 +173,11 @@ def post_form(url: str, form: Mapping[str, str], deadline: float) -> tuple[int, 
 # ------------------------------------------------------------------------ state
 
 
-def _read_pending(path: Path) -> list[Ping]:
-    """The pings a previous run could not deliver; a damaged file counts as none."""
+def _read_pending(target: Path) -> list[Ping]:
+    """The pings a previous run could not deliver; a damaged or unreadable file counts as none."""
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        doc = json.loads(read_state_file(target, STATE_FILE) or b"null")
+    except (PublishError, ValueError, RecursionError):
         return []
     if not isinstance(doc, dict) or doc.get("version") != _STATE_VERSION or not isinstance(doc.get("pending"), list):
         return []
@@ -190,19 +188,14 @@ def _read_pending(path: Path) -> list[Ping]:
     ]
 
 
-def _write_pending(path: Path, pending: Sequence[Ping]) -> None:
+def _write_pending(target: Path, pending: Sequence[Ping]) -> None:
     """Save the undelivered pings (atomically), or remove the file when there are none."""
     if not pending:
-        with suppress(FileNotFoundError):
-            path.unlink()
+        with suppress(OSError):
+            (target / STATE_DIR / STATE_FILE).unlink()
         return
     doc = {"version": _STATE_VERSION, "pending": [{"hub": hub, "url": url} for hub, url in pending]}
-    temp = path.with_name(f"tmp-{secrets.token_hex(8)}-{path.name}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(temp, path)
-    except OSError as exc:
-        with suppress(OSError):
-            temp.unlink()
-        log.error("%s: cannot save the undelivered WebSub pings: %s", path, exc.strerror or exc)
+        write_state_file(target, STATE_FILE, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode())
+    except PublishError as exc:
+        log.error("cannot save the undelivered WebSub pings: %s", exc)

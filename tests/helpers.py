@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,3 +47,10 @@ def read_only(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["umount", str(path)], check=False, capture_output=True)
+
+
+def replace_destination(dst: Any, dst_dir_fd: int | None = None) -> Path:
+    """The absolute path an ``os.replace(src, dst, dst_dir_fd=...)`` call writes (Linux /proc)."""
+    if dst_dir_fd is None:
+        return Path(dst)
+    return Path(os.readlink(f"/proc/self/fd/{dst_dir_fd}")) / dst

@@ -329,7 +329,7 @@ class _TokenDropper:
             words = [p if i % 2 else p.swapcase() for i, p in enumerate(pieces)]
             if self.broken and len(words) > 1:
                 del words[1]  # the first token is lost, as an engine that drops a closing tag
-            out.append("".join(words))
+            out.append("".join(words) + " (fr)")  # a real change: case alone would be an echo (issue 10 gates)
         return out
 
 
@@ -351,7 +351,7 @@ def test_a_segment_whose_markup_breaks_follows_on_error_and_is_never_cached(tmp_
     segments = all_segments(read_inputs(config)[0], extra=[config.site.description])
     with_tokens = [t for t in segments if TOKEN_RE.search(t)]
     assert with_tokens  # the corpus does send markup as tokens
-    assert cached == {t.swapcase() for t in segments if not TOKEN_RE.search(t)}  # nothing with markup was cached
+    assert cached == {t.swapcase() + " (fr)" for t in segments if not TOKEN_RE.search(t)}  # no markup cached
     # The next run, with a healthy engine, publishes what failed before.
     healthy = _TokenDropper(broken=False)
     again = publish_site(config, stage=Stage(providers=lambda name: healthy))

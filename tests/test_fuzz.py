@@ -10,6 +10,9 @@
   file parses, feedparser reads the feeds without ``bozo``, the text comes
   back as written, and no ``<script>`` element or ``javascript:`` link is in
   any page or in any feed's HTML content.
+* JSON of any structure, nested 200,000 deep, with 6,000-digit numbers or wrong
+  types for known keys; file names of any bytes and entries of any kind (FIFO,
+  symlinks in and out, loops, devices): one-line errors and warnings only.
 * Path traversal (``../x``, ``a/b``, ``..``, empty) is refused by every guard:
   language tags, slugs, the publish path check; oversized files are refused.
 
@@ -199,6 +202,9 @@ URL_SAMPLES = [
     "//example.org",
     'https://example.org/"><script>',
     " https://example.org/ ",
+    "http://[::1",  # issue 12: urlsplit raised ValueError (a traceback)
+    "http://[::1]:99999/",
+    "http://example.org:port/",
 ]
 url_text = st.one_of(
     st.sampled_from(URL_SAMPLES),
@@ -557,6 +563,138 @@ def test_files_over_max_bytes_are_refused(tmp_path: Path) -> None:
     assert [str(e) for e in result.errors] == [f"{big}: file too large (205 bytes; the limit is 100)"]
 
 
+# -- JSON structure (issue 12) -------------------------------------------------
+
+JSON_KEYS = ["title", "content_text", "body", "content_html", "summary", "url", "tags", "authors", "date", "items"]
+json_tree = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(JSON_KEYS) | st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@st.composite
+def hostile_json(draw: st.DrawFn) -> bytes:
+    """Any JSON structure, and the shapes that used to crash: deep nesting, huge integers,
+    wrong types for the keys the reader knows (a number as a title, an object as content_text)."""
+    kind = draw(st.sampled_from(["tree", "deep", "number", "typed"]))
+    if kind == "tree":
+        return json.dumps(draw(json_tree)).encode()
+    if kind == "deep":
+        depth = draw(st.integers(1, 200_000))
+        opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('{"items":[', "]}")]))
+        return (opener * depth + "1" + closer * depth).encode()
+    if kind == "number":
+        digits = draw(st.integers(1, 6000))
+        return ('{"title": "T", "content_text": "x", "n": ' + "9" * digits + "}").encode()
+    doc = {key: draw(json_tree) for key in draw(st.lists(st.sampled_from(JSON_KEYS), min_size=1, max_size=5))}
+    return json.dumps(doc).encode()
+
+
+def test_any_json_structure_gives_articles_or_one_line_input_errors() -> None:
+    seen: Counter[str] = Counter()
+
+    @settings(FUZZ, max_examples=600)
+    @given(hostile_json())
+    def run(data: bytes) -> None:
+        check_reader("item.json", data, seen)
+
+    run()
+    print(f"fuzz hostile JSON: {seen['inputs']} inputs, {seen['errors']} input errors, {seen['articles']} articles")
+    assert seen["inputs"] >= 600 and seen["errors"] > 0
+
+
+# -- file names and kinds (issue 12) -----------------------------------------------
+
+file_names = (
+    st.binary(min_size=1, max_size=24)
+    .map(lambda b: b.replace(b"/", b"_").replace(b"\0", b"_"))
+    .filter(lambda b: b not in (b".", b"..") and not b.startswith(b"."))
+)
+
+
+def test_any_file_name_or_kind_gives_one_line_messages(tmp_path: Path) -> None:
+    """Names of any bytes (not UTF-8, newlines, escapes, bidi controls) and entries of any kind
+    (FIFO, symlink in or out, loop, device): every error and warning is one valid line."""
+    import logging
+    import os
+
+    from syndicate.sources import read_articles
+
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\ntitle: Outside\n---\n\nSecret.\n")
+    count = Counter[str]()
+
+    class Lines(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    @settings(FUZZ, max_examples=300)
+    @given(
+        st.lists(
+            st.tuples(file_names, st.sampled_from([".md", ".txt", ".json"]), st.sampled_from(KINDS)),
+            min_size=1,
+            max_size=4,
+            unique_by=lambda t: t[0] + t[1].encode(),
+        )
+    )
+    def run(entries: list[tuple[bytes, str, str]]) -> None:
+        root = Path(os.fsdecode(os.fsencode(tmp_path / f"r{count['runs']}")))
+        count["runs"] += 1
+        root.mkdir()
+        for raw, suffix, kind in entries:
+            path = Path(os.fsdecode(os.fsencode(root) + b"/" + raw + suffix.encode()))
+            make_entry(path, kind, outside)
+        handler = Lines()
+        logger = logging.getLogger("syndicate")
+        logger.addHandler(handler)
+        try:
+            result = read_articles(SourceOptions(paths=(root,), timezone=TZ, max_bytes=2000), "en")
+        finally:
+            logger.removeHandler(handler)
+        for line in [*map(str, result.errors), *handler.lines]:
+            count["lines"] += 1
+            assert line.startswith(str(root)), line
+            assert line.isprintable(), repr(line)  # no newline, no control or bidi character
+            line.encode("utf-8")  # no lone surrogate from a name that is not UTF-8
+        assert all("Secret" not in b.text for a in result.articles for b in a.body)
+
+    run()
+    print(f"fuzz file names: {count['runs']} directories, {count['lines']} messages checked")
+
+
+KINDS = ["article", "empty", "fifo", "link-in", "link-out", "loop", "dev-zero"]
+
+
+def make_entry(path: Path, kind: str, outside: Path) -> None:
+    import os
+
+    if kind == "article":
+        path.write_text("Title: A story\nDate: 2025-04-14T10:00:00Z\n\nText of the story.\n")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link-in":
+        sibling = path.with_name("sibling-target" + path.suffix)
+        if not sibling.exists():
+            sibling.write_text("Title: Sibling\nDate: 2025-04-14T10:00:00Z\n\nText.\n")
+        path.symlink_to(sibling)
+    elif kind == "link-out":
+        path.symlink_to(outside)
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    else:
+        path.symlink_to("/dev/zero")
+
+
 # -- renderers ----------------------------------------------------------------
 
 LANGUAGES = ["en", "es", "ar", "he", "fa", "zh-Hant-TW", "pt-BR", "de", "ru"]
@@ -857,3 +995,22 @@ def test_any_text_is_a_safe_slug_or_refused(raw: str) -> None:
         assert "\n" not in str(exc) and str(exc).startswith("f.md: ")
         return
     assert SLUG_RE.fullmatch(slug)
+
+
+@settings(FUZZ, max_examples=500)
+@given(
+    st.one_of(st.sampled_from(URL_SAMPLES), st.text(max_size=40), st.text(max_size=20).map("https://ex.org/".__add__))
+)
+def test_any_site_url_is_normalised_or_refused(raw: str) -> None:
+    """site.url (issue 12): an absolute http(s) URL safe in any attribute, normalised and
+    stable under normalising again; anything else a one-line ConfigError, never another exception."""
+    from syndicate.config import normalize_url
+
+    try:
+        url = normalize_url(raw)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert re.match(r"https?://[^/]+/", url) and url.endswith("/"), url
+    assert not re.search(r"[\s\"'<>`\\{}|^]", url), url
+    assert normalize_url(url) == url

@@ -596,13 +596,13 @@ def test_edition_index_lists_all_articles_newest_first(tree: dict[str, bytes]) -
 def test_root_index_language_switcher(tree: dict[str, bytes]) -> None:
     root = _page(tree["index.html"])
     assert (root.get("lang"), root.get("dir")) == ("en", "ltr")
-    switcher = root.xpath("//ul[@class='languages']/li/a")
+    switcher = root.xpath("//nav[@class='languages']/ul/li/a")
     assert [(a.text, a.get("hreflang")) for a in switcher] == [
         ("English", "en"),
         ("español", "es"),
         ("العربية", "ar"),
     ]
-    assert root.xpath("//main/section[1]//h2/a/@href")[0] == f"{BASE}en/articles/talks-resume.html"
+    assert root.xpath("//main/section[1]//h3/a/@href")[0] == f"{BASE}en/articles/talks-resume.html"
 
 
 def test_atom_renderer_alone_is_pure() -> None:

@@ -13,7 +13,7 @@ from syndicate.cli import app
 from syndicate.config import load_config
 from syndicate.errors import ConfigError, ExitCode, InputError
 from syndicate.pipeline import Stage, publish_site
-from syndicate.publish import write_status
+from syndicate.publish import STATUS_FILE, write_state_file
 from syndicate.status import check_status, parse_duration
 from tests.test_ops import write_config
 
@@ -52,7 +52,8 @@ def _status(target: Path, **fields: object) -> None:
         "missing": {},
     }
     doc.update(fields)
-    write_status(target, {k: v for k, v in doc.items() if v is not None})
+    data = json.dumps({k: v for k, v in doc.items() if v is not None})  # any document, damaged ones too
+    write_state_file(target, STATUS_FILE, data.encode())
 
 
 # -- parse_duration -----------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from syndicate.config import TranslationOptions
 from syndicate.translate import Glossary, SegmentCache, get_provider, translate_segments
 from syndicate.translate.providers.apertium import ApertiumTranslator, candidate_modes
+from syndicate.translate.validate import strip_unknown_marks
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_5b913e3cde1239e1.txt"
 SENTENCE = "The two sides sat down for six hours, but stayed far from the thornier issues like Ukraine."
@@ -48,8 +49,9 @@ def test_translates_seed_sentence_into_real_words(
     apertium: ApertiumTranslator, target: str, expected: set[str]
 ) -> None:
     _needs(apertium, "en", target)
-    [translation] = apertium.translate_batch([SENTENCE], "en", target)
-    assert translation is not None
+    [raw] = apertium.translate_batch([SENTENCE], "en", target)
+    assert raw is not None
+    translation, _ = strip_unknown_marks(SENTENCE, raw)
     words = set(re.findall(r"\w+", translation.lower()))
     assert expected <= words, translation
     assert not re.search(r"[*#@]", translation), translation
@@ -65,24 +67,22 @@ def test_fifty_segments_one_process_aligned(apertium: ApertiumTranslator, target
     assert len(results) == len(segments)
     assert all(r is not None and r.strip() for r in results)
     # alignment: numbers and names keep to their own segment
-    for source, result in zip(segments, results, strict=True):
-        assert result is not None
+    for source, raw in zip(segments, results, strict=True):
+        assert raw is not None
+        result, _ = strip_unknown_marks(source, raw)
         assert re.findall(r"\d+", source) == re.findall(r"\d+", result), (source, result)
         assert not re.search(r"(?<!\S)[*#@]\w", result), result
 
 
-def test_batch_is_much_faster_than_one_process_per_segment(apertium: ApertiumTranslator) -> None:
+def test_a_batch_is_one_process_and_translates_like_one_process_per_segment(apertium: ApertiumTranslator) -> None:
+    """What makes a batch cheap is one engine process for all segments (speed: benchmarks/)."""
     _needs(apertium, "en", "es")
     segments = seed_segments(50)[:12]
-    started = time.perf_counter()
     batched = apertium.translate_batch(segments, "en", "es")
-    batch_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    assert apertium.calls == 1
     single = [apertium.translate_batch([s], "en", "es")[0] for s in segments]
-    single_seconds = time.perf_counter() - started
     assert apertium.calls == 1 + len(segments)
     assert batched == single  # separators never change a translation
-    assert batch_seconds * 3 < single_seconds
 
 
 def test_newlines_and_blank_lines_inside_a_segment_survive(apertium: ApertiumTranslator) -> None:
@@ -96,13 +96,17 @@ def test_newlines_and_blank_lines_inside_a_segment_survive(apertium: ApertiumTra
     assert apertium.translate_batch(["   "], "en", "es") == ["   "]
 
 
-def test_source_marks_are_kept_engine_marks_are_not(apertium: ApertiumTranslator) -> None:
+def test_unknown_words_come_back_marked_and_source_marks_are_kept(apertium: ApertiumTranslator) -> None:
     _needs(apertium, "en", "hr")
-    texts = ["The delegations agreed to continue.", "Use #hashtag and *stars* @home."]
-    agreed, marked = apertium.translate_batch(texts, "en", "hr")
+    texts = ["The delegations agreed to continue with Zyxwvut.", "Use #hashtag and *stars* @home."]
+    agreed, marked = apertium.translate_batch(texts, "en", "hr")  # no -u: the engine marks what it does not know
     assert agreed is not None and marked is not None
-    assert "#" not in agreed and "*" not in agreed  # eng-hbs marks generation errors with '#'
-    assert "#hashtag" in marked and "*" in marked and "@" in marked
+    assert "*Zyxwvut" in agreed
+    cleaned, unknown = strip_unknown_marks(texts[0], agreed)
+    assert "Zyxwvut" in cleaned and not re.search(r"[*#@]", cleaned)
+    assert unknown >= 1
+    kept, _ = strip_unknown_marks(texts[1], marked)
+    assert "#hashtag" in kept and "*" in kept and "@" in kept
 
 
 def test_glossary_names_survive_protect_translate_restore(apertium: ApertiumTranslator, tmp_path: Path) -> None:
@@ -171,7 +175,7 @@ def test_hung_engine_is_killed_at_the_deadline(tmp_path: Path) -> None:
     translator = ApertiumTranslator(timeout=0.5, executable=str(fake))
     started = time.monotonic()
     assert translator.translate_batch(["Hello"], "en", "es") == [None]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 5  # the 0.5 s deadline with 10x slack; the hang is 30 s
 
 
 def test_misaligned_output_fails_the_whole_batch(tmp_path: Path) -> None:

@@ -87,8 +87,12 @@ def test_failures_are_missing_logged_once_and_not_cached(cache: SegmentCache, ca
         result = translate_segments(list(replies), "en", "es", fake, cache, Glossary())
     assert result == {"Good.": "Bueno."}
     assert [r.getMessage() for r in caplog.records] == [
-        "fake en->es: 2 of 3 segments not translated (1 engine failure, 1 rejected answer)"
+        "fake en->es: 2 of 3 segments not translated (1 engine failure, 1 implausible length)"
     ]
+    assert result.failures == {
+        "Lost.": "engine failure (no answer)",
+        "Error.": "implausible length (58 characters for 6)",
+    }
     retry = Fake()
     translate_segments(list(replies), "en", "es", retry, cache, Glossary())
     assert retry.batches == [["Lost.", "Error."]]  # retried next run
@@ -107,7 +111,7 @@ def test_a_mangled_name_fails_the_segment(cache: SegmentCache, caplog: pytest.Lo
     fake = Fake(lambda t: t[:-8] + ".")  # drops the trailing placeholder
     with caplog.at_level(logging.WARNING, logger="syndicate"):
         assert translate_segments(["He met Sergei Lavrov"], "en", "es", fake, cache, Glossary(["Sergei Lavrov"])) == {}
-    assert "glossary term lost" in caplog.text
+    assert "lost placeholder" in caplog.text
 
 
 def test_unusable_or_unsupported_provider_sends_nothing(cache: SegmentCache, caplog: pytest.LogCaptureFixture) -> None:

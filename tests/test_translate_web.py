@@ -127,7 +127,7 @@ def test_hung_server_fails_the_segment_within_the_deadline(server: FakeServer) -
     provider = libre(server, timeout=0.5, retries=0)
     started = time.monotonic()
     assert provider.translate_batch(["Hello."], "en", "es") == [None]
-    assert time.monotonic() - started < 0.5 + 0.5
+    assert time.monotonic() - started < 0.5 * 5  # the deadline with 5x slack; the hang is 30 s
 
 
 def test_overall_deadline_bounds_retries_of_a_hung_server(server: FakeServer) -> None:
@@ -135,7 +135,7 @@ def test_overall_deadline_bounds_retries_of_a_hung_server(server: FakeServer) ->
     provider = libre(server, timeout=0.4, retries=10, settings={"deadline": "1.0"})
     started = time.monotonic()
     assert provider.translate_batch(["Hello.", "World."], "en", "es") == [None, None]
-    assert time.monotonic() - started < 1.0 + 0.5
+    assert time.monotonic() - started < 1.0 * 5  # the deadline with 5x slack; the hang is 30 s
 
 
 def test_hung_request_does_not_block_interpreter_exit(server: FakeServer) -> None:
@@ -154,7 +154,7 @@ def test_hung_request_does_not_block_interpreter_exit(server: FakeServer) -> Non
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
     elapsed = time.monotonic() - started
     assert done.stdout.strip() == "[None]", done.stderr
-    assert elapsed < 8  # the worker is still waiting on its 20 s socket timeout: exit did not wait for it
+    assert elapsed < 15  # 0.5 s deadline + start-up, >5x slack; below the 20 s socket timeout it would wait for
 
 
 # --------------------------------------------------------------------------- circuit breaker
@@ -216,8 +216,10 @@ def test_garbage_answers_are_never_returned(server: FakeServer, reply: Reply, tm
     server.default = lambda request: reply
     provider = libre(server, retries=0)
     with SegmentCache(tmp_path / "cache.sqlite3") as cache:
-        result = translate_segments(["Hello there."], "en", "es", provider, cache, Glossary())
+        segments = ["Hello there.", "The embassy reopened on Monday.", "Ministers met in Geneva."]
+        result = translate_segments(segments, "en", "es", provider, cache, Glossary())
         assert result == {}
+        assert set(result.failures) == set(segments)  # each with its reason
         assert cache.stats()["entries"] == 0
 
 
@@ -239,12 +241,9 @@ def test_long_segment_is_split_at_sentence_boundaries(server: FakeServer) -> Non
 def test_concurrency_is_bounded(server: FakeServer) -> None:
     server.default = lambda request: Reply(body={"translatedText": "ES:" + request.params["q"]}, delay=0.1)
     provider = libre(server, concurrency=3)
-    started = time.monotonic()
     results = provider.translate_batch([f"Line {n}." for n in range(12)], "en", "es")
-    elapsed = time.monotonic() - started
     assert results == [f"ES:Line {n}." for n in range(12)]
-    assert 2 <= server.max_in_flight <= 3
-    assert elapsed < 12 * 0.1  # not serial
+    assert 2 <= server.max_in_flight <= 3  # not serial, and never more than asked (no speed asserted)
 
 
 # --------------------------------------------------------------------------- the stage, end to end

@@ -147,6 +147,6 @@ def test_a_hanging_engine_is_cut_off_by_the_deadline(
     started = time.monotonic()
     summary, _ = _run(config)
     elapsed = time.monotonic() - started
-    assert elapsed < 15, f"run took {elapsed:.1f}s"
+    assert elapsed < 25, f"run took {elapsed:.1f}s"  # 2 attempts x 1 s timeout, >5x slack; one hang is 30 s
     assert summary.exit_code == ExitCode.PARTIAL and summary.items["es"] == 4
     assert "LATE-ANSWER" not in (config.target / "es" / "rss.xml").read_text()

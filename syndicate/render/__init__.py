@@ -27,6 +27,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from syndicate import localize
@@ -37,6 +38,7 @@ from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.jsonfeed import render_json_feed
 from syndicate.render.opml import render_opml
+from syndicate.render.theme import Theme, load_theme
 
 __all__ = [
     "FORMATS",
@@ -61,6 +63,7 @@ def render_site(
     *,
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
+    theme: Theme | None = None,
 ) -> dict[str, bytes]:
     """Every file of the target tree, keyed by relative POSIX path (sorted).
 
@@ -70,7 +73,7 @@ def render_site(
     bad or duplicate language tags, and :class:`InputError` for unsafe or
     duplicate slugs.
     """
-    files, _ = render_changed(site, editions, formats=formats, max_items=max_items)
+    files, _ = render_changed(site, editions, formats=formats, max_items=max_items, theme=theme)
     return files
 
 
@@ -82,6 +85,7 @@ def render_changed(
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
     archive_page_size: int | None = None,
+    theme: Theme | None = None,
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Incremental :func:`render_site`: ``(files rendered, render key of every path)``.
 
@@ -91,7 +95,13 @@ def render_changed(
     files: dict[str, bytes] = {}
     keys: dict[str, str] = {}
     outputs = iter_render(
-        site, editions, formats=formats, max_items=max_items, previous=previous, archive_page_size=archive_page_size
+        site,
+        editions,
+        formats=formats,
+        max_items=max_items,
+        previous=previous,
+        theme=theme,
+        archive_page_size=archive_page_size,
     )
     for path, key, data in outputs:
         keys[path] = key
@@ -108,6 +118,7 @@ def iter_render(
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
     archive_page_size: int | None = None,
+    theme: Theme | None = None,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
@@ -123,9 +134,9 @@ def iter_render(
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
     if archive_page_size is not None and archive_page_size < 1:
         raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
-    window = _Window(max_items, archive_page_size)
     try:
-        yield from _render(_prepare_site(site), _prepare(editions), chosen, window, previous or {})
+        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size))
+        yield from _render(_prepare_site(site), _prepare(editions), pages, previous or {})
     finally:
         html.clear_content_memo()
         _key_memo.clear()
@@ -144,7 +155,7 @@ class _Outputs:
         return path, key, None if self.previous.get(path) == key else render()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class _Window:
     """How many articles a subscription feed holds, and the archive page size (None: no archives)."""
 
@@ -152,11 +163,21 @@ class _Window:
     page_size: int | None
 
 
+@dataclass(frozen=True)
+class _Pages:
+    """What every render shares: the theme, the chosen feed formats and the feeds' window."""
+
+    theme: Theme
+    formats: tuple[str, ...]
+    window: _Window
+
+
 def _render(
-    site: Site, prepared: list[Edition], chosen: tuple[str, ...], window: _Window, previous: Mapping[str, str]
+    site: Site, prepared: list[Edition], pages: _Pages, previous: Mapping[str, str]
 ) -> Iterator[tuple[str, str, bytes | None]]:
+    chosen, theme = pages.formats, pages.theme
     alternates = _article_alternates(site, prepared)
-    out = _Outputs(previous, _digest(_code_version(), site, chosen))
+    out = _Outputs(previous, _digest(_code_version(), site, chosen, theme.digest))
     everything = tuple((e.language, e.title, e.description, tuple(map(_article_key, e.articles))) for e in prepared)
     switcher = tuple((e.language, e.title) for e in prepared)
     for edition in prepared:
@@ -165,14 +186,16 @@ def _render(
             links = alternates.get(_group_key(article), {})
             yield out.add(
                 html.article_path(edition.language, article.slug),
-                (head, _article_key(article), tuple(sorted(links.items()))),
-                functools.partial(html.article_page, site, edition, article, chosen, links),
+                (head, switcher, _article_key(article), tuple(sorted(links.items()))),
+                functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
-        yield from _edition_files(out, site, edition, prepared, chosen, switcher, window)
+        yield from _edition_files(out, site, edition, prepared, pages, switcher)
         html.clear_content_memo()  # this edition's item contents are not needed again: free them
     for media in _media_files(prepared):
         yield out.add(media.path, (media.file, media.length), functools.partial(_read_media, media))
-    yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen))
+    yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
+    for path, source in theme.static_files():
+        yield out.add(path, (_file_digest(source),), source.read_bytes)
     yield out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
 
 
@@ -181,18 +204,18 @@ def _edition_files(
     site: Site,
     edition: Edition,
     editions: Sequence[Edition],
-    formats: Sequence[str],
+    pages: _Pages,
     switcher: tuple[tuple[str, str], ...],
-    window: _Window,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """The feeds (newest ``max_items``), their archive pages and the index page of one edition."""
+    formats, theme, window = pages.formats, pages.theme, pages.window
     lang = edition.language
     siblings = [ed.language for ed in editions if ed.language != lang]
     head = (lang, edition.title, edition.description, switcher)
     keys = tuple(map(_article_key, edition.articles))
     yield from _feed_set(out, site, edition, lang, formats, siblings, window, (head, tuple(siblings)))
     yield out.add(
-        html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats)
+        html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats, theme)
     )
 
 
@@ -267,6 +290,10 @@ def _article_key(article: Article) -> str:
     key = hashlib.blake2b(repr(article).encode(), digest_size=12).hexdigest()
     _key_memo[id(article)] = (article, key)
     return key
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
 
 
 def _digest(*parts: object) -> str:
@@ -349,6 +376,7 @@ def _prepare_article(article: Article) -> Article:
         raise InputError(where, f"original slug {translation.original_slug!r} {_SLUG_RULE}")
     return article.replace(
         title=clean_text(article.title),
+        title_source=clean_text(article.title_source) if article.title_source else None,
         summary=clean_text(article.summary),
         body=tuple(map(_clean_block, article.body)),
         language=language,

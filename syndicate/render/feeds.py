@@ -249,6 +249,7 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = (), chain
     assert channel is not None  # feedgen always writes one
     _fix_rss_build_dates(channel, edition)
     _fix_rss_items(channel, edition)
+    _fix_rss_description(channel)
     _place_feed_links(channel, feed_links(site, edition, "rss", siblings, chain), after="description")
     if chain is not None and chain.archive:
         _mark_archive(channel)
@@ -319,6 +320,14 @@ def _rss_media(item: etree._Element, article: Article) -> None:
     if image.alt:
         etree.SubElement(content, f"{{{MEDIA_NS}}}description", type="plain").text = image.alt
     etree.SubElement(item, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
+
+
+def _fix_rss_description(channel: etree._Element) -> None:
+    """The channel <description> is HTML to readers too: escaped like the items' (Atom's
+    <subtitle> is type="text", where the XML escaping alone is right)."""
+    description = channel.find("description")
+    if description is not None and description.text:
+        description.text = html.escape_text(description.text)
 
 
 # -------------------------------------------------------------------------- Atom

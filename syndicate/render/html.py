@@ -7,8 +7,8 @@ This module owns
 * the HTML fragment of an item's content (dateline, body blocks and the
   translation note), shared by the feeds and the article pages;
 * the pages themselves: ``index.html``, ``<lang>/index.html`` and
-  ``<lang>/articles/<slug>.html``, built from small string templates in
-  which every piece of text goes through :func:`html.escape`.
+  ``<lang>/articles/<slug>.html``: this module builds each page's context
+  and the theme's Jinja2 templates (autoescaped) make the HTML.
 
 Everything here is a pure function of its arguments.
 """
@@ -18,10 +18,14 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
 
 from syndicate import localize
 from syndicate.content import blocks_html
 from syndicate.models import Article, Block, Edition, Site, Translation
+from syndicate.render.theme import Theme, load_theme
 
 # --------------------------------------------------------------------- URL scheme
 
@@ -151,134 +155,126 @@ def clear_content_memo() -> None:
 
 
 # ------------------------------------------------------------------------ pages
-
-_STYLE = (
-    "body{font:1.05rem/1.55 system-ui,sans-serif;max-width:42rem;margin:0 auto;padding:1rem}"
-    "a{color:#1a4f8b}.dateline,.category,.summary{color:#555}.dateline{font-size:.9rem}"
-    "ol.articles,ul.languages{list-style:none;padding:0}ol.articles li{margin-block-end:1.5rem}"
-    "ul.languages li{display:inline-block;margin-inline-end:1rem}"
-    "blockquote{border-inline-start:3px solid #ccc;margin-inline:0;padding-inline-start:1rem}"
-    ".translation-note{font-size:.9rem;font-style:italic;"
-    "border-block-start:1px solid #ddd;padding-block-start:.5rem}"
-)
+#
+# Pages are Jinja2 templates of the theme (see :mod:`syndicate.render.theme`);
+# the functions below build each page's context.  Text goes in as text (the
+# templates escape it); HTML fragments built here go in as Markup.
 
 
-@dataclass(frozen=True, slots=True)
-class _Head:
-    title: str
-    canonical: str
-    feeds: Sequence[tuple[str, str, str, str]] = ()  # (media type, title, href, hreflang)
-    alternates: Sequence[tuple[str, str]] = ()  # (hreflang, href)
+def _base_context(
+    site: Site, lang: str, editions: Sequence[Edition], formats: Sequence[str], theme: Theme
+) -> dict[str, Any]:
+    return {
+        "site": {"title": site.title, "url": site.url, "description": site.description, "logo": site.logo},
+        "lang": lang,
+        "dir": localize.text_direction(lang),
+        "labels": {key: localize.label(key, lang) for key in ("original", "index", "languages", "feeds", "latest")},
+        "alternates": [],
+        "feeds": [],
+        "subscribe": [],
+        "languages": [],
+        "theme": theme,
+    }
 
 
-def _head_html(head: _Head) -> str:
-    lines = [
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(head.title)}</title>",
-        f'<link rel="canonical" href="{_esc(head.canonical)}">',
-    ]
-    lines += [
-        f'<link rel="alternate" type="{media}" title="{_esc(title)}" href="{_esc(href)}" hreflang="{lang}">'
-        for media, title, href, lang in head.feeds
-    ]
-    lines += [f'<link rel="alternate" hreflang="{lg}" href="{_esc(href)}">' for lg, href in head.alternates]
-    lines.append(f"<style>{_STYLE}</style>")
-    return "\n".join(lines)
-
-
-def _page(language: str, head: _Head, body: str) -> bytes:
-    direction = localize.text_direction(language)
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{language}" dir="{direction}">\n'
-        f"<head>\n{_head_html(head)}\n</head>\n"
-        f"<body>\n{body}\n</body>\n</html>\n"
-    ).encode()
-
-
-def _feed_links(site: Site, edition: Edition, formats: Sequence[str]) -> list[tuple[str, str, str, str]]:
+def _feed_links(site: Site, edition: Edition, formats: Sequence[str]) -> list[dict[str, str]]:
+    """Discovery links (``<link rel=alternate type=...>``) of an edition's feeds."""
     return [
-        (
-            FEED_FORMATS[fmt].media_type,
-            f"{edition.title} ({FEED_FORMATS[fmt].label})",
-            feed_url(site, edition.language, fmt),
-            edition.language,
-        )
+        {
+            "type": FEED_FORMATS[fmt].media_type,
+            "title": f"{edition.title} ({FEED_FORMATS[fmt].label})",
+            "href": feed_url(site, edition.language, fmt),
+            "hreflang": edition.language,
+        }
         for fmt in formats
     ]
 
 
-def _feeds_list_html(site: Site, edition: Edition, formats: Sequence[str]) -> str:
-    items = "".join(
-        f'<li><a href="{_esc(feed_url(site, edition.language, fmt))}" type="{FEED_FORMATS[fmt].media_type}">'
-        f"{FEED_FORMATS[fmt].label}</a></li>"
+def _subscribe(site: Site, language: str, formats: Sequence[str]) -> list[dict[str, str]]:
+    return [
+        {"label": FEED_FORMATS[fmt].label, "href": feed_url(site, language, fmt), "type": FEED_FORMATS[fmt].media_type}
         for fmt in formats
-    )
-    return f'<ul class="feeds">{items}</ul>'
+    ]
 
 
-def _languages_nav(site: Site, editions: Sequence[Edition], current: str | None) -> str:
-    items = []
-    for ed in editions:
-        name = _esc(localize.native_name(ed.language))
-        if ed.language == current:
-            items.append(f'<li lang="{ed.language}"><strong>{name}</strong></li>')
-        else:
-            href, lg = _esc(index_url(site, ed.language)), ed.language
-            items.append(f'<li><a href="{href}" lang="{lg}" hreflang="{lg}">{name}</a></li>')
-    label = localize.label("languages", current or (editions[0].language if editions else "en"))
-    return f'<nav aria-label="{_esc(label)}"><ul class="languages">{"".join(items)}</ul></nav>'
+def _languages(
+    site: Site, editions: Sequence[Edition], current: str | None, pages: Mapping[str, str] | None = None
+) -> list[dict[str, object]]:
+    """The language switcher: each edition, linking this article's page in it where there is one."""
+    pages = pages or {}
+    return [
+        {
+            "code": ed.language,
+            "name": localize.native_name(ed.language),
+            "href": pages.get(ed.language) or index_url(site, ed.language),
+            "current": ed.language == current,
+        }
+        for ed in editions
+    ]
 
 
-def _lang_attrs(article: Article, container_language: str) -> str:
+def _lang_attrs(article: Article, container_language: str) -> Markup:
     """``lang``/``dir`` attributes when an article's language differs from the page's."""
     if article.language == container_language:
-        return ""
-    return f' lang="{article.language}" dir="{localize.text_direction(article.language)}"'
+        return Markup("")
+    return Markup(f' lang="{article.language}" dir="{localize.text_direction(article.language)}"')
 
 
-def _article_summary_html(site: Site, edition: Edition, article: Article) -> str:
-    href = _esc(article_url(site, edition.language, article.slug))
-    summary = f'\n<p class="summary">{_esc(article.summary)}</p>' if article.summary else ""
-    return (
-        f'<li><article id="{_esc(article.slug)}"{_lang_attrs(article, edition.language)}>\n'
-        f'<h2><a href="{href}">{_esc(article.title)}</a></h2>\n'
-        f"{dateline_html(site, article)}{summary}\n</article></li>"
-    )
-
-
-def _article_list_html(site: Site, edition: Edition, articles: Iterable[Article]) -> str:
-    items = "\n".join(_article_summary_html(site, edition, a) for a in articles)
-    return f'<ol class="articles">\n{items}\n</ol>' if items else ""
+def _items(site: Site, edition: Edition, articles: Iterable[Article]) -> list[dict[str, object]]:
+    return [
+        {
+            "slug": article.slug,
+            "href": article_url(site, edition.language, article.slug),
+            "title": article.title,
+            "summary": article.summary,
+            "dateline": Markup(dateline_html(site, article)),
+            "lang_attrs": _lang_attrs(article, edition.language),
+            "language": article.language,
+        }
+        for article in articles
+    ]
 
 
 def article_page(
-    site: Site, edition: Edition, article: Article, formats: Sequence[str], alternates: Mapping[str, str]
+    site: Site,
+    edition: Edition,
+    article: Article,
+    formats: Sequence[str],
+    alternates: Mapping[str, str],
+    editions: Sequence[Edition] = (),
+    theme: Theme | None = None,
 ) -> bytes:
     """``<lang>/articles/<slug>.html``: one article with its localized furniture.
 
     ``alternates`` maps a language to the URL of this article's page in that
-    language (including this page itself); each becomes an hreflang link.
+    language (including this page itself); each becomes an hreflang link and
+    the language switcher's target.
     """
+    theme = theme or load_theme()
     lang = edition.language
-    head = _Head(
-        title=f"{article.title} | {edition.title}",
+    context = _base_context(site, lang, editions or (edition,), formats, theme)
+    context.update(
+        page_title=f"{article.title} | {edition.title}",
         canonical=article_url(site, lang, article.slug),
+        home=index_url(site, lang),
+        site_name=edition.title,
         feeds=_feed_links(site, edition, formats),
-        alternates=sorted(alternates.items()),
+        alternates=[{"hreflang": code, "href": href} for code, href in sorted(alternates.items())],
+        subscribe=_subscribe(site, lang, formats),
+        languages=_languages(site, editions or (edition,), lang, alternates),
+        article={
+            "title": article.title_source or article.title,  # never a cut headline on its own page
+            "headline": article.title,
+            "category": article.category,
+            "author": article.author or site.author,  # the byline: the article's author, else the desk's
+            "tags": article.tags,
+            "lang_attrs": _lang_attrs(article, lang),
+            "content": Markup(item_content_html(site, article)),
+            "original": Markup(_original_html(article)),
+            "published": article.published,
+        },
     )
-    category = f'\n<p class="category">{_esc(article.category)}</p>' if article.category else ""
-    if article.author:
-        category += f'\n<p class="byline"><span class="author">{_esc(article.author)}</span></p>'
-    home = _esc(index_url(site, lang))
-    body = (
-        f'<header><p class="site"><a href="{home}">{_esc(edition.title)}</a></p></header>\n'
-        f"<main>\n<article{_lang_attrs(article, lang)}>\n<h1>{_esc(article.title)}</h1>{category}\n"
-        f"{item_content_html(site, article)}{_original_html(article)}\n</article>\n</main>\n"
-        f'<footer><p><a href="{home}">{_esc(localize.label("index", lang))}</a></p></footer>'
-    )
-    return _page(lang, head, body)
+    return theme.render("article.html", context)
 
 
 def _original_html(article: Article) -> str:
@@ -288,61 +284,62 @@ def _original_html(article: Article) -> str:
         return ""
     lang = tr.source_language
     return (
-        f'\n<section class="original" lang="{lang}" dir="{localize.text_direction(lang)}">\n'
+        f'<section class="original" lang="{lang}" dir="{localize.text_direction(lang)}">\n'
         f"<h2>{_esc(localize.label('original', article.language))}</h2>\n{body_html(article.original_body)}\n"
         "</section>"
     )
 
 
 def edition_index_page(
-    site: Site, edition: Edition, editions: Sequence[Edition], formats: Sequence[str]
+    site: Site, edition: Edition, editions: Sequence[Edition], formats: Sequence[str], theme: Theme | None = None
 ) -> bytes:
     """``<lang>/index.html``: every article of the edition, newest first."""
+    theme = theme or load_theme()
     lang = edition.language
-    head = _Head(
-        title=edition.title,
+    context = _base_context(site, lang, editions, formats, theme)
+    context.update(
+        page_title=edition.title,
         canonical=index_url(site, lang),
+        home=index_url(site, lang),
+        site_name=edition.title,
         feeds=_feed_links(site, edition, formats),
-        alternates=sorted((ed.language, index_url(site, ed.language)) for ed in editions),
+        alternates=[{"hreflang": ed.language, "href": index_url(site, ed.language)} for ed in _sorted(editions)],
+        subscribe=_subscribe(site, lang, formats),
+        languages=_languages(site, editions, lang),
+        edition={"title": edition.title, "description": edition.description, "language": lang},
+        items=_items(site, edition, edition.articles),
     )
-    description = f'\n<p class="description">{_esc(edition.description)}</p>' if edition.description else ""
-    body = (
-        f"<header>\n<h1>{_esc(edition.title)}</h1>{description}\n"
-        f"{_languages_nav(site, editions, lang)}\n</header>\n"
-        f"<main>\n{_article_list_html(site, edition, edition.articles)}\n</main>\n"
-        f"<footer>\n<h2>{_esc(localize.label('feeds', lang))}</h2>\n"
-        f"{_feeds_list_html(site, edition, formats)}\n</footer>"
-    )
-    return _page(lang, head, body)
+    return theme.render("edition.html", context)
 
 
 def site_index_page(
-    site: Site, editions: Sequence[Edition], formats: Sequence[str], latest: int = 10
+    site: Site, editions: Sequence[Edition], formats: Sequence[str], latest: int = 10, theme: Theme | None = None
 ) -> bytes:
     """The root ``index.html``: language switcher, latest items, every feed."""
+    theme = theme or load_theme()
     lang = editions[0].language if editions else localize.normalize_tag(site.language)
-    head = _Head(
-        title=site.title,
+    context = _base_context(site, lang, editions, formats, theme)
+    context.update(
+        page_title=site.title,
         canonical=site.url_for("index.html"),
+        home=site.url_for("index.html"),
+        site_name=site.title,
         feeds=[link for ed in editions for link in _feed_links(site, ed, formats)],
-        alternates=sorted((ed.language, index_url(site, ed.language)) for ed in editions),
+        alternates=[{"hreflang": ed.language, "href": index_url(site, ed.language)} for ed in _sorted(editions)],
+        languages=_languages(site, editions, None),
+        items=_items(site, editions[0], editions[0].articles[:latest]) if editions else [],
+        editions=[
+            {
+                "language": ed.language,
+                "title": ed.title,
+                "href": index_url(site, ed.language),
+                "feeds": _subscribe(site, ed.language, formats),
+            }
+            for ed in editions
+        ],
     )
-    latest_html = ""
-    if editions and editions[0].articles:
-        latest_html = (
-            f"<section>\n<h2>{_esc(localize.label('latest', lang))}</h2>\n"
-            f"{_article_list_html(site, editions[0], editions[0].articles[:latest])}\n</section>\n"
-        )
-    feeds_html = "\n".join(
-        f'<li lang="{ed.language}"><a href="{_esc(index_url(site, ed.language))}">{_esc(ed.title)}</a>'
-        f"{_feeds_list_html(site, ed, formats)}</li>"
-        for ed in editions
-    )
-    description = f'\n<p class="description">{_esc(site.description)}</p>' if site.description else ""
-    body = (
-        f"<header>\n<h1>{_esc(site.title)}</h1>{description}\n"
-        f"{_languages_nav(site, editions, None)}\n</header>\n<main>\n{latest_html}"
-        f"<section>\n<h2>{_esc(localize.label('feeds', lang))}</h2>\n"
-        f"<ul>\n{feeds_html}\n</ul>\n</section>\n</main>"
-    )
-    return _page(lang, head, body)
+    return theme.render("site.html", context)
+
+
+def _sorted(editions: Sequence[Edition]) -> list[Edition]:
+    return sorted(editions, key=lambda ed: ed.language)

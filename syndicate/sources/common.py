@@ -57,7 +57,7 @@ _CLAUSE_BREAK = re.compile(r"\s*[,;:]\s|\s+[—–]\s+|\s+-\s+")
 
 def decode_text(path: Path | str, data: bytes, max_bytes: int) -> str:
     """UTF-8 text of an input file, or an InputError that names the problem."""
-    if len(data) > max_bytes:
+    if len(data) > max_bytes:  # a backstop: the safe reader checks the size before reading
         raise InputError(path, f"file too large ({len(data)} bytes; the limit is {max_bytes})")
     if not data.strip():
         raise InputError(path, "empty file")
@@ -78,8 +78,21 @@ def check_xml_chars(path: Path | str, text: str, line_offset: int = 0) -> None:
     match = XML_FORBIDDEN.search(text)
     if match:
         line = text.count("\n", 0, match.start()) + 1 + line_offset
-        code = f"U+{ord(match.group()):04X}"
-        raise InputError(path, f"control character {code} is not allowed in XML", line)
+        raise InputError(path, f"{forbidden_name(match.group())} is not allowed in XML", line)
+
+
+def forbidden_name(char: str) -> str:
+    """What an XML-forbidden character is, by its kind: ``control character U+0007``,
+    ``surrogate U+D800`` (half of a UTF-16 pair, never a character on its own),
+    ``noncharacter U+FFFE``."""
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        kind = "surrogate"
+    elif code in (0xFFFE, 0xFFFF) or 0xFDD0 <= code <= 0xFDEF:
+        kind = "noncharacter"
+    else:
+        kind = "control character"
+    return f"{kind} U+{code:04X}"
 
 
 def normalize_space(text: str) -> str:
@@ -189,6 +202,7 @@ def check_language(path: Path | str, tag: str, line: int | None = None) -> str:
 # Every instant must convert to UTC and to any timezone (0001-01-01 +01:00 cannot).
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
+OUT_OF_RANGE = "cannot be represented in UTC and every timezone (use a date from 0001-01-02 to 9999-12-30)"
 
 
 def check_date(path: Path | str, moment: datetime, what: str, line: int | None = None) -> datetime:
@@ -198,14 +212,18 @@ def check_date(path: Path | str, moment: datetime, what: str, line: int | None =
     except OverflowError:
         usable = False
     if not usable:
-        raise InputError(path, f"{what}: {moment.isoformat()} is out of range (years 1 to 9999)", line)
+        raise InputError(path, f"{what}: {moment.isoformat()} {OUT_OF_RANGE}", line)
     return moment
 
 
 def check_url(path: Path | str, url: str) -> str:
     """A link from the source: absolute http(s) only (no javascript:, data:, ...)."""
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise InputError(path, f"invalid link {url!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in " \n\t<>\"'"):
         raise InputError(path, f"invalid link {url!r} (only absolute http and https URLs)")
     return url

@@ -49,13 +49,22 @@ def first(meta: Mapping[str, Any], keys: Sequence[str]) -> Any:
 
 
 def text_field(path: str, value: Any, key: str) -> str | None:
+    """A one-line text field; anything but a string (``"title": 5``, an object) is an error."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InputError(path, f"{key} must be text, not {type(value).__name__}")
-    text = normalize_space(str(value))
+    if not isinstance(value, str):
+        raise InputError(path, f"{key} must be text (a string), not {_type_name(value)}")
+    text = normalize_space(value)
     check_xml_chars(path, text)
     return text or None
+
+
+def _type_name(value: object) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", dict: "an object", list: "a list"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
 
 
 def date_field(path: str, value: Any, key: str, tz: str) -> datetime | None:
@@ -98,6 +107,8 @@ def list_field(path: str, value: Any, key: str) -> tuple[str, ...]:
     for item in items:
         if isinstance(item, Mapping):  # JSON Feed authors: [{"name": ...}]
             item = item.get("name")
+        if isinstance(item, int) and not isinstance(item, bool):  # a year as a tag: `tags: [2024]`
+            item = str(item)
         text = text_field(path, item, key)
         if text:
             result.append(text)

@@ -11,7 +11,6 @@ links).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from syndicate.errors import InputError
 from syndicate.models import Article, Block
 from syndicate.sources.common import check_xml_chars
 from syndicate.sources.fields import base_url, build_article, is_draft
+from syndicate.sources.safe import load_json
 
 if TYPE_CHECKING:
     from syndicate.sources.common import ReadContext
@@ -29,10 +29,7 @@ TEXT_KEYS = ("content_text", "body", "content", "text")
 
 def read(path: str, text: str, ctx: ReadContext) -> list[Article]:
     """The articles of one JSON file."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
+    data = load_json(path, text)  # deep nesting, huge integers: one-line errors (safe.py)
     if isinstance(data, Mapping) and isinstance(data.get("items"), list):  # a JSON Feed
         data = data["items"]
     items = data if isinstance(data, list) else [data]

@@ -1,9 +1,10 @@
 """The contract every translation engine fulfils, and BCP 47 helpers.
 
 This module owns the :class:`Translator` protocol (what the translation stage
-and the registry rely on), two optional extensions a provider may implement
-(:class:`PairCacheKey`, :class:`ListsLanguages`) and the small language-tag
-helpers the providers share.  It does no I/O.
+and the registry rely on), the optional extensions a provider may implement
+(:class:`PairCacheKey`, :class:`ListsLanguages`, :class:`MarksUnknown`,
+:class:`WritesTag`) and the small language-tag helpers the providers share.
+It does no I/O.
 
 Languages are BCP 47 tags (``es``, ``pt-BR``, ``sr-Latn``); each provider maps
 them to its engine's own codes.
@@ -60,6 +61,33 @@ class ListsLanguages(Protocol):
     """Optional: the language pairs a provider can translate (``None`` = any)."""
 
     def language_pairs(self) -> tuple[tuple[str, str], ...] | None: ...
+
+
+@runtime_checkable
+class MarksUnknown(Protocol):
+    """Optional: the engine marks words it could not translate (apertium's ``*word``).
+
+    When ``marks_unknown`` is true, the translation stage counts and strips
+    the marks (:func:`~syndicate.translate.validate.strip_unknown_marks`).
+    """
+
+    marks_unknown: bool
+
+
+@runtime_checkable
+class WritesTag(Protocol):
+    """Optional: the language tag the engine really writes for a requested target.
+
+    apertium's Serbo-Croatian output is Latin script, so ``sr`` becomes
+    ``sr-Latn``; an edition is tagged, named and placed with this tag.
+    """
+
+    def output_tag(self, target: str) -> str: ...
+
+
+def written_tag(provider: Translator, target: str) -> str:
+    """The tag ``provider`` really writes when asked for ``target`` (``target`` itself by default)."""
+    return provider.output_tag(target) if isinstance(provider, WritesTag) else target
 
 
 def cache_key_for(provider: Translator, source: str, target: str) -> str:

@@ -76,6 +76,7 @@ class Unit:
     text: str
     parts: tuple[tuple[str, Part], ...] = ()
     is_html: bool = False
+    glued: tuple[tuple[str, bool, bool], ...] = ()  # (token, space added before, space added after)
 
     @property
     def translatable(self) -> bool:
@@ -160,7 +161,31 @@ def _build(nodes: list[_Node], *, is_html: bool) -> Unit:
                 add(_part(node, is_html))
     except _TooMany:
         return Unit(_TOO_MANY, ((_TOO_MANY, Keep(_serialize(nodes, is_html))),), is_html)
-    return Unit("".join(text), tuple(parts), is_html)
+    joined, glued = _spaced(text, {token for token, _ in parts})
+    return Unit(joined, tuple(parts), is_html, glued)
+
+
+def _spaced(pieces: list[str], tokens: set[str]) -> tuple[str, tuple[tuple[str, bool, bool], ...]]:
+    """Join ``pieces`` with a space on each side of a token that touches text.
+
+    Engines read ``quay.ZQBCQSecond`` as one unknown word; ``quay. ZQBCQ Second``
+    keeps the words apart.  The added spaces are recorded (token, before, after)
+    and removed again by :func:`rebuild`.
+    """
+    out: list[str] = []
+    glued: list[tuple[str, bool, bool]] = []
+    pieces = [p for p in pieces if p]
+    for index, piece in enumerate(pieces):
+        if piece not in tokens:
+            out.append(piece)
+            continue
+        before = bool(out) and bool(out[-1]) and not out[-1][-1].isspace()
+        following = pieces[index + 1] if index + 1 < len(pieces) else ""
+        after = bool(following) and not following[0].isspace()
+        out.append((" " if before else "") + piece + (" " if after else ""))
+        if before or after:
+            glued.append((piece, before, after))
+    return "".join(out), tuple(glued)
 
 
 class _TooMany(Exception):
@@ -241,6 +266,7 @@ def rebuild(unit: Unit, done: Mapping[str, str]) -> str | None:
     if pieces is None:
         return None
     by_token = dict(unit.parts)
+    _unglue(pieces, unit.glued)
     out: list[str] = []
     for piece, is_token in pieces:
         if not is_token:
@@ -251,6 +277,19 @@ def rebuild(unit: Unit, done: Mapping[str, str]) -> str | None:
             return None
         out.append(rendered)
     return "".join(out)
+
+
+def _unglue(pieces: list[tuple[str, bool]], glued: tuple[tuple[str, bool, bool], ...]) -> None:
+    """Remove the spaces :func:`_spaced` put around tokens that touched text in the source."""
+    where = {token: (before, after) for token, before, after in glued}
+    for index, (piece, is_token) in enumerate(pieces):
+        if not is_token or piece not in where:
+            continue
+        before, after = where[piece]
+        if before and index > 0 and pieces[index - 1][0].endswith(" "):
+            pieces[index - 1] = (pieces[index - 1][0][:-1], False)
+        if after and index + 1 < len(pieces) and pieces[index + 1][0].startswith(" "):
+            pieces[index + 1] = (pieces[index + 1][0][1:], False)
 
 
 def _match_initial_case(source: str, translated: str) -> str:

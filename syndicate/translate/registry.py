@@ -41,8 +41,15 @@ def _web(name: str) -> Factory:
     return factory
 
 
+def _openai(options: TranslationOptions) -> Translator:
+    from syndicate.translate.providers.openai import openai_provider
+
+    return openai_provider(options)
+
+
 PROVIDERS: dict[str, Factory] = {
     "apertium": _apertium,
+    "openai": _openai,
     **{
         name: _web(name)
         for name in ("google", "deepl", "microsoft", "libre", "mymemory", "yandex", "papago", "baidu", "qcri")
@@ -61,7 +68,28 @@ class ProviderInfo:
     reason: str
 
     def languages_text(self) -> str:
-        return self.languages if isinstance(self.languages, str) else ", ".join(self.languages)
+        """``en->es (Latn), en->sr-Latn (Latn)``: each pair with the script the engine writes."""
+        if isinstance(self.languages, str):
+            return self.languages
+        return ", ".join(f"{pair} ({script_of(pair.rpartition('->')[2])})" for pair in self.languages)
+
+
+def script_of(tag: str) -> str:
+    """The script a tag is written in: its own script subtag, else CLDR's likely script."""
+    from babel.core import get_global
+
+    from syndicate.translate.base import parse_tag
+
+    parts = parse_tag(tag)
+    if parts.script:
+        return parts.script
+    likely = get_global("likely_subtags")
+    for key in (f"{parts.language}_{parts.region}" if parts.region else None, parts.language):
+        if key and key in likely:
+            found = [p for p in str(likely[key]).split("_") if len(p) == 4 and p.isalpha()]
+            if found:
+                return str(found[0]).title()
+    return "?"
 
 
 def register(name: str, factory: Factory) -> Factory | None:

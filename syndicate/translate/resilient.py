@@ -4,9 +4,14 @@ deep-translator sets no network timeout, splits nothing and batches with a
 serial loop.  This module owns the wrapper every web provider goes through,
 :class:`ResilientTranslator`, which adds:
 
-* deadlines: each HTTP request gets a socket timeout (injected into
-  ``requests`` for libraries that pass none, and clamped for those that pass
-  a longer one), and each ``translate_batch`` call a wall-clock deadline.
+* deadlines: each request attempt has a TOTAL deadline (``timeout``:
+  connect plus every read, so a server that trickles one byte a second is
+  cut off too).  Socket timeouts are injected into ``requests`` (for
+  libraries that pass none, and clamped for those that pass a longer one),
+  and a watchdog timer shuts down the attempt's sockets when the total
+  deadline passes (urllib3 connections are registered with the running
+  attempt as they are used).  Each ``translate_batch`` call also has a
+  wall-clock deadline, a backstop for everything else.
   Requests run on daemon threads, so a hung server can neither hang the run
   nor block interpreter exit (``ThreadPoolExecutor`` workers are joined at
   exit, which is why it is not used here);
@@ -17,9 +22,13 @@ serial loop.  This module owns the wrapper every web provider goes through,
   the run and later calls fail fast without a request;
 * bounded concurrency (``options.concurrency`` workers);
 * splitting: segments longer than the engine's limit are cut at sentence
-  (then word) boundaries, translated separately and joined back;
-* answer checks: empty answers, non-text, known error texts, HTML/JSON error
-  bodies and absurdly long answers are failures (``None``), never output.
+  (then word) boundaries, translated separately and joined back; a request
+  the engine finds too big or answers malformed (``Verdict.SPLIT``: an LLM's
+  context-length error, a reply that is not the requested JSON array) is
+  sent again as two halves, down to single texts;
+* answer checks: empty and non-text answers are failures (``None``); every
+  other judgment (echo, engine messages, lost numbers...) is made on whole
+  segments by the stage's quality gates (:mod:`syndicate.translate.validate`).
 
 The wrapped engine only has to turn a list of texts into a list of answers,
 raising on failure (see :class:`RemoteEngine`).
@@ -31,21 +40,23 @@ import enum
 import logging
 import queue
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool
 
 from syndicate.config import TranslationOptions
 from syndicate.errors import ConfigError
 from syndicate.translate.split import Piece, join_pieces, limit_measure, split_text
-from syndicate.translate.validate import answer_problem
+from syndicate.translate.validate import basic_problem
 
 log = logging.getLogger("syndicate")
 
@@ -85,6 +96,7 @@ class Verdict(enum.Enum):
     RETRY = "retry"  # transient: 429, 5xx, timeouts, connection errors
     FAIL = "fail"  # this request failed; others may succeed
     FATAL = "fatal"  # the provider cannot work (authorization, quota): cut it off now
+    SPLIT = "split"  # the request was too big or its answer malformed: send its halves separately
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +161,32 @@ class _Scope:
     on_request: Callable[[], None]
     status: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    connections: list[Any] = field(default_factory=list)  # urllib3 connections used in this attempt
+    expired: bool = False  # the total deadline passed and the sockets were shut down
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def use(self, connection: Any) -> None:
+        with self.lock:
+            self.connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def expire(self) -> None:
+        """The total deadline passed: shut down every socket of the attempt (blocked reads end at once)."""
+        with self.lock:
+            self.expired = True
+            connections = list(self.connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 _local = threading.local()
@@ -179,6 +217,16 @@ def _install_patch() -> None:
         send._syndicate = True  # type: ignore[attr-defined]
         HTTPAdapter.send = send  # type: ignore[method-assign]
 
+        make_request = HTTPConnectionPool._make_request
+
+        def _make_request(self: HTTPConnectionPool, conn: Any, *args: Any, **kwargs: Any) -> Any:
+            scope: _Scope | None = getattr(_local, "scope", None)
+            if scope is not None:
+                scope.use(conn)  # the watchdog can now cut this connection
+            return make_request(self, conn, *args, **kwargs)
+
+        HTTPConnectionPool._make_request = _make_request  # type: ignore[method-assign]
+
 
 def _clamp(timeout: object, limit: float) -> float | tuple[float, float]:
     """The given timeout, but never longer than ``limit`` (and never none)."""
@@ -194,13 +242,18 @@ def _clamp_one(value: object, limit: float) -> float:
 
 @contextmanager
 def request_scope(timeout: float, on_request: Callable[[], None] = lambda: None) -> Iterator[_Scope]:
-    """Within this thread: every ``requests`` call gets ``timeout``, is counted and its status kept."""
+    """Within this thread: every ``requests`` call gets ``timeout`` as socket timeout, is counted and
+    its status kept, and the whole scope ends at ``timeout`` (its sockets are shut down then)."""
     _install_patch()
     previous = getattr(_local, "scope", None)
     scope = _local.scope = _Scope(max(timeout, 0.001), on_request)
+    watchdog = threading.Timer(scope.timeout, scope.expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         yield scope
     finally:
+        watchdog.cancel()
         _local.scope = previous
 
 
@@ -383,6 +436,11 @@ class ResilientTranslator:
     def language_pairs(self) -> tuple[tuple[str, str], ...] | None:
         return self.engine.language_pairs()
 
+    def estimate_tokens(self, texts: Sequence[str]) -> int | None:
+        """Tokens the texts would cost, for engines billed by tokens (``None``: not such an engine)."""
+        estimate = getattr(self.engine, "estimate_tokens", None)
+        return int(estimate(texts)) if callable(estimate) else None
+
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str | None]:
         """Translate ``texts`` with retries, limits and deadlines; ``None`` for each failure."""
         refusal = self._refusal(source, target)
@@ -456,6 +514,12 @@ class ResilientTranslator:
             client, outcome = self._attempt(client, texts, source, target, min(self.policy.timeout, remaining))
             if not isinstance(outcome, Failure):
                 return client, self._checked(texts, outcome)
+            if outcome.verdict is Verdict.SPLIT and len(texts) > 1:
+                log.debug("%s %s->%s: %s; splitting %d texts", self.name, source, target, outcome.reason, len(texts))
+                half = len(texts) // 2
+                client, first = self._request(client, texts[:half], source, target, run)
+                client, second = self._request(client, texts[half:], source, target, run)
+                return client, first + second
             self.breaker.failure(outcome)
             log.debug("%s %s->%s attempt %d failed: %s", self.name, source, target, attempt + 1, outcome.reason)
             if outcome.verdict is not Verdict.RETRY or attempt == self.policy.retries:
@@ -475,6 +539,8 @@ class ResilientTranslator:
                     client = self.engine.client(source, target)
                 answers = client(texts)
             except Exception as exc:  # third-party engines raise anything, even AttributeError
+                if scope.expired:
+                    return client, Failure(Verdict.RETRY, f"timed out (no complete answer within {timeout:.1f} s)")
                 failure = self.engine.classify(exc, scope.status) or classify(exc, scope.status, scope.headers)
                 return client, failure
         if isinstance(answers, str | bytes) or len(answers) != len(texts):
@@ -482,10 +548,11 @@ class ResilientTranslator:
         return client, answers
 
     def _checked(self, texts: Sequence[str], answers: Sequence[object]) -> list[str | None]:
-        """Answers that pass :func:`answer_problem`; the breaker hears about rejected ones."""
+        """Text answers only (the quality gates run on whole segments in the stage); the breaker
+        hears about requests whose answers are all unusable."""
         result: list[str | None] = []
         for text, answer in zip(texts, answers, strict=True):
-            problem = answer_problem(text, answer)
+            problem = basic_problem(text, answer)
             if problem is None and isinstance(answer, str):
                 result.append(answer.strip())
             else:

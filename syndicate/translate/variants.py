@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syndicate.models import Article, Block, Translation
@@ -49,6 +49,8 @@ class CostLine:
     provider: str
     segments: int
     characters: int
+    tokens: int | None = None  # estimated, for engines billed by tokens
+    deferred: int = 0  # segments over translation.max_chars_per_run
 
 
 def variant_id(article_id: str, language: str) -> str:
@@ -156,12 +158,12 @@ def translated_article(
     return article.replace(
         id=variant_id(article.id, language),
         title=derive_title(title) if article.title_source else title,
+        title_source=title if article.title_source else None,  # the whole translated sentence, for the page
         summary=summary,
         category=category,
         tags=tuple(t for t in tags if t is not None),
         body=tuple(b for b in body if b is not None),
         language=language,
-        title_source=None,
         body_language=article.language if mode == "title" else None,
         original_body=article.body if mode == "bilingual" else (),
         image=image,
@@ -181,12 +183,18 @@ def build_variant(
     on_error: str,
     description: str | None = None,
     mode: str = "full",
+    refuse: Callable[[Article], bool] | None = None,
 ) -> Variant:
-    """Assemble one language's articles from the translations that succeeded."""
+    """Assemble one language's articles from the translations that succeeded.
+
+    ``refuse``: articles the translation stage failed as a whole (e.g. over
+    ``translation.max_unknown``) although every segment came back.
+    """
     result: list[Article] = []
     missing: list[str] = []
     for article in articles:
-        translated = translated_article(article, language, done, engine, mode)
+        refused = refuse is not None and refuse(article)
+        translated = None if refused else translated_article(article, language, done, engine, mode)
         if translated is not None:
             result.append(translated)
             continue

@@ -16,9 +16,18 @@ it into several units and are put back afterwards.  If the number of units
 that come back differs from the number sent, the whole batch fails
 (``None`` each) rather than risk a misaligned translation.
 
-``-u`` is always used (unknown words unmarked); any ``*``, ``#`` or ``@``
-marks that still appear on words are stripped unless the source text itself
-had that character.
+Unknown words: apertium runs WITHOUT ``-u``, so its output marks the words
+it could not translate (``*word`` unknown to the analyser, ``@word`` not in
+the bilingual dictionary, ``#word`` not generated).  ``translate_batch``
+returns that marked text (``marks_unknown = True``); the translation stage
+counts the marks, strips them (:func:`~syndicate.translate.validate.strip_unknown_marks`)
+and refuses an article whose unknown-word share is over
+``translation.max_unknown``.  (With ``-u`` the same words were published as
+untranslated English inside the "translation".)
+
+Honest tags: the Serbo-Croatian modes write Latin script, so a requested
+``sr`` is published as ``sr-Latn`` (:meth:`ApertiumTranslator.output_tag`);
+``hr`` and ``bs`` are Latin script by default and keep their tags.
 """
 
 from __future__ import annotations
@@ -57,10 +66,11 @@ PAIRS: dict[tuple[str, str], str] = {
     ("bs", "en"): "hbs-eng",
 }
 _LATIN_ONLY = {"eng-hbs_HR", "eng-hbs_SR", "eng-hbs_BS"}  # a Cyrillic target tag is refused
+# Languages whose default script is not the one these modes write: the tag gets the script.
+_SCRIPT_OF_OUTPUT = {"sr": "Latn"}
 _ENGINE_PACKAGES = ("apertium", "lttoolbox", "apertium-lex-tools", "apertium-separable", "apertium-anaphora")
-_PROCESSING_VERSION = "1"  # bump when the pre/post-processing here changes output
+_PROCESSING_VERSION = "2"  # bump when the pre/post-processing here changes output
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
-_MARKS = "*#@"
 SECONDS_PER_CHAR = 1 / 10_000  # generous: apertium does 30-40 kB/s on one core
 
 
@@ -77,6 +87,7 @@ class ApertiumTranslator:
     name = "apertium"
     display_name = "Apertium"
     max_chars = 1_000_000  # no engine limit; one process takes the whole batch
+    marks_unknown = True  # output keeps apertium's */@/# marks; the stage counts and strips them
 
     def __init__(self, timeout: float = 20.0, executable: str = "apertium") -> None:
         self.timeout = timeout
@@ -105,10 +116,19 @@ class ApertiumTranslator:
             return False, "apertium has no language pairs installed"
         return True, f"{len(pairs)} language pairs installed"
 
+    def output_tag(self, target: str) -> str:
+        """The tag of what the engine really writes for ``target`` (``sr`` -> ``sr-Latn``)."""
+        parts = parse_tag(target)
+        script = _SCRIPT_OF_OUTPUT.get(parts.language)
+        if script is None or parts.script is not None:
+            return target
+        rest = [p for p in (parts.region, *parts.variants) if p]
+        return "-".join([parts.language, script, *rest])
+
     def language_pairs(self) -> tuple[tuple[str, str], ...]:
-        """BCP 47 pairs that resolve to an installed mode."""
+        """BCP 47 pairs that resolve to an installed mode, targets tagged as written (``sr-Latn``)."""
         installed = set(self.modes())
-        pairs = {pair for pair, mode in PAIRS.items() if mode in installed}
+        pairs = {(source, self.output_tag(target)) for (source, target), mode in PAIRS.items() if mode in installed}
         by_code = {code: short for short, code in ISO639_3.items()} | {s: s for s in ISO639_3}
         for mode in installed:
             source, _, target = mode.partition("-")
@@ -151,7 +171,7 @@ class ApertiumTranslator:
         timeout = self.timeout + len(payload) * SECONDS_PER_CHAR
         self.calls += 1
         try:
-            out = _run_process([self.executable, "-u", mode], payload, timeout)
+            out = _run_process([self.executable, mode], payload, timeout)
         except (OSError, subprocess.SubprocessError, ValueError) as exc:
             log.warning("apertium %s failed: %s", mode, exc)
             return None
@@ -315,13 +335,8 @@ def _prepare(texts: Sequence[str]) -> tuple[list[str], list[list[_Line]]]:
 
 
 def _clean(unit: str, output: str) -> str:
-    """Strip apertium's marks (unless the source had the character) and stray whitespace."""
-    text = " ".join(output.split())
-    for mark in _MARKS:
-        if mark not in unit:
-            escaped = re.escape(mark)
-            text = re.sub(rf"(?<!\S){escaped}+(?=\w)|(?<=\w){escaped}+(?!\w)", "", text)
-    return text
+    """Collapse stray whitespace (the unknown-word marks stay: the stage counts them)."""
+    return " ".join(output.split())
 
 
 def _assemble(layout: Sequence[_Line], cleaned: Sequence[str]) -> str:

@@ -1,0 +1,97 @@
+"""Themes: the Jinja2 templates (and static files) HTML pages are made from (DESIGN 8).
+
+This module owns finding templates and rendering them.  A theme is a
+directory with ``templates/`` (``base.html``, ``article.html``,
+``edition.html``, ``site.html``, ``style.css``, ...) and optionally
+``static/`` (files published as they are under ``static/`` in the target:
+a logo, fonts).  ``output.theme`` names a directory whose templates and static
+files override the shipped default theme (``syndicate/themes/default``) one
+file at a time, like Pelican's ``THEME_TEMPLATES_OVERRIDES``.
+
+Autoescaping is on for every template; content HTML (sanitized when it was
+read) and the item fragments built by :mod:`syndicate.render.html` are passed
+in as :class:`markupsafe.Markup`.  The template variables are documented in
+``syndicate/themes/README.md``.  :attr:`Theme.digest` covers every file of the
+theme, so changing a template re-renders the pages that use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from syndicate.errors import ConfigError
+
+DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+TEMPLATES = ("base.html", "article.html", "edition.html", "site.html", "style.css")
+
+
+class Theme:
+    """A chain of theme directories, the user's first, the default last."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        if directory is not None and not (directory / "templates").is_dir() and not (directory / "static").is_dir():
+            raise ConfigError(f"output.theme: {directory} has no templates/ or static/ directory")
+        self.directories: tuple[Path, ...] = (*((directory,) if directory else ()), DEFAULT_THEME)
+
+    @functools.cached_property
+    def _environment(self) -> Any:
+        import jinja2
+
+        loader = jinja2.FileSystemLoader([str(d / "templates") for d in self.directories])
+        return jinja2.Environment(
+            loader=loader,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+
+    def render(self, name: str, context: Mapping[str, Any]) -> bytes:
+        """A template rendered with ``context``; a broken user template is a ConfigError naming it."""
+        import jinja2
+
+        try:
+            text: str = self._environment.get_template(name).render(context)
+        except jinja2.TemplateError as exc:
+            where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
+            raise ConfigError(f"theme template {where}: {exc.message or exc}") from exc
+        return text.encode("utf-8")
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A digest of every file of every theme directory: part of each page's render key."""
+        digest = hashlib.blake2b(digest_size=16)
+        for directory in self.directories:
+            for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+                digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def static_files(self) -> Iterator[tuple[str, Path]]:
+        """``(target path, file)`` of every static file; the first theme that has a path wins."""
+        seen: set[str] = set()
+        for directory in self.directories:
+            static = directory / "static"
+            for path in sorted(p for p in static.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                target = "static/" + path.relative_to(static).as_posix()
+                if target not in seen:
+                    seen.add(target)
+                    yield target, path
+
+    def __repr__(self) -> str:  # part of render keys: stable across runs
+        return f"Theme({self.digest})"
+
+
+def load_theme(directory: Path | None = None) -> Theme:
+    """The theme of a run: a user theme is read afresh each run (it may have changed)."""
+    return Theme(directory) if directory is not None else _default_theme()
+
+
+@functools.lru_cache(maxsize=1)
+def _default_theme() -> Theme:
+    """The shipped theme, compiled once per process."""
+    return Theme(None)
