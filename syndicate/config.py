@@ -18,10 +18,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from syndicate.errors import ConfigError
+from syndicate.formats import NAMES
 from syndicate.models import Site
 
 DEFAULT_CONFIG = Path("syndicate.toml")
-FORMATS = ("rss", "atom", "json")
+FORMATS = NAMES  # the output formats' names, from the one table in syndicate.formats
 DEFAULT_MARKERS = ("Read next", "Related", "More on this", "Read more", "See also")
 # Page furniture dropped from scraped page text (DESIGN 3.1).  An entry is either a
 # line, matched whole and case-insensitively, or a regular expression written

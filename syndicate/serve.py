@@ -38,16 +38,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from syndicate.errors import ConfigError
+from syndicate.formats import FORMATS
 
 DEFAULT_PORT = 8000
 LOOPBACK = "127.0.0.1"
 
 # By file name first, then by suffix; every text type is UTF-8.
-MEDIA_TYPES_BY_NAME = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
-}
+MEDIA_TYPES_BY_NAME = {f.filename: f"{f.media_type}; charset=utf-8" for f in FORMATS}  # feeds: syndicate.formats
 MEDIA_TYPES_BY_SUFFIX = {
     ".opml": "text/x-opml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
@@ -68,9 +65,7 @@ MEDIA_TYPES_BY_SUFFIX = {
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 _COMPRESSIBLE = (
     "text/",
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
+    *(f.media_type for f in FORMATS),
     "application/xml",
     "application/json",
     "image/svg+xml",

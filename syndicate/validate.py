@@ -38,11 +38,12 @@ import lxml.html  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from syndicate.errors import ConfigError
+from syndicate.formats import FORMATS, is_archive_path
 from syndicate.localize import normalize_tag, text_direction
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
-FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
+FEED_NAMES = tuple(f.filename for f in FORMATS)
 _A = f"{{{ATOM_NS}}}"
 _FH_ARCHIVE = "{http://purl.org/syndication/history/1.0}archive"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -338,14 +339,9 @@ def _is_edition_feed(rel: str, lang: str) -> bool:
     return rel.count("/") == 1 and rel.startswith(f"{lang}/")
 
 
-def _is_archive(rel: str) -> bool:
-    parts = rel.split("/")
-    return len(parts) >= 3 and parts[-3] == "archive" and parts[-2].isdigit()
-
-
 def _history_problems(links: Mapping[str, str | None], rel: str, marked: bool, site: _Site) -> Messages:
     """RFC 5005 section 4: archive pages are marked and link back to their feed; chain links resolve."""
-    if _is_archive(rel):
+    if is_archive_path(rel):
         if not marked:
             yield "archive page has no <fh:archive/> marker (RFC 5005)"
         current = rel.rsplit("/", 3)[0] + "/" + rel.rsplit("/", 1)[1]

@@ -37,6 +37,7 @@ from typing import Any
 
 from syndicate.config import WebSubOptions
 from syndicate.errors import PublishError
+from syndicate.formats import is_subscription_feed
 from syndicate.models import Site
 from syndicate.publish import STATE_DIR, read_state_file, write_state_file
 from syndicate.translate.resilient import CircuitBreaker, Failure, Policy, Verdict, classify
@@ -45,7 +46,6 @@ log = logging.getLogger("syndicate")
 
 STATE_FILE = "websub.json"
 _STATE_VERSION = 1
-_FEED_NAMES = frozenset({"rss.xml", "atom.xml", "feed.json"})
 BREAKER_THRESHOLD = 3  # consecutive failures after which a hub is not tried again this run
 
 Post = Callable[[str, Mapping[str, str], float], tuple[int, Mapping[str, str]]]
@@ -61,14 +61,6 @@ class PingReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "failed": list(self.failed)}
-
-
-def is_subscription_feed(path: str) -> bool:
-    """Whether a published path is a feed readers subscribe to (not an archive page)."""
-    parts = path.split("/")
-    if parts[-1] not in _FEED_NAMES:
-        return False
-    return not (len(parts) >= 3 and parts[-3] == "archive" and parts[-2].isdigit())
 
 
 def changed_feed_urls(site: Site, written: Iterable[str]) -> list[str]:

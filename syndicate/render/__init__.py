@@ -32,6 +32,7 @@ from pathlib import Path
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
+from syndicate.formats import BY_NAME, NAMES, feed_path
 from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.render import html
 from syndicate.render.archive import Chain, archive_slices, chains
@@ -51,7 +52,7 @@ __all__ = [
     "render_site",
 ]
 
-FORMATS: tuple[str, ...] = tuple(html.FEED_FORMATS)  # ("rss", "atom", "json")
+FORMATS: tuple[str, ...] = NAMES  # ("rss", "atom", "json"): the table in syndicate.formats
 
 _SLUG_RULE = "is not made of a-z, 0-9 and '-' (at most 200 characters)"
 _SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?")
@@ -219,13 +220,6 @@ def _edition_files(
     )
 
 
-_RENDERERS: dict[str, Callable[[Site, Edition, Sequence[str], Chain], bytes]] = {
-    "rss": render_rss,
-    "atom": render_atom,
-    "json": lambda site, edition, siblings, chain: render_json_feed(site, edition, chain),
-}
-
-
 def _feed_set(
     out: _Outputs,
     site: Site,
@@ -253,8 +247,8 @@ def _feed_set(
         documents.append((chain, page, (archive_head, keys[start:stop])))
     for chain, subset, parts in documents:
         for fmt in formats:
-            path = f"{chain.directory}/{html.FEED_FORMATS[fmt].filename}"
-            render = functools.partial(_RENDERERS[fmt], site, subset, siblings, chain)
+            path = feed_path(chain.directory, fmt)
+            render = functools.partial(BY_NAME[fmt].renderer, site, subset, siblings, chain)
             yield out.add(path, (fmt, chain, *parts), render)
 
 

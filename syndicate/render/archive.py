@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from syndicate.formats import PAGE, archive_dir
+
 FH_NS = "http://purl.org/syndication/history/1.0"
 RFC5005 = "https://www.rfc-editor.org/rfc/rfc5005#section-4"
 DEFAULT_PAGE_SIZE = 50
@@ -47,16 +49,14 @@ class Chain:
     def archive(self) -> bool:
         return self.directory != self.current
 
+    @property
+    def page(self) -> str:
+        """The page the feeds belong to: the subscription feed directory's ``index.html``."""
+        return f"{self.current}/{PAGE}"
 
-def archive_dir(feed_dir: str, number: int) -> str:
-    """The directory of archive page ``number`` (1 = oldest) of the feed in ``feed_dir``."""
-    return f"{feed_dir}/archive/{number}"
-
-
-def is_archive_path(path: str) -> bool:
-    """Whether a target-relative path lies in an archive page's directory."""
-    parts = path.split("/")
-    return len(parts) >= 3 and parts[-3] == "archive" and parts[-2].isdigit()
+    def sibling(self, language: str, other: str) -> str:
+        """The subscription feed directory of the same feed in the ``other`` language."""
+        return other + self.current[len(language) :]
 
 
 def archive_slices(count: int, max_items: int, page_size: int) -> list[tuple[int, int]]:

@@ -122,7 +122,7 @@ def feed_links(
     lang = edition.language
     media_type = html.FEED_FORMATS[fmt].media_type
     chain = chain or Chain(lang, lang)
-    page = html.index_url(site, lang)
+    page = site.url_for(chain.page)
     links = [
         {"href": page, "rel": "alternate", "type": "text/html", "hreflang": lang},
         {"href": _doc_url(site, chain.directory, fmt), "rel": "self", "type": media_type},
@@ -138,7 +138,8 @@ def feed_links(
     if chain.archive:
         return links
     for sib in siblings:
-        links.append({"href": html.feed_url(site, sib, fmt), "rel": "alternate", "type": media_type, "hreflang": sib})
+        sibling = _doc_url(site, chain.sibling(lang, sib), fmt)
+        links.append({"href": sibling, "rel": "alternate", "type": media_type, "hreflang": sib})
     if siblings:
         links.append({"href": page, "rel": "alternate", "type": "text/html"})
     return links
@@ -174,7 +175,7 @@ def _place_feed_links(parent: etree._Element, links: Sequence[dict[str, str]], a
 # ----------------------------------------------------------------------- feedgen
 
 
-def _generator(site: Site, edition: Edition, *, rss: bool) -> FeedGenerator:
+def _generator(site: Site, edition: Edition, chain: Chain | None, *, rss: bool) -> FeedGenerator:
     """A FeedGenerator with the feed-level fields and the edition's entries."""
     lang = edition.language
     fg = FeedGenerator()
@@ -183,7 +184,8 @@ def _generator(site: Site, edition: Edition, *, rss: bool) -> FeedGenerator:
         fg.dc.dc_creator(feed_author(site))
         if any(a.image for a in edition.articles):  # declares xmlns:media (written in _rss_media)
             fg.load_extension("media", atom=False, rss=True)
-    fg.id(html.index_url(site, lang))
+    page = site.url_for((chain or Chain(lang, lang)).page)  # the edition's (or section's) index page
+    fg.id(page)
     fg.title(edition.title)
     fg.description(edition.description or edition.title)
     fg.language(lang)
@@ -191,7 +193,7 @@ def _generator(site: Site, edition: Edition, *, rss: bool) -> FeedGenerator:
     fg.author(name=feed_author(site))
     # The one link() call: it is the RSS channel <link>.  Every feed-level link,
     # in both formats, is then written by _place_feed_links.
-    fg.link(href=html.index_url(site, lang), rel="alternate", type="text/html", hreflang=lang)
+    fg.link(href=page, rel="alternate", type="text/html", hreflang=lang)
     updated = edition.updated or EMPTY_FEED_UPDATED
     fg.updated(updated)
     fg.pubDate(updated)
@@ -243,7 +245,7 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = (), chain
     ``siblings`` are the languages of the other editions that have an RSS feed;
     ``chain`` the document's place among its archives (see :func:`feed_links`).
     """
-    fg = _generator(site, edition, rss=True)
+    fg = _generator(site, edition, chain, rss=True)
     root = _tree(fg, "rss")
     channel = root.find("channel")
     assert channel is not None  # feedgen always writes one
@@ -338,7 +340,7 @@ def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = (), chai
 
     ``siblings`` are the languages of the other editions that have an Atom feed.
     """
-    fg = _generator(site, edition, rss=False)
+    fg = _generator(site, edition, chain, rss=False)
     # feedgen builds its Atom tree with an ``xmlns`` attribute instead of a namespace,
     # so only the serialized form is real Atom: parse it.
     root = etree.fromstring(fg.atom_str(pretty=False), _PARSER)

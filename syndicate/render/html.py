@@ -17,37 +17,21 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
 from syndicate import localize
 from syndicate.content import blocks_html
+from syndicate.formats import BY_NAME, OutputFormat
 from syndicate.models import Article, Block, Edition, Site, Translation
 from syndicate.render.theme import Theme, load_theme
 
 # --------------------------------------------------------------------- URL scheme
 
 
-@dataclass(frozen=True, slots=True)
-class FeedFormat:
-    """One feed format: its file name inside ``<lang>/``, media type and label."""
-
-    name: str
-    filename: str
-    media_type: str
-    label: str
-
-
-FEED_FORMATS: dict[str, FeedFormat] = {
-    f.name: f
-    for f in (
-        FeedFormat("rss", "rss.xml", "application/rss+xml", "RSS"),
-        FeedFormat("atom", "atom.xml", "application/atom+xml", "Atom"),
-        FeedFormat("json", "feed.json", "application/feed+json", "JSON Feed"),
-    )
-}
+FeedFormat = OutputFormat
+FEED_FORMATS: dict[str, OutputFormat] = BY_NAME  # the one table of output formats (syndicate.formats)
 
 
 def index_path(language: str) -> str:

@@ -12,6 +12,7 @@ trimming to ``max_items`` is the caller's job.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from syndicate.content import blocks_text
@@ -23,19 +24,23 @@ from syndicate.render.feeds import categories, feed_author, item_author, rfc3339
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json_feed(site: Site, edition: Edition, chain: Chain | None = None) -> bytes:
+def render_json_feed(
+    site: Site, edition: Edition, chain: Chain | None = None, siblings: Sequence[str] = ()
+) -> bytes:
     """The edition as a JSON Feed 1.1 document.
 
     ``chain`` places it among its archives (RFC 5005): ``next_url`` (JSON
     Feed's pagination) leads to the next older document, and the ``_archive``
-    extension object carries the RFC 5005 links by their names.
+    extension object carries the RFC 5005 links by their names.  JSON Feed has
+    no way to name sibling languages: ``siblings`` is accepted for the formats
+    table's one renderer signature, and unused.
     """
     lang = edition.language
     chain = chain or Chain(lang, lang)
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": edition.title,
-        "home_page_url": html.index_url(site, lang),
+        "home_page_url": site.url_for(chain.page),
         "feed_url": _url(site, chain.directory),
     }
     if edition.description:
