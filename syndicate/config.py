@@ -184,6 +184,7 @@ class Config:
     websub: WebSubOptions = field(default_factory=WebSubOptions)
     archive: bool = True  # RFC 5005 archive pages for the articles beyond max_items
     archive_page_size: int = 50
+    sections: bool | tuple[str, ...] = True  # section feeds: all categories, none, or these (names or slugs)
 
     @property
     def archive_pages(self) -> int | None:
@@ -222,7 +223,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     site = replace(_site(_table(raw, "site")), hubs=websub.hubs)
     sources = _sources(_table(raw, "sources"), base, site.timezone)
     output = _table(raw, "output")
-    keys = {"target", "formats", "max_items", "pages", "theme", "archive", "archive_page_size"}
+    keys = {"target", "formats", "max_items", "pages", "theme", "archive", "archive_page_size", "sections"}
     _check_keys("output", output, keys)
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
@@ -238,7 +239,17 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         websub=websub,
         archive=_bool(output.get("archive", True), "output.archive"),
         archive_page_size=_positive_int(output.get("archive_page_size", 50), "output.archive_page_size"),
+        sections=_sections(output.get("sections", True)),
     )
+
+
+def _sections(value: object) -> bool | tuple[str, ...]:
+    """``output.sections``: true (every category), false (none) or a list of category names or slugs."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ConfigError("output.sections must be true, false or a list of category names")
+    return tuple(_str(v, "output.sections") for v in value)
 
 
 def _websub(table: Mapping[str, Any]) -> WebSubOptions:

@@ -210,6 +210,7 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
         previous=previous,
         theme=theme,
         archive_page_size=config.archive_pages,
+        sections=config.sections,
     )
     report = publish_stream(outputs, config.target)  # each file is staged as soon as it is rendered
     return RunSummary(

@@ -32,13 +32,14 @@ from pathlib import Path
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.formats import BY_NAME, NAMES, feed_path
+from syndicate.formats import BY_NAME, NAMES, feed_path, section_dir
 from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.render import html
-from syndicate.render.archive import Chain, archive_slices, chains
+from syndicate.render.archive import archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.jsonfeed import render_json_feed
 from syndicate.render.opml import render_opml
+from syndicate.render.sections import Section, SectionChoice, sections_by_language
 from syndicate.render.theme import Theme, load_theme
 
 __all__ = [
@@ -87,6 +88,7 @@ def render_changed(
     previous: Mapping[str, str] | None = None,
     archive_page_size: int | None = None,
     theme: Theme | None = None,
+    sections: SectionChoice = False,
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Incremental :func:`render_site`: ``(files rendered, render key of every path)``.
 
@@ -103,6 +105,7 @@ def render_changed(
         previous=previous,
         theme=theme,
         archive_page_size=archive_page_size,
+        sections=sections,
     )
     for path, key, data in outputs:
         keys[path] = key
@@ -120,6 +123,7 @@ def iter_render(
     previous: Mapping[str, str] | None = None,
     archive_page_size: int | None = None,
     theme: Theme | None = None,
+    sections: SectionChoice = False,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
@@ -128,7 +132,8 @@ def iter_render(
     ``previous[path]`` is not rendered.  Yielding one file at a time keeps
     memory flat: the publisher stages each file as it comes.  With
     ``archive_page_size``, the articles beyond ``max_items`` go into RFC 5005
-    archive pages of that many articles (:mod:`.archive`).
+    archive pages of that many articles (:mod:`.archive`).  ``sections``
+    chooses the section feeds and pages (:mod:`.sections`).
     """
     chosen = _check_formats(formats)
     if max_items < 0:
@@ -136,7 +141,7 @@ def iter_render(
     if archive_page_size is not None and archive_page_size < 1:
         raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
     try:
-        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size))
+        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections)
         yield from _render(_prepare_site(site), _prepare(editions), pages, previous or {})
     finally:
         html.clear_content_memo()
@@ -149,9 +154,7 @@ class _Outputs:
     def __init__(self, previous: Mapping[str, str], base: str) -> None:
         self.previous, self.base = previous, base
 
-    def add(
-        self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]
-    ) -> tuple[str, str, bytes | None]:
+    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> tuple[str, str, bytes | None]:
         key = _digest(self.base, path, *parts)
         return path, key, None if self.previous.get(path) == key else render()
 
@@ -171,6 +174,7 @@ class _Pages:
     theme: Theme
     formats: tuple[str, ...]
     window: _Window
+    sections: SectionChoice = False
 
 
 def _render(
@@ -181,6 +185,7 @@ def _render(
     out = _Outputs(previous, _digest(_code_version(), site, chosen, theme.digest))
     everything = tuple((e.language, e.title, e.description, tuple(map(_article_key, e.articles))) for e in prepared)
     switcher = tuple((e.language, e.title) for e in prepared)
+    sections = sections_by_language(prepared, pages.sections)
     for edition in prepared:
         head = (edition.language, edition.title, edition.description)
         for article in edition.articles if site.pages else ():
@@ -190,14 +195,15 @@ def _render(
                 (head, switcher, _article_key(article), tuple(sorted(links.items()))),
                 functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
-        yield from _edition_files(out, site, edition, prepared, pages, switcher)
+        yield from _edition_files(out, site, edition, prepared, pages, switcher, sections)
         html.clear_content_memo()  # this edition's item contents are not needed again: free them
     for media in _media_files(prepared):
         yield out.add(media.path, (media.file, media.length), functools.partial(_read_media, media))
     yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
     for path, source in theme.static_files():
         yield out.add(path, (_file_digest(source),), source.read_bytes)
-    yield out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
+    listed = tuple((lang, tuple((s.slug, s.edition.title) for s in found)) for lang, found in sections.items())
+    yield out.add("feeds.opml", (everything, listed), lambda: render_opml(site, prepared, chosen, sections))
 
 
 def _edition_files(
@@ -207,16 +213,53 @@ def _edition_files(
     editions: Sequence[Edition],
     pages: _Pages,
     switcher: tuple[tuple[str, str], ...],
+    sections: Mapping[str, Sequence[Section]],
 ) -> Iterator[tuple[str, str, bytes | None]]:
-    """The feeds (newest ``max_items``), their archive pages and the index page of one edition."""
+    """The feeds (newest ``max_items``), their archive pages and the index page of one edition, then its sections."""
     formats, theme, window = pages.formats, pages.theme, pages.window
     lang = edition.language
     siblings = [ed.language for ed in editions if ed.language != lang]
     head = (lang, edition.title, edition.description, switcher)
     keys = tuple(map(_article_key, edition.articles))
+    own = sections.get(lang, [])
+    listed = tuple((s.slug, s.name, s.edition.title) for s in own)
     yield from _feed_set(out, site, edition, lang, formats, siblings, window, (head, tuple(siblings)))
     yield out.add(
-        html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats, theme)
+        html.index_path(lang),
+        (head, keys, listed),
+        lambda: html.edition_index_page(site, edition, editions, formats, theme, own),
+    )
+    for section in own:
+        yield from _section_files(out, site, edition, section, editions, pages, switcher, sections)
+
+
+def _section_files(
+    out: _Outputs,
+    site: Site,
+    edition: Edition,
+    section: Section,
+    editions: Sequence[Edition],
+    pages: _Pages,
+    switcher: tuple[tuple[str, str], ...],
+    sections: Mapping[str, Sequence[Section]],
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """One section's feeds (with archives) and page; keyed by the section's own articles only."""
+    lang = edition.language
+    directory = section_dir(lang, section.slug)
+    siblings = [
+        ed.language
+        for ed in editions
+        if ed.language != lang and any(s.slug == section.slug for s in sections.get(ed.language, ()))
+    ]
+    head = (lang, section.edition.title, section.edition.description)
+    yield from _feed_set(
+        out, site, section.edition, directory, pages.formats, siblings, pages.window, (head, tuple(siblings))
+    )
+    keys = tuple(map(_article_key, section.edition.articles))
+    yield out.add(
+        f"{directory}/index.html",
+        (head, edition.title, switcher, tuple(siblings), keys),
+        lambda: html.section_page(site, edition, section, editions, siblings, pages.formats, pages.theme),
     )
 
 
