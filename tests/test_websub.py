@@ -24,6 +24,7 @@ from syndicate.pipeline import publish_site
 from tests.libre_server import FakeServer, Reply, Request
 
 FEEDS = ("en/rss.xml", "en/atom.xml", "en/feed.json")
+NAMES = ("rss.xml", "atom.xml", "feed.json")
 SITE = "https://news.example.org/"
 
 
@@ -55,6 +56,14 @@ def _configure(site_dir: Path, *hubs: str, extra: str = "") -> Path:
     return config
 
 
+def _subscription_feeds(target: Path) -> list[str]:
+    """URLs of every feed readers subscribe to: the edition's and its sections' (the seed has 4)."""
+    found = [p.relative_to(target).as_posix() for p in target.rglob("*") if p.name in NAMES]
+    urls = sorted(SITE + rel for rel in found if "/archive/" not in rel)
+    assert len(urls) == 3 * 5
+    return urls
+
+
 def _pings(fake: FakeServer) -> list[dict[str, str]]:
     return [r.params for r in fake.requests if r.method == "POST"]
 
@@ -84,24 +93,25 @@ def test_one_ping_per_changed_feed_and_none_on_a_no_op_run(site_dir: Path, hub: 
     code, summary = _publish(config)
     assert code == 0
     pings = _pings(hub)
-    assert sorted(p["hub.url"] for p in pings) == sorted(SITE + f for f in FEEDS)  # each exactly once
+    feeds = _subscription_feeds(site_dir / "feeds")
+    assert sorted(p["hub.url"] for p in pings) == feeds  # each exactly once
     assert {p["hub.mode"] for p in pings} == {"publish"}
     assert {r.path for r in hub.requests} == {"/hub"}
     assert all(r.headers["Content-Type"] == "application/x-www-form-urlencoded" for r in hub.requests)
-    assert summary["websub"] == {"sent": 3, "failed": []}
+    assert summary["websub"] == {"sent": len(feeds), "failed": []}
 
     code, summary = _publish(config)  # nothing changed: no ping
     assert code == 0
-    assert len(hub.requests) == 3
+    assert len(hub.requests) == len(feeds)
     assert summary["websub"] == {"sent": 0, "failed": []}
 
-    # A new article changes the feeds again: one more ping each.
+    # A new article (without a category: in no section) changes the edition's feeds: one more ping each.
     (site_dir / "seeds" / "late.md").write_text(
         "---\ntitle: A late story\ndate: 2025-04-15T09:00:00Z\n---\n\nIt happened late.\n", encoding="utf-8"
     )
     code, summary = _publish(config)
     assert code == 0
-    assert sorted(p["hub.url"] for p in _pings(hub)[3:]) == sorted(SITE + f for f in FEEDS)
+    assert sorted(p["hub.url"] for p in _pings(hub)[len(feeds) :]) == sorted(SITE + f for f in FEEDS)
 
 
 def test_a_hub_that_is_down_is_reported_and_pinged_on_the_next_run(site_dir: Path) -> None:
@@ -113,11 +123,12 @@ def test_a_hub_that_is_down_is_reported_and_pinged_on_the_next_run(site_dir: Pat
 
     result = CliRunner().invoke(app, ["publish", "--config", str(config)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert "WebSub: 3 pings failed (sent again next run)" in result.stdout
+    feeds = _subscription_feeds(site_dir / "feeds")
+    assert f"WebSub: {len(feeds)} pings failed (sent again next run)" in result.stdout
     status = json.loads((site_dir / "feeds/.syndicate/status.json").read_text())
     assert status["outcome"] == "ok"
     failed = status["websub"]["failed"]
-    assert len(failed) == 3 and all(line.startswith(fake.url + "hub: ") for line in failed)
+    assert len(failed) == len(feeds) and all(line.startswith(fake.url + "hub: ") for line in failed)
     assert any("connection failed" in line for line in failed)
 
     fake.httpd = ThreadingHTTPServer(("127.0.0.1", port), fake._handler())  # the hub is back
@@ -126,11 +137,11 @@ def test_a_hub_that_is_down_is_reported_and_pinged_on_the_next_run(site_dir: Pat
     try:
         code, summary = _publish(config)  # nothing changed, but the pings are owed
         assert code == 0
-        assert summary["websub"] == {"sent": 3, "failed": []}
-        assert sorted(p["hub.url"] for p in _pings(fake)) == sorted(SITE + f for f in FEEDS)
+        assert summary["websub"] == {"sent": len(feeds), "failed": []}
+        assert sorted(p["hub.url"] for p in _pings(fake)) == feeds
         assert not (site_dir / "feeds/.syndicate/websub.json").exists()
         _publish(config)
-        assert len(fake.requests) == 3  # delivered once, not again
+        assert len(fake.requests) == len(feeds)  # delivered once, not again
     finally:
         fake.httpd.shutdown()
         fake.httpd.server_close()
@@ -143,8 +154,8 @@ def test_a_failing_hub_is_cut_off_after_three_failures(site_dir: Path, hub: Fake
     assert code == 0
     assert len(hub.requests) == 3  # 2 attempts for the first feed, 1 for the second, then the breaker
     failed = summary["websub"]["failed"]  # type: ignore[index]
-    assert len(failed) == 3
-    assert "server error" in failed[0] and "cut off" in failed[2]
+    assert len(failed) == 15  # every feed's ping failed, and is kept for the next run
+    assert "server error" in failed[0] and all("cut off" in line for line in failed[2:])
 
 
 def test_a_hub_that_never_answers_is_cut_by_the_deadline(site_dir: Path, hub: FakeServer) -> None:
@@ -153,15 +164,16 @@ def test_a_hub_that_never_answers_is_cut_by_the_deadline(site_dir: Path, hub: Fa
     code, summary = _publish(config)
     assert code == 0
     failed = summary["websub"]["failed"]  # type: ignore[index]
-    assert len(failed) == 3 and "timed out" in failed[0]
+    assert len(failed) == 15 and all("timed out" in line for line in failed[:3])
+    assert len(hub.requests) == 3  # then the breaker: 3 deadlines, not 15
 
 
 def test_a_hub_refusing_a_topic_is_not_retried(site_dir: Path, hub: FakeServer) -> None:
     hub.default = lambda request: Reply(status=400, body="unknown topic")
     config = _configure(site_dir, hub.url + "hub", extra="retries = 2\n")
     _, summary = _publish(config)
-    assert len(hub.requests) == 3  # one attempt each: a 4xx is not transient
-    assert all(line.endswith("HTTP 400") for line in summary["websub"]["failed"])  # type: ignore[index]
+    assert len(hub.requests) == 3  # one attempt each (a 4xx is not transient), then the breaker
+    assert all(line.endswith("HTTP 400") for line in summary["websub"]["failed"][:3])  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
