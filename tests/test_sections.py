@@ -127,6 +127,14 @@ def test_section_feeds_link_their_siblings_and_validate(seed: tuple[Config, Path
     assert links[("alternate", "en")] == config.site.url + "en/sections/ukraine/atom.xml"
     assert links[("alternate", "ca")] == config.site.url + "ca/sections/ukraine/index.html"
     assert validate_target(feeds) == []
+    documents = [p for p in feeds.rglob("*") if "/sections/" in p.as_posix() and p.name in FEEDS]
+    assert len(documents) == len(LANGS) * len(SEED_CATEGORIES) * len(FEEDS)
+    for path in documents:
+        if path.suffix == ".json":
+            assert json.loads(path.read_bytes())["items"], path
+            continue
+        parsed = feedparser.parse(path.read_bytes())
+        assert not parsed.bozo and parsed.entries, (path, parsed.get("bozo_exception"))
 
 
 # ----------------------------------------------------------------- configuration and scale
