@@ -1,34 +1,81 @@
 """The command-line interface: Typer commands only.
 
 Each command parses its options, calls one function of the pipeline and
-prints what happened.  Errors become a one-line message on stderr and an
-exit code in exactly one place, :func:`_fail`; ``--traceback`` shows the
-whole story instead.  Heavy libraries are imported inside the commands.
+prints what happened.  Errors become one line per problem on stderr, all
+with the one prefix ``syndicate: error:`` (under ``--json`` also a JSON
+object on stdout), and an exit code, in exactly one place, :func:`_fail`;
+``--traceback`` shows the whole story instead.  ``-v`` logs each stage with
+counts and timings, ``-vv`` each file.  Heavy libraries are imported inside
+the commands.  Shell completion: ``syndicate --install-completion``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from syndicate import __version__
-from syndicate.errors import ExitCode, SyndicateError
+from syndicate.errors import ERROR_PREFIX, ExitCode, SyndicateError, plural
 
 app = typer.Typer(
     name="syndicate",
     help="Publish an article set as multilingual RSS, Atom and JSON feeds.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: importing rich costs ~120 ms of start-up
 )
 _state = {"traceback": False}
+
+# The built-in engines (syndicate.translate.registry.PROVIDERS, kept equal by a test): importing
+# the registry here would cost every command the translation package's start-up.
+PROVIDER_CHOICES = (
+    "apertium", "baidu", "deepl", "google", "libre", "microsoft", "mymemory", "openai", "papago", "qcri", "yandex"
+)
+
+
+class OnError(enum.StrEnum):
+    """What to publish for an article that could not be translated."""
+
+    skip = "skip"
+    original = "original"
+
+
+class _Command(TyperCommand):
+    """Plain argument names in help and usage (``TARGET``), not typer's ``{TARGET}`` and ``TARGET <path>``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [re.sub(r"^\{(.*)\}(\.\.\.)?$", r"\1\2", piece) for piece in super().collect_usage_pieces(ctx)]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((re.sub(r" <[^>]*>$", "", record[0]), record[1]))
+            else:
+                options.append(record)
+        for title, records in (("Arguments", arguments), ("Options", options)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+def _complete_provider(incomplete: str) -> list[str]:
+    from syndicate.translate.registry import PROVIDERS
+
+    return [name for name in sorted(PROVIDERS) if name.startswith(incomplete)]
 
 
 def _version(value: bool) -> None:
@@ -48,41 +95,84 @@ def _main(
     _state["traceback"] = traceback
 
 
-def _setup_logging(quiet: bool, verbose: bool = False) -> None:
-    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("syndicate: %(levelname)s: %(message)s"))
+class _Formatter(logging.Formatter):
+    """``syndicate: error: ...``, ``syndicate: warning: ...``; progress lines (info, debug) bare."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        if record.levelno >= logging.WARNING:
+            return f"syndicate: {record.levelname.lower()}: {message}"
+        return f"syndicate: {message}"
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (not the stream of set-up time)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def _setup_logging(quiet: bool, verbosity: int = 0) -> None:
+    """Errors only with ``quiet``; warnings by default; stages with ``-v``; every file with ``-vv``."""
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    handler = _Stderr()
+    handler.setFormatter(_Formatter("%(message)s"))
     logger = logging.getLogger("syndicate")
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
 
 
-def _fail(exc: SyndicateError) -> NoReturn:
+def _fail(exc: SyndicateError, *, as_json: bool = False) -> NoReturn:
+    """The one place an error becomes output: a line per problem, a JSON object with ``--json``, the exit code."""
     if _state["traceback"]:
         raise exc
-    typer.echo(f"syndicate: error: {exc}", err=True)
+    for problem in exc.problems:
+        typer.echo(f"{ERROR_PREFIX}{problem}", err=True)
+    if as_json:
+        report = {
+            "outcome": "failed",
+            "exit_code": int(exc.exit_code),
+            "errors": [problem.as_dict() for problem in exc.problems],
+        }
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
     raise typer.Exit(int(exc.exit_code))
 
 
-@app.command()
+@app.command(cls=_Command)
 def publish(
     sources: Annotated[
-        Optional[list[Path]], typer.Argument(help="Files or directories to read (default: seeds/).", show_default=False)
+        Optional[list[Path]],
+        typer.Argument(
+            help="Files or directories to read (default: seeds/).", show_default=False, metavar="SOURCES"
+        ),
     ] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Target directory (default: feeds/).")] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Target directory (default: feeds/).", metavar="DIR")
+    ] = None,
     config: Annotated[
-        Optional[Path], typer.Option("--config", "-c", help="Config file (default: ./syndicate.toml if present).")
+        Optional[Path],
+        typer.Option("--config", "-c", help="Config file (default: ./syndicate.toml if present).", metavar="FILE"),
     ] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Absolute URL the target is served at.")] = None,
-    timezone: Annotated[Optional[str], typer.Option("--timezone", help="IANA timezone, e.g. Europe/Madrid.")] = None,
-    max_items: Annotated[Optional[int], typer.Option("--max-items", help="Items per feed.", min=1)] = None,
+    base_url: Annotated[
+        Optional[str], typer.Option("--base-url", help="Absolute URL the target is served at.", metavar="URL")
+    ] = None,
+    timezone: Annotated[
+        Optional[str], typer.Option("--timezone", help="IANA timezone, e.g. Europe/Madrid.", metavar="ZONE")
+    ] = None,
+    max_items: Annotated[Optional[int], typer.Option("--max-items", help="Items per feed.", min=1, metavar="N")] = None,
     lang: Annotated[
         Optional[list[str]],
         typer.Option(
             "--lang",
             "-l",
             help="Also publish a translation into this language, besides the configured ones (repeatable).",
+            metavar="LANG",
         ),
     ] = None,
     only_lang: Annotated[
@@ -91,22 +181,41 @@ def publish(
             "--only-lang",
             help="Publish translations into these languages only, instead of the configured ones (repeatable);"
             " the editions of other languages are removed from the target.",
+            metavar="LANG",
         ),
     ] = None,
     provider: Annotated[
-        Optional[str], typer.Option("--provider", help="Translation engine for every language (see `providers`).")
+        Optional[str],
+        typer.Option(
+            "--provider",
+            help=f"Translation engine for every language: {', '.join(PROVIDER_CHOICES)} (see `providers`).",
+            metavar="ENGINE",
+            autocompletion=_complete_provider,
+        ),
     ] = None,
-    cache: Annotated[Optional[Path], typer.Option("--cache", help="Translation cache file (SQLite).")] = None,
+    cache: Annotated[
+        Optional[Path], typer.Option("--cache", help="Translation cache file (SQLite).", metavar="FILE")
+    ] = None,
     on_error: Annotated[
-        Optional[str], typer.Option("--on-error", help="Untranslatable article: skip (default) or original.")
+        Optional[OnError],
+        typer.Option(
+            "--on-error",
+            help="An article that cannot be translated: skip it (default) or publish it untranslated (original).",
+            show_default=False,
+            metavar="[skip|original]",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what translation would send (the cost); send and publish nothing.")
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Publish nothing if any input file is bad.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout (a JSON error object on failure).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Log each stage with counts and timings; -vv each file.")
+    ] = 0,
 ) -> None:
     """Read SOURCES, translate, render every feed and page, and publish them into the target."""
     from syndicate.config import load_config
@@ -122,7 +231,7 @@ def publish(
             max_items=max_items,
             provider=provider,
             cache=cache,
-            on_error=on_error,
+            on_error=on_error.value if on_error is not None else None,
         )
         settings = choose_languages(settings, add=lang or (), only=only_lang or ())
         if dry_run:
@@ -130,9 +239,9 @@ def publish(
             return
         summary = publish_site(settings, strict=strict, stage=Stage(progress=not quiet and sys.stderr.isatty()))
     except SyndicateError as exc:
-        _fail(exc)
+        _fail(exc, as_json=as_json)
     if as_json:
-        typer.echo(json.dumps(summary.as_dict(), indent=2, sort_keys=True))
+        typer.echo(json.dumps(summary.report(), indent=2, sort_keys=True))
     elif not quiet:
         typer.echo(summary.line())
     raise typer.Exit(int(summary.exit_code))
@@ -337,33 +446,33 @@ def cache_clear(
     typer.echo(f"removed {removed} cached translations")
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
-    target: Annotated[Path, typer.Argument(help="A published directory, e.g. feeds/.")],
+    target: Annotated[Path, typer.Argument(help="A published directory, e.g. feeds/.", metavar="TARGET")],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
 ) -> None:
     """Check a published directory: XML, required elements, links, dates, languages."""
+    from syndicate.errors import ConfigError
     from syndicate.validate import validate_target
 
     if not target.is_dir():
-        typer.echo(f"syndicate: error: {target}: not a directory", err=True)
-        raise typer.Exit(int(ExitCode.USAGE))
+        _fail(ConfigError(f"{target}: not a directory"))
     problems = validate_target(target)
     for problem in problems:
         typer.echo(f"{target}/{problem}", err=True)
     if problems:
-        typer.echo(f"{target}: {len(problems)} problems", err=True)
+        typer.echo(f"{target}: {plural(len(problems), 'problem')}", err=True)
         raise typer.Exit(int(ExitCode.INPUT))
     if not quiet:
         typer.echo(f"{target}: valid")
 
 
-@app.command()
+@app.command(cls=_Command)
 def status(
-    target: Annotated[Path, typer.Argument(help="A published directory, e.g. feeds/.")],
+    target: Annotated[Path, typer.Argument(help="A published directory, e.g. feeds/.", metavar="TARGET")],
     max_age: Annotated[
         Optional[str],
-        typer.Option("--max-age", help="Fail when the last run is older than this, e.g. 15m, 2h, 1d."),
+        typer.Option("--max-age", help="Fail when the last run is older than this, e.g. 15m, 2h, 1d.", metavar="AGE"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status file as JSON.")] = False,
 ) -> None:
@@ -383,79 +492,150 @@ def status(
     raise typer.Exit(int(report.exit_code))
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
-    directory: Annotated[Path, typer.Argument(help="The directory to serve (default: feeds/).")] = Path("feeds"),
-    port: Annotated[int, typer.Option("--port", "-p", help="TCP port on 127.0.0.1.", min=0, max=65535)] = 8000,
+    sources: Annotated[
+        Optional[list[Path]],
+        typer.Argument(
+            help="Files or directories to read (default: from the config).", show_default=False, metavar="SOURCES"
+        ),
+    ] = None,
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", "-c", help="Config file (default: ./syndicate.toml if present).", metavar="FILE"),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", "-p", help="TCP port (0: any free port).", min=0, max=65535, metavar="PORT")
+    ] = 8000,
+    bind: Annotated[
+        str,
+        typer.Option(
+            "--bind", help="IP address to listen on; anything but loopback shows the preview to others.", metavar="IP"
+        ),
+    ] = "127.0.0.1",
+    drafts: Annotated[bool, typer.Option("--drafts", help="Include articles marked as drafts.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request on stderr.")] = False,
 ) -> None:
-    """Preview a published directory on http://127.0.0.1:PORT/ with the right media types."""
-    from syndicate.serve import serve_forever
+    """Preview the site on http://127.0.0.1:PORT/: rebuilt on every change, open pages reload.
+
+    The preview is built into a private temporary directory with every link
+    pointing at the local server; the published target is never touched.
+    """
+    from syndicate.config import DEFAULT_CONFIG, load_config
+    from syndicate.serve import Preview, serve_preview
+
+    _setup_logging(False)
+
+    def load() -> Any:
+        return load_config(config).with_overrides(sources=sources)
 
     try:
-        serve_forever(directory, port=port, verbose=verbose)
+        load()  # a broken config is a usage error now, not a preview that never builds
+        watched = config if config is not None else DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+        preview = Preview(
+            load,
+            config_path=watched,
+            drafts=drafts,
+            host=bind,
+            port=port,
+            verbose=verbose,
+            report=lambda line: typer.echo(line, err=True),
+        )
     except SyndicateError as exc:
         _fail(exc)
+    serve_preview(preview)
 
 
-_CONFIG_TEMPLATE = """\
-# syndicate.toml: see the README for every key. Command-line options override these.
-
-[site]
-title = "{title}"
-url = "{url}"
-description = "Latest articles"
-timezone = "{timezone}"
-language = "{language}"
-
-[sources]
-paths = ["seeds"]
-
-[translation]
-languages = []                  # e.g. ["es", "ca"]; `syndicate providers` lists the engines
-provider = "apertium"
-
-[output]
-target = "feeds"
-formats = ["rss", "atom", "json"]
-max_items = 50
-"""
-
-
-@app.command()
+@app.command(cls=_Command)
 def init(
-    directory: Annotated[Path, typer.Argument(help="Where to create syndicate.toml and seeds/.")] = Path("."),
-    title: Annotated[str, typer.Option("--title", help="The site's title.")] = "My newsroom",
-    url: Annotated[str, typer.Option("--url", help="Absolute URL the feeds will be served at.")] = (
+    directory: Annotated[
+        Path, typer.Argument(help="Where to create syndicate.toml and seeds/.", metavar="DIRECTORY")
+    ] = Path("."),
+    title: Annotated[str, typer.Option("--title", help="The site's title.", metavar="TEXT")] = "My newsroom",
+    url: Annotated[str, typer.Option("--url", help="Absolute URL the feeds will be served at.", metavar="URL")] = (
         "http://localhost:8000/"
     ),
-    timezone: Annotated[str, typer.Option("--timezone", help="IANA timezone for datelines.")] = "UTC",
-    language: Annotated[str, typer.Option("--language", help="The articles' language (BCP 47).")] = "en",
+    timezone: Annotated[str, typer.Option("--timezone", help="IANA timezone for datelines.", metavar="ZONE")] = "UTC",
+    language: Annotated[
+        str, typer.Option("--language", help="The articles' language (BCP 47).", metavar="LANG")
+    ] = "en",
+    description: Annotated[
+        Optional[str],
+        typer.Option(
+            "--description",
+            help="The site's description, in its language (asked for on a terminal; else none).",
+            show_default=False,
+            metavar="TEXT",
+        ),
+    ] = None,
 ) -> None:
-    """Scaffold a config file and a seeds/ directory, and print a crontab line."""
-    from syndicate.config import check_timezone, normalize_url
-    from syndicate.localize import normalize_tag
+    """Scaffold a config, a seeds/ directory with a sample article and a .gitignore; print a crontab line."""
+    from syndicate.localize import language_name, normalize_tag
+    from syndicate.pipeline import utc_now
+    from syndicate.scaffold import init_site, launcher_command
 
     try:
-        values = {
-            "title": title.replace("\\", "\\\\").replace('"', '\\"'),
-            "url": normalize_url(url),
-            "timezone": check_timezone(timezone),
-            "language": normalize_tag(language),
-        }
+        if description is None and sys.stdin.isatty():
+            shown = language_name(normalize_tag(language), "en")
+            description = typer.prompt(f"Site description, in {shown} (empty for none)", default="", show_default=False)
+        done = init_site(
+            directory,
+            title=title,
+            url=url,
+            timezone=timezone,
+            language=language,
+            description=description,
+            clock=utc_now,
+            launcher=launcher_command(sys.argv[0]),
+        )
     except SyndicateError as exc:
         _fail(exc)
-    config = directory / "syndicate.toml"
-    if config.exists():
-        typer.echo(f"syndicate: error: {config}: already exists; not overwriting it", err=True)
-        raise typer.Exit(int(ExitCode.USAGE))
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "seeds").mkdir(exist_ok=True)
-    config.write_text(_CONFIG_TEMPLATE.format(**values), encoding="utf-8")
-    root = directory.resolve()
-    typer.echo(f"wrote {config}; put articles in {directory / 'seeds'} and run: syndicate publish")
+    typer.echo(f"wrote {done.config}")
+    draft = " (a draft: `syndicate serve --drafts` shows it)" if done.sample_is_draft else ""
+    typer.echo(f"wrote {done.sample}{draft}; put articles in {done.sources}")
+    if done.gitignore is not None:
+        typer.echo(f"wrote {done.gitignore} (the published feeds/ stay out of git)")
+    typer.echo('next: syndicate new "A title", syndicate serve, syndicate publish')
     typer.echo("crontab line (every five minutes, errors only):")
-    typer.echo(f"*/5 * * * * cd {root} && {Path(sys.argv[0]).resolve()} publish --quiet")
+    typer.echo(done.crontab)
+
+
+@app.command(cls=_Command)
+def new(
+    title: Annotated[str, typer.Argument(help="The article's title.", metavar="TITLE")],
+    lang: Annotated[
+        Optional[str], typer.Option("--lang", "-l", help="Its language, if not the site's (BCP 47).", metavar="LANG")
+    ] = None,
+    section: Annotated[
+        Optional[str], typer.Option("--section", "-s", help="Its section (category).", metavar="NAME")
+    ] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Mark it a draft (only `serve --drafts` shows it).")] = False,
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", "-c", help="Config file (default: ./syndicate.toml if present).", metavar="FILE"),
+    ] = None,
+    directory: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--dir", help="Where to write it (default: the first sources path).", show_default=False, metavar="DIR"
+        ),
+    ] = None,
+) -> None:
+    """Write a new Markdown article (front matter: title, date now, slug) and print its path."""
+    from syndicate.config import load_config
+    from syndicate.pipeline import utc_now
+    from syndicate.scaffold import new_article
+
+    try:
+        settings = load_config(config)
+        if directory is None:
+            first = settings.sources.paths[0]
+            directory = first.parent if first.is_file() else first
+        zone = settings.site.timezone
+        path = new_article(directory, title, timezone=zone, clock=utc_now, language=lang, section=section, draft=draft)
+    except SyndicateError as exc:
+        _fail(exc)
+    typer.echo(str(path))
 
 
 def main() -> None:

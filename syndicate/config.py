@@ -4,20 +4,25 @@ The file is optional; every key has a default, so ``syndicate publish`` works
 from a bare checkout.  Relative paths in the file are resolved against the
 file's directory; relative paths given on the command line against the
 current directory.  Unknown keys are errors, not silently ignored, so a typo
-in a cron job's config is caught on the first run.
+in a cron job's config is caught on the first run.  Every problem in a file
+is reported at once, each with its line, and an unknown key or timezone
+with the closest known one ("did you mean ...?").
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from syndicate.errors import ConfigError
+from syndicate.errors import ConfigError, Problem
 from syndicate.formats import NAMES
 from syndicate.models import Site
 
@@ -119,6 +124,7 @@ class SourceOptions:
     dates: tuple[tuple[str, datetime], ...] = ()  # (glob pattern, date) for files without one
     max_bytes: int = 5 * 1024 * 1024
     timezone: str = "UTC"
+    drafts: bool = False  # read articles marked draft too (``serve --drafts``)
     base_url: str = ""  # the site's URL: relative links in articles without a URL resolve against it
 
     def date_for(self, relative_path: str) -> datetime | None:
@@ -197,49 +203,145 @@ class Config:
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
-    """Read ``path`` (default ``./syndicate.toml`` when it exists) into a Config."""
+    """Read ``path`` (default ``./syndicate.toml`` when it exists) into a Config.
+
+    Raises one :class:`ConfigError` carrying every problem in the file, each
+    with the line of its key when it can be found.
+    """
     if path is None:
         path = DEFAULT_CONFIG
         if not path.exists():
             return config_from_mapping({}, base=Path.cwd())
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: config file not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        line = re.search(r"line (\d+)", str(exc))
+        problem = Problem(f"invalid TOML: {exc}", str(path), int(line.group(1)) if line else None)
+        raise ConfigError.of([problem]) from exc
     try:
         return config_from_mapping(raw, base=path.resolve().parent)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc.message}") from None
+        located = [replace(p, file=str(path), line=_key_line(text, p.key)) for p in exc.problems]
+        raise ConfigError.of(located) from None
+
+
+def _key_line(text: str, key: str | None) -> int | None:
+    """The line where ``key`` ("site.timezone", "output", "sources.dates.x") is set, if it can be found."""
+    if not key:
+        return None
+    parts = key.split(".")
+    for cut in range(len(parts) - 1, -1, -1):  # "sources.dates.a.txt": the last name may hold dots
+        found = _find_key(text, parts[:cut], ".".join(parts[cut:]))
+        if found is not None:
+            return found
+    return None
+
+
+def _find_key(text: str, tables: list[str], name: str) -> int | None:
+    current: list[str] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[+\s*([^\]]+?)\s*\]+\s*(?:#.*)?", stripped)
+        if header:
+            current = [part.strip().strip("\"'") for part in header.group(1).split(".")]
+            if current == [*tables, name]:
+                return number
+            continue
+        assigned = re.match(r"""(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""", stripped)
+        if assigned and current == tables and next(g for g in assigned.groups() if g is not None) == name:
+            return number
+    return None
+
+
+T = TypeVar("T")
+
+
+class _Problems:
+    """Collects every problem of a config instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.found: list[Problem] = []
+
+    def take(self, key: str, parse: Callable[[], T], fallback: T) -> T:
+        """``parse()``, or ``fallback`` after recording its ConfigError under ``key``."""
+        try:
+            return parse()
+        except ConfigError as exc:
+            self.found += [replace(p, key=p.key or key) for p in exc.problems]
+            return fallback
+
+    def keys(self, section: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+        for name in sorted(set(table) - allowed):
+            where = f"[{section}] " if section else ""
+            close = difflib.get_close_matches(name, sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
+            key = f"{section}.{name}" if section else name
+            self.found.append(Problem(f"{where}unknown key {name!r}{hint}", key=key))
+
+    def table(self, raw: Mapping[str, Any], key: str, where: str | None = None) -> Mapping[str, Any]:
+        return self.take(where or key, lambda: _table(raw, key), {})
+
+    def check(self) -> None:
+        if self.found:
+            raise ConfigError.of(self.found)
 
 
 def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
-    """Build a Config from parsed TOML; ``base`` resolves relative paths."""
-    _check_keys("", raw, {"site", "sources", "output", "translation", "websub"})
-    websub = _websub(_table(raw, "websub"))
-    site = replace(_site(_table(raw, "site")), hubs=websub.hubs)
-    sources = _sources(_table(raw, "sources"), base, site.timezone)
-    output = _table(raw, "output")
+    """Build a Config from parsed TOML; ``base`` resolves relative paths.
+
+    Raises one ConfigError with every problem found (each keyed, for its line).
+    """
+    problems = _Problems()
+    problems.keys("", raw, {"site", "sources", "output", "translation", "websub"})
+    websub = problems.take("websub", lambda: _websub(_table(raw, "websub")), WebSubOptions())
+    site = replace(_site(problems.table(raw, "site"), problems), hubs=websub.hubs)
+    sources = _sources(problems.table(raw, "sources"), base, site.timezone, problems)
+    output = problems.table(raw, "output")
     keys = {"target", "formats", "max_items", "pages", "theme", "archive", "archive_page_size", "sections"}
-    _check_keys("output", output, keys)
+    problems.keys("output", output, keys)
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
-        raise ConfigError("output.pages must be true or false")
+        problems.found.append(Problem("output.pages must be true or false", key="output.pages"))
+        pages = True
+    target = problems.take("output.target", lambda: _path(output.get("target", "feeds"), base, "output.target"),
+                           base / "feeds")
+    all_formats: tuple[str, ...] = FORMATS
+    formats = problems.take("output.formats", lambda: _formats(output.get("formats", list(FORMATS))), all_formats)
+    max_items = problems.take(
+        "output.max_items", lambda: _positive_int(output.get("max_items", 50), "output.max_items"), 50
+    )
+    translation = _translation(problems.table(raw, "translation"), base, problems)
+    theme = (
+        problems.take("output.theme", lambda: _path(output["theme"], base, "output.theme"), None)
+        if "theme" in output
+        else None
+    )
+    archive = problems.take("output.archive", lambda: _bool(output.get("archive", True), "output.archive"), True)
+    page_size = problems.take(
+        "output.archive_page_size",
+        lambda: _positive_int(output.get("archive_page_size", 50), "output.archive_page_size"),
+        50,
+    )
+    every: bool | tuple[str, ...] = True
+    sections = problems.take("output.sections", lambda: _sections(output.get("sections", True)), every)
+    problems.check()
     return Config(
         site=replace(site, pages=pages),
         sources=replace(sources, base_url=site.url),
-        target=_path(output.get("target", "feeds"), base, "output.target"),
-        formats=_formats(output.get("formats", list(FORMATS))),
-        max_items=_positive_int(output.get("max_items", 50), "output.max_items"),
-        translation=_translation(_table(raw, "translation"), base),
-        theme=_path(output["theme"], base, "output.theme") if "theme" in output else None,
+        target=target,
+        formats=formats,
+        max_items=max_items,
+        translation=translation,
+        theme=theme,
         websub=websub,
-        archive=_bool(output.get("archive", True), "output.archive"),
-        archive_page_size=_positive_int(output.get("archive_page_size", 50), "output.archive_page_size"),
-        sections=_sections(output.get("sections", True)),
+        archive=archive,
+        archive_page_size=page_size,
+        sections=sections,
     )
 
 
@@ -254,7 +356,9 @@ def _sections(value: object) -> bool | tuple[str, ...]:
 
 def _websub(table: Mapping[str, Any]) -> WebSubOptions:
     """``hub = "https://..."`` or a list of hubs; ``timeout`` and ``retries`` per ping."""
-    _check_keys("websub", table, {"hub", "timeout", "retries"})
+    unknown = sorted(set(table) - {"hub", "timeout", "retries"})
+    if unknown:
+        raise ConfigError(f"[websub] unknown key {unknown[0]!r} (allowed: hub, retries, timeout)")
     hub = table.get("hub", [])
     hubs = [hub] if isinstance(hub, str) else _str_list(hub, "websub.hub")
     checked = []
@@ -280,18 +384,24 @@ def normalize_hub(url: str) -> str:
     return url.strip()
 
 
-def _site(table: Mapping[str, Any]) -> Site:
-    _check_keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo"})
+def _site(table: Mapping[str, Any], problems: _Problems) -> Site:
+    problems.keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo"})
     from syndicate.localize import normalize_tag
 
+    def text(key: str, default: str, check: Callable[[str], str] = lambda v: v) -> str:
+        return problems.take(f"site.{key}", lambda: check(_str(table.get(key, default), f"site.{key}")), default)
+
     return Site(
-        title=_str(table.get("title", "Syndicate"), "site.title"),
-        url=normalize_url(_str(table.get("url", "http://localhost:8000/"), "site.url")),
-        description=_str(table.get("description", "Latest articles"), "site.description"),
-        timezone=check_timezone(_str(table.get("timezone", "UTC"), "site.timezone")),
-        language=normalize_tag(_str(table.get("language", "en"), "site.language")),
-        author=_str(table["author"], "site.author") if "author" in table else None,
-        logo=_logo(table),
+        title=text("title", "Syndicate"),
+        url=text("url", "http://localhost:8000/", normalize_url),
+        description=problems.take("site.description", lambda: _text(table.get("description", ""), "site.description"),
+                                  ""),  # no default description: nothing we did not write gets published
+        timezone=text("timezone", "UTC", lambda v: check_timezone(v, "site.timezone")),
+        language=text("language", "en", normalize_tag),
+        author=problems.take("site.author", lambda: _str(table["author"], "site.author"), None)
+        if "author" in table
+        else None,
+        logo=problems.take("site.logo", lambda: _logo(table), None),
     )
 
 
@@ -308,20 +418,38 @@ def _logo(table: Mapping[str, Any]) -> str | None:
     return logo
 
 
-def _sources(table: Mapping[str, Any], base: Path, timezone: str) -> SourceOptions:
-    _check_keys("sources", table, {"paths", "markers", "furniture", "furniture_defaults", "dates", "max_bytes"})
-    paths = table.get("paths", ["seeds"])
-    dates = table.get("dates", {})
-    if not isinstance(dates, Mapping):
-        raise ConfigError("sources.dates must be a table of glob = date")
+def _sources(table: Mapping[str, Any], base: Path, timezone: str, problems: _Problems) -> SourceOptions:
+    problems.keys("sources", table, {"paths", "markers", "furniture", "furniture_defaults", "dates", "max_bytes"})
+    paths: list[str] = problems.take(
+        "sources.paths", lambda: _str_list(table.get("paths", ["seeds"]), "sources.paths"), ["seeds"]
+    )
+    dates = problems.table(table, "dates", "sources.dates")
     return SourceOptions(
-        paths=tuple(_path(p, base, "sources.paths") for p in _str_list(paths, "sources.paths")),
-        markers=tuple(_str_list(table.get("markers", list(DEFAULT_MARKERS)), "sources.markers")),
-        furniture=_furniture(table),
-        dates=tuple((str(k), parse_date(v, timezone, f"sources.dates.{k}")) for k, v in dates.items()),
-        max_bytes=_positive_int(table.get("max_bytes", 5 * 1024 * 1024), "sources.max_bytes"),
+        paths=tuple(_path(p, base, "sources.paths") for p in paths),
+        markers=tuple(problems.take(
+            "sources.markers",
+            lambda: _str_list(table.get("markers", list(DEFAULT_MARKERS)), "sources.markers"),
+            list(DEFAULT_MARKERS),
+        )),
+        furniture=problems.take("sources.furniture", lambda: _furniture(table), DEFAULT_FURNITURE),
+        dates=_dates(dates, timezone, problems),
+        max_bytes=problems.take(
+            "sources.max_bytes",
+            lambda: _positive_int(table.get("max_bytes", 5 * 1024 * 1024), "sources.max_bytes"),
+            5 * 1024 * 1024,
+        ),
         timezone=timezone,
     )
+
+
+def _dates(table: Mapping[str, Any], timezone: str, problems: _Problems) -> tuple[tuple[str, datetime], ...]:
+    found = []
+    for pattern, value in table.items():
+        key = f"sources.dates.{pattern}"
+        date = problems.take(key, functools.partial(parse_date, value, timezone, key), None)
+        if date is not None:
+            found.append((str(pattern), date))
+    return tuple(found)
 
 
 def _furniture(table: Mapping[str, Any]) -> tuple[str, ...]:
@@ -354,44 +482,85 @@ def furniture_pattern_problem(entry: str) -> str | None:
     return None
 
 
-def _translation(table: Mapping[str, Any], base: Path) -> TranslationOptions:
+def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> TranslationOptions:
     allowed = {"languages", "provider", "providers", "glossary", "terms", "last_word", "mode", "modes",
                "on_error", "timeout", "retries", "concurrency", "cache", "settings", "max_unknown",
                "max_chars_per_run"}
-    _check_keys("translation", table, allowed)
+    problems.keys("translation", table, allowed)
     from syndicate.localize import normalize_tag
 
-    on_error = _str(table.get("on_error", "skip"), "translation.on_error")
-    if on_error not in ON_ERROR:
-        raise ConfigError(f"translation.on_error must be one of {', '.join(ON_ERROR)}, not {on_error!r}")
-    providers = table.get("providers", {})
-    settings = table.get("settings", {})
-    if not isinstance(providers, Mapping) or not isinstance(settings, Mapping):
-        raise ConfigError("translation.providers and translation.settings must be tables")
+    def on_error() -> str:
+        value = _str(table.get("on_error", "skip"), "translation.on_error")
+        if value not in ON_ERROR:
+            raise ConfigError(f"translation.on_error must be one of {', '.join(ON_ERROR)}, not {value!r}")
+        return value
+
+    def tags() -> tuple[str, ...]:
+        return tuple(normalize_tag(t) for t in _str_list(table.get("languages", []), "translation.languages"))
+
+    providers = problems.table(table, "providers", "translation.providers")
+    settings = problems.table(table, "settings", "translation.settings")
     cache = table.get("cache")
     max_chars = table.get("max_chars_per_run")
+    default = TranslationOptions()
     return TranslationOptions(
-        languages=tuple(normalize_tag(t) for t in _str_list(table.get("languages", []), "translation.languages")),
-        provider=_str(table.get("provider", "apertium"), "translation.provider"),
-        providers=tuple((normalize_tag(k), _str(v, f"translation.providers.{k}")) for k, v in providers.items()),
-        glossary=tuple(_str_list(table.get("glossary", []), "translation.glossary")),
-        terms=_terms(table.get("terms", {})),
-        mode=_mode(table.get("mode", "full"), "translation.mode"),
-        modes=tuple(
-            (normalize_tag(k), _mode(v, f"translation.modes.{k}")) for k, v in _table(table, "modes").items()
+        languages=problems.take("translation.languages", tags, ()),
+        provider=problems.take(
+            "translation.provider", lambda: _str(table.get("provider", "apertium"), "translation.provider"), "apertium"
         ),
-        last_word=_bool(table.get("last_word", True), "translation.last_word"),
-        on_error=on_error,
-        timeout=_positive_float(table.get("timeout", 20.0), "translation.timeout"),
-        retries=_non_negative_int(table.get("retries", 3), "translation.retries"),
-        concurrency=_positive_int(table.get("concurrency", 4), "translation.concurrency"),
-        cache=_path(cache, base, "translation.cache") if cache is not None else None,
-        settings=tuple(
-            (str(name), tuple(sorted((str(k), str(v)) for k, v in _table(settings, name).items())))
-            for name in sorted(settings)
+        providers=problems.take(
+            "translation.providers",
+            lambda: tuple((normalize_tag(k), _str(v, f"translation.providers.{k}")) for k, v in providers.items()),
+            (),
         ),
-        max_unknown=_share(table.get("max_unknown", 0.15), "translation.max_unknown"),
-        max_chars_per_run=_positive_int(max_chars, "translation.max_chars_per_run") if max_chars is not None else None,
+        glossary=tuple(problems.take(
+            "translation.glossary", lambda: _str_list(table.get("glossary", []), "translation.glossary"), []
+        )),
+        terms=problems.take("translation.terms", lambda: _terms(table.get("terms", {})), ()),
+        mode=problems.take("translation.mode", lambda: _mode(table.get("mode", "full"), "translation.mode"), "full"),
+        modes=problems.take(
+            "translation.modes",
+            lambda: tuple(
+                (normalize_tag(k), _mode(v, f"translation.modes.{k}")) for k, v in _table(table, "modes").items()
+            ),
+            (),
+        ),
+        last_word=problems.take(
+            "translation.last_word", lambda: _bool(table.get("last_word", True), "translation.last_word"), True
+        ),
+        on_error=problems.take("translation.on_error", on_error, "skip"),
+        timeout=problems.take(
+            "translation.timeout", lambda: _positive_float(table.get("timeout", 20.0), "translation.timeout"), 20.0
+        ),
+        retries=problems.take(
+            "translation.retries", lambda: _non_negative_int(table.get("retries", 3), "translation.retries"), 3
+        ),
+        concurrency=problems.take(
+            "translation.concurrency",
+            lambda: _positive_int(table.get("concurrency", 4), "translation.concurrency"),
+            4,
+        ),
+        cache=problems.take("translation.cache", lambda: _path(cache, base, "translation.cache"), None)
+        if cache is not None
+        else default.cache,
+        settings=problems.take(
+            "translation.settings",
+            lambda: tuple(
+                (str(name), tuple(sorted((str(k), str(v)) for k, v in _table(settings, name).items())))
+                for name in sorted(settings)
+            ),
+            (),
+        ),
+        max_unknown=problems.take(
+            "translation.max_unknown", lambda: _share(table.get("max_unknown", 0.15), "translation.max_unknown"), 0.15
+        ),
+        max_chars_per_run=problems.take(
+            "translation.max_chars_per_run",
+            lambda: _positive_int(max_chars, "translation.max_chars_per_run"),
+            None,
+        )
+        if max_chars is not None
+        else None,
     )
 
 
@@ -484,12 +653,28 @@ def normalize_url(url: str) -> str:
 _URL_UNSAFE = frozenset(" \"'<>`\\{}|^")
 
 
-def check_timezone(name: str) -> str:
-    """``name`` if it is a known IANA timezone (see :func:`syndicate.localize.zone`)."""
+def check_timezone(name: str, key: str | None = None) -> str:
+    """``name`` if it is a known IANA timezone (see :func:`syndicate.localize.zone`), else
+    a ConfigError suggesting the closest known name."""
     from syndicate.localize import zone
 
-    zone(name)
+    try:
+        zone(name)
+    except ConfigError as exc:
+        close = _closest_timezone(name)
+        hint = f" (did you mean {close!r}?)" if close else ""
+        raise ConfigError(f"{key + ': ' if key else ''}{exc.message}{hint}") from exc
     return name
+
+
+def _closest_timezone(name: str) -> str | None:
+    from zoneinfo import available_timezones
+
+    known = {zone.casefold(): zone for zone in available_timezones()}
+    if name.casefold() in known:
+        return known[name.casefold()]
+    close = difflib.get_close_matches(name.casefold(), sorted(known), n=1, cutoff=0.7)
+    return known[close[0]] if close else None
 
 
 def parse_date(value: object, timezone: str, where: str) -> datetime:
@@ -523,16 +708,16 @@ def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-def _check_keys(section: str, table: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        where = f"[{section}] " if section else ""
-        raise ConfigError(f"{where}unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-
-
 def _str(value: object, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key} must be a non-empty string")
+    return value.strip()
+
+
+def _text(value: object, key: str) -> str:
+    """A string that may be empty."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string")
     return value.strip()
 
 

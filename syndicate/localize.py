@@ -38,8 +38,6 @@ _TAG_RE = re.compile(
     re.VERBOSE,
 )
 _DEPRECATED_LANGUAGES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
-_RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "yi", "dv", "ckb", "sd", "ug"})
-_RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm", "Rohg", "Mand"})
 _EXAMPLE_TAGS = "such as 'en', 'pt-BR' or 'zh-Hant-TW'"
 
 
@@ -88,18 +86,12 @@ def babel_locale(tag: str) -> Locale:
 
 
 def text_direction(tag: str) -> Direction:
-    """``"rtl"`` for right-to-left languages and scripts, else ``"ltr"``."""
-    match = _TAG_RE.fullmatch(tag.strip())
-    if match is not None:
-        if match["script"] and match["script"].title() in _RTL_SCRIPTS:
-            return "rtl"
-        if match["script"] is None and match["language"].lower() in _RTL_LANGUAGES:
-            return "rtl"
+    """``"rtl"`` for right-to-left languages and scripts (CLDR, via babel), else ``"ltr"``."""
     try:
-        order = babel_locale(tag).character_order
+        direction = babel_locale(tag).text_direction
     except ConfigError:
         return "ltr"
-    return "rtl" if order == "right-to-left" else "ltr"
+    return "rtl" if direction == "rtl" else "ltr"
 
 
 # ------------------------------------------------------------------ display names

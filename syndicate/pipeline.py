@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
-from syndicate.errors import ConfigError, ExitCode, InputError, SyndicateError
+from syndicate.errors import ConfigError, ExitCode, InputError, Problem, SyndicateError, plural
 from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class RunSummary:
     written: int = 0
     unchanged: int = 0
     removed: int = 0
-    errors: tuple[str, ...] = ()  # one line each, naming the file
+    errors: tuple[Problem, ...] = ()  # the input files that could not be read
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> article titles
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> title -> why it is missing
     dropped: dict[str, int] = field(default_factory=dict)  # edition no longer published -> files removed
@@ -62,12 +63,12 @@ class RunSummary:
     def line(self) -> str:
         langs = ", ".join(f"{lang} {count}" for lang, count in self.items.items())
         text = (
-            f"published {sum(self.items.values())} items ({langs}) to {self.target}: "
+            f"published {plural(sum(self.items.values()), 'item')} ({langs}) to {self.target}: "
             f"{self.written} written, {self.unchanged} unchanged, {self.removed} removed"
         )
         if self.dropped:
             text += "; editions dropped: " + ", ".join(
-                f"{lang} ({count} files removed)" for lang, count in self.dropped.items()
+                f"{lang} ({plural(count, 'file')} removed)" for lang, count in self.dropped.items()
             )
         missing = {lang: titles for lang, titles in self.missing.items() if titles}
         if missing:
@@ -75,9 +76,9 @@ class RunSummary:
                 f"{lang} {len(titles)}{self._why(lang, titles)}" for lang, titles in missing.items()
             )
         if self.errors:
-            text += f"; {len(self.errors)} input errors"
+            text += f"; {plural(len(self.errors), 'input error')}"
         if self.websub is not None and self.websub.failed:
-            text += f"; WebSub: {len(self.websub.failed)} pings failed (sent again next run)"
+            text += f"; WebSub: {plural(len(self.websub.failed), 'ping')} failed (sent again next run)"
         return text
 
     def _why(self, language: str, titles: Sequence[str]) -> str:
@@ -93,6 +94,7 @@ class RunSummary:
         return " (" + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) + ")"
 
     def as_dict(self) -> dict[str, Any]:
+        """The status file's record of the run (errors as one line each)."""
         return {
             "outcome": self.exit_code.name.lower(),
             "exit_code": int(self.exit_code),
@@ -101,7 +103,7 @@ class RunSummary:
             "written": self.written,
             "unchanged": self.unchanged,
             "removed": self.removed,
-            "errors": list(self.errors),
+            "errors": [str(e) for e in self.errors],
             "missing": {lang: list(titles) for lang, titles in self.missing.items()},
             "failures": {
                 lang: [{"title": t, "reason": self.reasons.get(lang, {}).get(t, "not translated")} for t in titles]
@@ -111,6 +113,10 @@ class RunSummary:
             "dropped": dict(self.dropped),
             **({"websub": self.websub.as_dict()} if self.websub is not None else {}),
         }
+
+    def report(self) -> dict[str, Any]:
+        """``publish --json``: as the status file, with each error an object ``{file, line, message}``."""
+        return {**self.as_dict(), "errors": [e.as_dict() for e in self.errors]}
 
 
 @dataclass
@@ -195,7 +201,7 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
     from syndicate.render import iter_render
     from syndicate.websub import changed_feed_urls
 
-    articles, errors = read_inputs(config, strict=strict)
+    articles, errors = read_inputs(config, strict=strict, progress=stage.progress)
     variants, reasons = translate_editions(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     previous = intact_keys(config.target)
@@ -212,14 +218,27 @@ def _build_and_publish(config: Config, *, strict: bool, stage: Stage) -> RunSumm
         archive_page_size=config.archive_pages,
         sections=config.sections,
     )
-    report = publish_stream(outputs, config.target)  # each file is staged as soon as it is rendered
+    started = time.monotonic()
+    counts = {"rendered": 0, "skipped": 0}
+    with _progress(stage.progress, "rendering and writing", None) as advance:
+        report = publish_stream(_observed(outputs, counts, advance), config.target)  # staged as soon as rendered
+    log.info(
+        "render and write: %s rendered, %d unchanged by their render key; %d written, %d unchanged, %d removed "
+        "in %.2f s",
+        plural(counts["rendered"], "file"),
+        counts["skipped"],
+        len(report.written),
+        report.unchanged,
+        len(report.removed),
+        time.monotonic() - started,
+    )
     return RunSummary(
         target=str(config.target),
         items={e.language: min(len(e.articles), config.max_items) for e in editions},
         written=len(report.written),
         unchanged=report.unchanged,
         removed=len(report.removed),
-        errors=tuple(str(e) for e in errors),
+        errors=tuple(problem for error in errors for problem in error.problems),
         missing={v.language: v.missing for v in variants if v.missing},
         reasons=reasons,
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
@@ -258,38 +277,71 @@ def choose_languages(config: Config, *, add: Sequence[str] = (), only: Sequence[
     return dataclasses.replace(config, translation=dataclasses.replace(config.translation, languages=languages))
 
 
-def read_inputs(config: Config, *, strict: bool = False) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
+def read_inputs(
+    config: Config, *, strict: bool = False, progress: bool = False
+) -> tuple[tuple[Article, ...], tuple[InputError, ...]]:
     """The article set; raises when nothing (or, with ``strict``, not everything) could be read."""
     from syndicate.incremental import ParseCache
     from syndicate.sources import read_articles
 
+    started = time.monotonic()
     cache_dir = config.translation.cache.parent if config.translation.cache else None
     cache = ParseCache(cache_dir / "parsed.sqlite3" if cache_dir else None, config.sources, config.site.language)
     try:
-        result = read_articles(config.sources, config.site.language, cache=cache)
+        with _progress(progress, "reading", None) as advance:
+
+            def on_file(shown: str, outcome: str) -> None:
+                log.debug("read %s: %s", shown, outcome)
+                advance(f"read {shown}")
+
+            result = read_articles(config.sources, config.site.language, cache=cache, on_file=on_file)
     finally:
         cache.close()
     from syndicate.translate.human import pair_translations
 
     pairing = pair_translations(result.articles, config.site.language)
     errors = result.errors + pairing.errors
+    log.info(
+        "read: %s, %s, %s in %.2f s",
+        plural(result.files, "file"),
+        plural(len(pairing.articles), "article"),
+        plural(len(errors), "input error"),
+        time.monotonic() - started,
+    )
     if errors and (strict or not pairing.articles):
         raise _input_failure(errors)
     for error in errors:
         log.error("%s", error)
     if not pairing.articles:
-        shown = ", ".join(str(p) for p in config.sources.paths)
+        from syndicate.sources.safe import shown_name
+
+        shown = ", ".join(shown_name(p) for p in config.sources.paths)
         raise InputError(shown, "no articles found (nothing published, target left as it was)")
     return pairing.articles, errors
 
 
+def _observed(
+    outputs: Iterable[tuple[str, str, bytes | None]], counts: dict[str, int], advance: Callable[[str], None]
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """``outputs`` unchanged, each logged (``-vv``), counted and shown on the progress display."""
+    for path, key, data in outputs:
+        if data is None:
+            counts["skipped"] += 1
+            log.debug("render %s: unchanged (same render key)", path)
+        else:
+            counts["rendered"] += 1
+            log.debug("render %s: %s", path, plural(len(data), "byte"))
+        advance(f"rendered {path}")
+        yield path, key, data
+
+
 def _input_failure(errors: Sequence[InputError]) -> InputError:
-    """One error for a run that cannot publish; with several, each is logged first."""
+    """One error for a run that cannot publish, carrying every file's problem."""
     if len(errors) == 1:
         return errors[0]
-    for error in errors:
-        log.error("%s", error)
-    return InputError(errors[0].path, f"{len(errors)} input errors; nothing published")
+    problems = [problem for error in errors for problem in error.problems]
+    summary = Problem(f"{plural(len(errors), 'input error')}; nothing published")
+    return InputError(errors[0].path, summary.message, problems=[*problems, summary])
 
 
 def target_languages(config: Config) -> list[str]:
@@ -372,12 +424,20 @@ def translate_editions(config: Config, articles: Sequence[Article], stage: Stage
     def one_language(edition: tuple[str, str, Translator]) -> tuple[Variant, dict[str, str]]:
         configured, lang, provider = edition
         source, segments = work[configured]
+        started = time.monotonic()
         cache = SegmentCache(options.cache)  # one SQLite connection per thread
         try:
             glossary = glossary_for(options, configured)
             results = _translate(segments, config.site.language, lang, provider, cache, glossary, budget)
         finally:
             cache.close()
+        log.info(
+            "translate %s: %s via %s in %.2f s",
+            lang,
+            plural(len(segments), "segment"),
+            provider.name,
+            time.monotonic() - started,
+        )
         return _variant(config, source, lang, provider, results, options.mode_for(configured))
 
     # Languages are translated side by side: each is mostly waiting on an engine
@@ -386,7 +446,7 @@ def translate_editions(config: Config, articles: Sequence[Article], stage: Stage
 
     variants: list[Variant] = []
     reasons: Reasons = {}
-    with _progress(stage.progress, len(editions)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
+    with _progress(stage.progress, "translating", len(editions)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
         for (configured, lang, provider), (variant, why) in zip(
             editions, pool.map(one_language, editions), strict=True
         ):
@@ -514,19 +574,24 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
-    """A transient progress bar on stderr when ``enabled``; otherwise a no-op."""
+def _progress(enabled: bool, label: str, total: int | None) -> Iterator[Callable[[str], None]]:
+    """A transient progress display for one stage on stderr when ``enabled`` (a TTY); otherwise a no-op.
+
+    ``total`` None: an open-ended count (files read or rendered as they come).
+    """
     if not enabled:
         yield lambda _description: None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("translating", total=total)
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    columns.append(TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
 
         def advance(description: str) -> None:
-            bar.update(task, description=description, advance=1)
+            bar.update(task, description=f"{label}: {description}", advance=1)
 
         yield advance
 

@@ -1,8 +1,14 @@
-"""Owns the preview server (``syndicate serve``): the target over HTTP on 127.0.0.1.
+"""Owns the preview server (``syndicate serve``): a local build of the site over HTTP.
 
-A small :class:`http.server.ThreadingHTTPServer` for checking a published
-directory with a real feed reader or browser before it goes live.  It behaves
-like the static web server the target is meant for:
+:class:`Preview` builds the article set into a private temporary directory
+with ``site.url`` rewritten to the server's own address (so every link stays
+on the preview), polls the sources, the config file and the theme directory,
+rebuilds when one changes (the normal incremental publish: unchanged files
+are not rewritten, translations come from the cache) and tells open pages to
+reload through server-sent events.  The published target is never touched.
+
+The HTTP side is a small :class:`http.server.ThreadingHTTPServer` that
+behaves like the static web server the target is meant for:
 
 * the feed media types (``rss.xml`` -> ``application/rss+xml``, ``atom.xml``
   -> ``application/atom+xml``, ``feed.json`` -> ``application/feed+json``,
@@ -11,37 +17,68 @@ like the static web server the target is meant for:
   ``If-None-Match`` / ``If-Modified-Since`` give ``304 Not Modified``;
 * ``Accept-Encoding: gzip`` gives a gzip body (its own ETag) with
   ``Vary: Accept-Encoding``;
-* ``GET`` and ``HEAD``; a directory serves its ``index.html``.
+* single ``Range`` requests (``206 Partial Content``, ``416`` when
+  unsatisfiable, ``If-Range`` honoured);
+* ``GET`` and ``HEAD``; a directory serves its ``index.html``;
+* a listen backlog of 128, one thread per connection.
+
+In preview mode, and only there, HTML pages get a small script before
+``</body>`` that listens on ``/_syndicate/events`` and reloads the page after
+a rebuild; the files on disk never contain it.
 
 It never serves anything outside the directory (``..``, encoded or not,
 symlinks leading out), nor hidden paths such as the tool's own
-``.syndicate/`` (lock, manifest, status): those are 404.  It listens on the
-loopback interface only and logs requests to stderr only when asked.
+``.syndicate/`` (lock, manifest, status): those are 404.  It listens on
+127.0.0.1 unless told otherwise (``--bind``, with a warning when the address
+is not a loopback one) and logs requests to stderr only when asked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import functools
 import gzip
 import hashlib
 import http
 import ipaddress
+import logging
 import os
+import re
+import shutil
 import socket
 import stat
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from syndicate.errors import ConfigError
+from syndicate.errors import ConfigError, SyndicateError
 from syndicate.formats import FORMATS
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+    from syndicate.pipeline import RunSummary
+
+log = logging.getLogger("syndicate")
 
 DEFAULT_PORT = 8000
 LOOPBACK = "127.0.0.1"
+LISTEN_BACKLOG = 128
+EVENTS_PATH = "/_syndicate/events"
+KEEPALIVE_SECONDS = 15.0  # an idle event stream gets a comment this often (proxies close silent ones)
+RELOAD_SCRIPT = (
+    "<script>/* syndicate serve: reload after a rebuild (preview only, never published) */\n"
+    f'new EventSource("{EVENTS_PATH}").addEventListener("reload", function () {{ location.reload(); }});\n'
+    "</script>\n"
+).encode()
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
 
 # By file name first, then by suffix; every text type is UTF-8.
 MEDIA_TYPES_BY_NAME = {f.filename: f"{f.media_type}; charset=utf-8" for f in FORMATS}  # feeds: syndicate.formats
@@ -80,6 +117,31 @@ def media_type(name: str) -> str:
     return MEDIA_TYPES_BY_SUFFIX.get(os.path.splitext(lower)[1], DEFAULT_MEDIA_TYPE)
 
 
+class Reloader:
+    """Counts rebuilds; every event-stream client waits for the next one."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.generation = 0
+        self.closed = False
+
+    def notify(self) -> None:
+        with self._condition:
+            self.generation += 1
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        with self._condition:
+            self.closed = True
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int | None:
+        """The generation after ``seen`` (or ``seen`` again on timeout); None once closed."""
+        with self._condition:
+            self._condition.wait_for(lambda: self.generation != seen or self.closed, timeout)
+            return None if self.closed else self.generation
+
+
 class PreviewHandler(SimpleHTTPRequestHandler):
     """GET/HEAD of the files under ``directory``; see the module docstring."""
 
@@ -87,8 +149,11 @@ class PreviewHandler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30  # an idle keep-alive connection is closed after this many seconds
 
-    def __init__(self, *args: Any, directory: str, verbose: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, directory: str, verbose: bool = False, reloader: Reloader | None = None, **kwargs: Any
+    ) -> None:
         self.verbose = verbose
+        self.reloader = reloader
         super().__init__(*args, directory=directory, **kwargs)
 
     def version_string(self) -> str:
@@ -103,6 +168,9 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         self._respond(body=False)
 
     def _respond(self, *, body: bool) -> None:
+        if self.reloader is not None and urlsplit(self.path).path == EVENTS_PATH:
+            self._events(body)
+            return
         target = self._resolve()
         if target is None:
             self._not_found(body)
@@ -116,12 +184,20 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             self._not_found(body)
             return
         ctype = media_type(target.name)
+        if self.reloader is not None and ctype.startswith("text/html"):
+            data = inject_reload_script(data)
         digest = hashlib.sha256(data).hexdigest()[:32]
         compressible = ctype.startswith(_COMPRESSIBLE)
-        gzipped = compressible and _accepts_gzip(self.headers.get("Accept-Encoding", ""))
+        wanted = self._range(f'"{digest}"', len(data))
+        gzipped = wanted is None and compressible and _accepts_gzip(self.headers.get("Accept-Encoding", ""))
         etag = f'"{digest}-gz"' if gzipped else f'"{digest}"'
         last_modified = email.utils.formatdate(st.st_mtime, usegmt=True)
-        headers = [("ETag", etag), ("Last-Modified", last_modified), ("Cache-Control", "no-cache")]
+        headers = [
+            ("ETag", etag),
+            ("Last-Modified", last_modified),
+            ("Cache-Control", "no-cache"),
+            ("Accept-Ranges", "bytes"),
+        ]
         if compressible:
             headers.append(("Vary", "Accept-Encoding"))
         if self._not_modified(etag, int(st.st_mtime)):
@@ -130,10 +206,24 @@ class PreviewHandler(SimpleHTTPRequestHandler):
                 self.send_header(key, value)
             self.end_headers()
             return
+        status = http.HTTPStatus.OK
+        if wanted == "unsatisfiable":
+            self._short(
+                http.HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                b"416 Range Not Satisfiable\n",
+                body,
+                extra=[("Content-Range", f"bytes */{len(data)}")],
+            )
+            return
+        if isinstance(wanted, tuple):
+            first, last = wanted
+            headers.append(("Content-Range", f"bytes {first}-{last}/{len(data)}"))
+            data = data[first : last + 1]
+            status = http.HTTPStatus.PARTIAL_CONTENT
         if gzipped:
             data = gzip.compress(data, mtime=0)  # mtime=0: the same bytes always give the same body
             headers.append(("Content-Encoding", "gzip"))
-        self.send_response(http.HTTPStatus.OK)
+        self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -142,6 +232,65 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(data)
+
+    def _range(self, etag: str, size: int) -> tuple[int, int] | str | None:
+        """The byte range asked for (first, last), "unsatisfiable", or None: send it all.
+
+        One range only; a multi-range or malformed header is ignored (RFC 9110
+        14.2 allows that), as is a Range whose If-Range names another version.
+        """
+        header = self.headers.get("Range")
+        if header is None:
+            return None
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and if_range.strip() != etag:
+            return None
+        match = _RANGE_RE.fullmatch(header.strip())
+        if match is None or match.group(1) == match.group(2) == "":
+            return None
+        start, end = match.groups()
+        if start == "":  # the last N bytes
+            count = int(end)
+            if count == 0 or size == 0:
+                return "unsatisfiable"
+            return max(0, size - count), size - 1
+        first = int(start)
+        last = size - 1 if end == "" else min(int(end), size - 1)
+        if end != "" and int(end) < first:
+            return None  # an invalid range is ignored
+        if first >= size:
+            return "unsatisfiable"
+        return first, last
+
+    # -- live reload -----------------------------------------------------------
+
+    def _events(self, body: bool) -> None:
+        """A server-sent event stream: one ``reload`` event after each rebuild."""
+        assert self.reloader is not None
+        self.close_connection = True  # the stream ends when the connection does
+        self.send_response(http.HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if not body:
+            return
+        seen = self.reloader.generation
+        try:
+            self.wfile.write(b"retry: 1000\n: connected\n\n")
+            self.wfile.flush()
+            while True:
+                current = self.reloader.wait(seen, KEEPALIVE_SECONDS)
+                if current is None:
+                    return
+                if current == seen:
+                    self.wfile.write(b": keep-alive\n\n")
+                else:
+                    self.wfile.write(f"event: reload\ndata: {current}\n\n".encode())
+                    seen = current
+                self.wfile.flush()
+        except OSError:  # the page went away
+            return
 
     # -- paths ----------------------------------------------------------------
 
@@ -196,13 +345,22 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             location + (f"?{query}" if query else ""),
         )
 
-    def _short(self, status: http.HTTPStatus, text: bytes, body: bool, location: str | None = None) -> None:
+    def _short(
+        self,
+        status: http.HTTPStatus,
+        text: bytes,
+        body: bool,
+        location: str | None = None,
+        extra: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(text)))
         self.send_header("X-Content-Type-Options", "nosniff")
         if location is not None:
             self.send_header("Location", location)
+        for key, value in extra:
+            self.send_header(key, value)
         self.end_headers()
         if body:
             self.wfile.write(text)
@@ -210,6 +368,12 @@ class PreviewHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         if self.verbose:
             sys.stderr.write(f"syndicate serve: {self.address_string()} {format % args}\n")
+
+
+def inject_reload_script(page: bytes) -> bytes:
+    """``page`` with the live-reload script before its last ``</body>`` (or at the end)."""
+    at = page.lower().rfind(b"</body>")
+    return page + RELOAD_SCRIPT if at < 0 else page[:at] + RELOAD_SCRIPT + page[at:]
 
 
 def _unsafe_segment(segment: str) -> bool:
@@ -262,6 +426,7 @@ def _accepts_gzip(header: str) -> bool:
 class _PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG  # http.server's default of 5 refuses a burst of page loads
 
 
 class _PreviewServer6(_PreviewServer):
@@ -269,22 +434,32 @@ class _PreviewServer6(_PreviewServer):
 
 
 def make_server(
-    directory: Path, port: int = DEFAULT_PORT, host: str = LOOPBACK, *, verbose: bool = False
+    directory: Path,
+    port: int = DEFAULT_PORT,
+    host: str = LOOPBACK,
+    *,
+    verbose: bool = False,
+    reloader: Reloader | None = None,
 ) -> ThreadingHTTPServer:
     """A server for ``directory`` bound to ``host:port`` (port 0: any free port); not started.
 
+    ``host`` is an IP address (or ``localhost``); one that is not a loopback
+    address is allowed with a warning, since it shows the preview to the
+    network.  With a ``reloader``, HTML pages get the live-reload script.
     Raises :class:`ConfigError` when the directory does not exist, the host is
-    not a loopback address, or the port cannot be bound.
+    not an IP address, or the port cannot be bound.
     """
     if not directory.is_dir():
         raise ConfigError(f"{directory}: not a directory (publish into it first: syndicate publish --out {directory})")
     try:
         address = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host)
     except ValueError:
-        raise ConfigError(f"invalid host {host!r}: use 127.0.0.1 (the preview server is local only)") from None
+        raise ConfigError(f"invalid address {host!r}: give an IP address such as 127.0.0.1") from None
     if not address.is_loopback:
-        raise ConfigError(f"refusing to serve on {host}: the preview server listens on the loopback interface only")
-    handler = functools.partial(PreviewHandler, directory=str(directory.resolve()), verbose=verbose)
+        log.warning("serving on %s, not a loopback address: other machines can see this preview", address)
+    handler = functools.partial(
+        PreviewHandler, directory=str(directory.resolve()), verbose=verbose, reloader=reloader
+    )
     server_class = _PreviewServer6 if address.version == 6 else _PreviewServer
     try:
         return server_class((str(address), port), handler)
@@ -293,20 +468,180 @@ def make_server(
 
 
 def server_url(server: ThreadingHTTPServer) -> str:
-    """``http://127.0.0.1:<port>/`` of a bound server."""
+    """``http://127.0.0.1:<port>/`` of a bound server (a wildcard address shows as loopback)."""
     host, port = server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else str(host)
+    if ipaddress.ip_address(host).is_unspecified:
+        host = LOOPBACK if ":" not in host else "::1"
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/"
 
 
-def serve_forever(directory: Path, port: int = DEFAULT_PORT, *, verbose: bool = False) -> None:
-    """Serve ``directory`` until Ctrl-C; prints the URL first."""
-    server = make_server(directory, port, verbose=verbose)
+# -- preview ------------------------------------------------------------------
+
+Snapshot = dict[str, tuple[int, int]]
+
+
+def snapshot(paths: Iterable[Path]) -> Snapshot:
+    """(mtime_ns, size) of every file under ``paths`` (files or directories); missing ones are absent."""
+    found: Snapshot = {}
+    for root in paths:
+        if root.is_file():
+            _stamp(found, str(root))
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if not name.startswith("."):  # editors' swap and backup files
+                    _stamp(found, os.path.join(dirpath, name))
+    return found
+
+
+def _stamp(found: Snapshot, path: str) -> None:
     try:
-        print(f"serving {directory} at {server_url(server)} (Ctrl-C stops)", flush=True)
-        server.serve_forever()
+        st = os.stat(path)
+    except OSError:
+        return
+    found[path] = (st.st_mtime_ns, st.st_size)
+
+
+class Preview:
+    """A private build of the site, served with live reload; rebuilt when its inputs change.
+
+    ``load`` returns the site's Config as the user gave it (config file plus
+    command-line options): it is called again after each change, so an edited
+    config takes effect.  ``config_path`` is watched too.  ``report`` gets one
+    line per build (its outcome and time) or per failed build (the error).
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], Config],
+        *,
+        config_path: Path | None = None,
+        drafts: bool = False,
+        host: str = LOOPBACK,
+        port: int = DEFAULT_PORT,
+        verbose: bool = False,
+        interval: float = 0.5,
+        report: Callable[[str], None] = lambda _line: None,
+    ) -> None:
+        self.load = load
+        self.report = report
+        self.config_path = config_path
+        self.drafts = drafts
+        self.interval = interval
+        self.directory = Path(tempfile.mkdtemp(prefix="syndicate-preview-"))
+        self.reloader = Reloader()
+        try:
+            self.server = make_server(self.directory, port, host, verbose=verbose, reloader=self.reloader)
+        except SyndicateError:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise
+        self.url = server_url(self.server)
+        self.builds = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._watched: list[Path] = []
+        self._seen: Snapshot = {}
+
+    def config(self) -> Config:
+        """The user's config pointed at the preview: local URL, private target, drafts if asked."""
+        from syndicate.config import WebSubOptions
+
+        config = self.load().with_overrides(base_url=self.url, target=self.directory)
+        return dataclasses.replace(
+            config,
+            sources=dataclasses.replace(config.sources, drafts=self.drafts),
+            site=dataclasses.replace(config.site, hubs=()),  # a preview never tells WebSub hubs anything
+            websub=WebSubOptions(),
+        )
+
+    def build(self) -> RunSummary | None:
+        """Publish into the preview directory; on an error, report it and keep the last build."""
+        from syndicate.pipeline import publish_site
+
+        started = time.monotonic()
+        try:
+            config = self.config()
+        except SyndicateError as exc:  # e.g. a config being edited: watch it (and what we watched) until it is fixed
+            self._watched = self._watched or self._watch_list(None)
+            self._seen = snapshot(self._watched)
+            self.report(f"syndicate: error: {exc}")
+            return None
+        self._watched = self._watch_list(config)
+        self._seen = snapshot(self._watched)
+        try:
+            summary = publish_site(config)
+        except SyndicateError as exc:
+            self.report(f"syndicate: error: {exc}")
+            return None
+        self.builds += 1
+        self.report(f"built in {time.monotonic() - started:.2f} s: {summary.line()}")
+        self.reloader.notify()
+        return summary
+
+    def _watch_list(self, config: Config | None) -> list[Path]:
+        paths = list(config.sources.paths) if config is not None else []
+        if self.config_path is not None:
+            paths.append(self.config_path)
+        if config is not None and config.theme is not None:
+            paths.append(config.theme)
+        return paths
+
+    def changed(self) -> bool:
+        """Whether anything watched changed since the last build."""
+        return snapshot(self._watched) != self._seen
+
+    def watch(self) -> None:
+        """Poll until stopped; rebuild once the inputs have been quiet for one interval."""
+        while not self._stop.wait(self.interval):
+            if not self.changed():
+                continue
+            before = snapshot(self._watched)
+            while not self._stop.wait(self.interval):  # let an editor finish saving
+                after = snapshot(self._watched)
+                if after == before:
+                    break
+                before = after
+            if not self._stop.is_set():
+                self.build()
+
+    def start(self) -> None:
+        """Build once, then serve and watch in background threads."""
+        self.build()
+        for target in (self.server.serve_forever, self.watch):
+            thread = threading.Thread(target=target, daemon=True, name=f"syndicate-preview-{target.__name__}")
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop watching and serving, and delete the preview directory."""
+        self._stop.set()
+        self.reloader.close()
+        if self._threads:
+            self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            thread.join(10)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> Preview:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_preview(preview: Preview) -> None:
+    """Run ``preview`` until Ctrl-C; prints its URL first."""
+    try:
+        preview.start()
+        print(f"previewing at {preview.url} (rebuilds on change; Ctrl-C stops)", flush=True)
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         print("stopped", flush=True)
     finally:
-        server.server_close()
+        preview.stop()

@@ -79,7 +79,7 @@ class Status:
             written=summary.written,
             unchanged=summary.unchanged,
             removed=summary.removed,
-            errors=tuple(summary.errors),
+            errors=tuple(str(e) for e in summary.errors),
             missing={lang: tuple(titles) for lang, titles in summary.missing.items()},
             fingerprint=fingerprint if code == ExitCode.OK else None,
             websub=summary.websub.as_dict() if summary.websub is not None else None,

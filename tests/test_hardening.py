@@ -521,7 +521,7 @@ def test_8_a_newline_in_a_file_name_cannot_forge_a_log_line(site: Path) -> None:
     (site / "seeds" / "a\nsyndicate: error: forged.md").write_bytes(b"")
     code, _, err = run(site)
     assert code == ExitCode.INPUT
-    assert err == "syndicate: ERROR: " + str(site / "seeds") + "/a\\nsyndicate: error: forged.md: empty file\n"
+    assert err == "syndicate: error: " + str(site / "seeds") + "/a\\nsyndicate: error: forged.md: empty file\n"
 
 
 @pytest.mark.parametrize(

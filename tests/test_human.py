@@ -52,7 +52,12 @@ def _site(tmp_path: Path, declaration: str, **translation: object) -> Config:
     (src / "ferry.md").write_text(OTHER, encoding="utf-8")
     (src / "harbour.es.md").write_text(HUMAN_ES.format(declaration=declaration), encoding="utf-8")
     raw = {
-        "site": {"title": "Harbour News", "url": "https://news.example.org/", "timezone": "Europe/Madrid"},
+        "site": {
+            "title": "Harbour News",
+            "url": "https://news.example.org/",
+            "timezone": "Europe/Madrid",
+            "description": "News from the harbour.",
+        },
         "sources": {"paths": [str(src)]},
         "output": {"target": str(tmp_path / "feeds")},
         "translation": {"languages": ["es"], "cache": str(tmp_path / "cache.sqlite3"), **translation},
@@ -93,7 +98,8 @@ def test_a_translation_of_an_unknown_article_is_an_input_error(tmp_path: Path) -
     config = _site(tmp_path, "translation_of: no-such-article")
     summary = publish_site(config)
     assert summary.exit_code == ExitCode.INPUT
-    (error,) = summary.errors
+    (problem,) = summary.errors
+    error = str(problem)
     assert "harbour.es.md" in error and "no-such-article" in error and "\n" not in error
     assert summary.items == {"en": 2, "es": 2}  # the rest is published, machine-translated
 

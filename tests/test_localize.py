@@ -82,7 +82,7 @@ def test_normalized_tags_are_safe_directory_names_and_stable(raw: str) -> None:
 # ---------------------------------------------------------------- direction
 
 
-@pytest.mark.parametrize("tag", ["ar", "he", "fa", "ur", "ps", "ckb", "ar-EG", "az-Arab"])
+@pytest.mark.parametrize("tag", ["ar", "he", "fa", "ur", "ps", "ckb", "ar-EG", "az-Arab", "yi", "dv", "ff-Adlm"])
 def test_rtl_languages(tag: str) -> None:
     assert localize.text_direction(tag) == "rtl"
 

@@ -226,7 +226,7 @@ def test_sections_false_and_a_list(tmp_path: Path) -> None:
 def test_bad_sections_value_is_a_config_error(tmp_path: Path, value: str) -> None:
     config = tmp_path / "syndicate.toml"
     config.write_text(f"[output]\nsections = {value}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"syndicate\.toml: output\.sections must be"):
+    with pytest.raises(ConfigError, match=r"syndicate\.toml:2: output\.sections must be"):
         load_config(config)
 
 
@@ -238,6 +238,7 @@ def test_slugs_come_from_the_name(name: str, slug: str) -> None:
     assert section_slug(name) == slug
 
 
-def test_a_name_without_ascii_letters_gets_a_stable_digest_slug() -> None:
-    slug = section_slug("Экономика")
-    assert re.fullmatch(r"section-[0-9a-f]{8}", slug) and slug == section_slug("Экономика")
+def test_other_scripts_are_transliterated_and_a_name_without_letters_gets_a_stable_digest() -> None:
+    assert section_slug("Экономика") == "ekonomika"
+    slug = section_slug("★ ★")
+    assert re.fullmatch(r"section-[0-9a-f]{8}", slug) and slug == section_slug("★ ★") != section_slug("—")

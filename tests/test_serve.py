@@ -7,10 +7,8 @@ import gzip
 import http.client
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -248,19 +246,99 @@ def test_a_republished_file_gets_a_new_etag(tmp_path: Path) -> None:
         thread.join(5)
 
 
+# -- ranges ------------------------------------------------------------------
+
+
+def test_a_byte_range_gives_206_with_those_bytes(served: Served) -> None:
+    whole = served.file("/en/rss.xml").read_bytes()
+    response = request(served, "/en/rss.xml", Range="bytes=0-99", Accept_Encoding="gzip")
+    assert response.status == 206
+    assert response.body == whole[:100]
+    assert response.headers["Content-Range"] == f"bytes 0-99/{len(whole)}"
+    assert response.headers["Content-Length"] == "100" and "Content-Encoding" not in response.headers
+    tail = request(served, "/en/rss.xml", Range="bytes=-10")
+    assert (tail.status, tail.body) == (206, whole[-10:])
+    rest = request(served, "/en/rss.xml", Range=f"bytes={len(whole) - 5}-")
+    assert (rest.status, rest.body) == (206, whole[-5:])
+    beyond = request(served, "/en/rss.xml", Range=f"bytes=10-{len(whole) + 1000}")
+    assert (beyond.status, beyond.body) == (206, whole[10:])
+
+
+def test_an_unsatisfiable_range_gives_416(served: Served) -> None:
+    size = served.file("/en/rss.xml").stat().st_size
+    response = request(served, "/en/rss.xml", Range=f"bytes={size}-")
+    assert response.status == 416
+    assert response.headers["Content-Range"] == f"bytes */{size}"
+
+
+@pytest.mark.parametrize("header", ["bytes=5-2", "bytes=0-1,5-9", "pages=1-2", "bytes=-"])
+def test_an_invalid_or_multiple_range_is_ignored(served: Served, header: str) -> None:
+    response = request(served, "/en/rss.xml", Range=header)
+    assert response.status == 200 and response.body == served.file("/en/rss.xml").read_bytes()
+
+
+def test_if_range_with_an_old_etag_sends_everything(served: Served) -> None:
+    whole = served.file("/en/rss.xml").read_bytes()
+    etag = request(served, "/en/rss.xml").headers["ETag"]
+    assert request(served, "/en/rss.xml", Range="bytes=0-9", If_Range=etag).status == 206
+    response = request(served, "/en/rss.xml", Range="bytes=0-9", If_Range='"old"')
+    assert (response.status, response.body) == (200, whole)
+
+
 # -- make_server and serve_forever -------------------------------------------
 
 
-def test_bound_to_loopback_only(tmp_path: Path) -> None:
+def test_bound_to_loopback_by_default(tmp_path: Path) -> None:
     server = make_server(tmp_path, port=0)
     try:
         assert server.server_address[0] == "127.0.0.1"
         assert server_url(server) == f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.server_close()
-    for host in ("0.0.0.0", "192.0.2.1", "::", "example.org"):
-        with pytest.raises(ConfigError):
-            make_server(tmp_path, port=0, host=host)
+    with pytest.raises(ConfigError, match=r"invalid address 'example\.org'"):
+        make_server(tmp_path, port=0, host="example.org")
+
+
+def test_a_non_local_bind_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    server = make_server(tmp_path, port=0, host="0.0.0.0")
+    try:
+        assert server.server_address[0] == "0.0.0.0"
+        assert server_url(server).startswith("http://127.0.0.1:")  # links a browser here can follow
+    finally:
+        server.server_close()
+    assert "serving on 0.0.0.0, not a loopback address" in caplog.text
+    caplog.clear()
+    make_server(tmp_path, port=0, host="127.0.0.2").server_close()
+    assert caplog.text == ""
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to read the listen backlog")
+def test_a_real_listen_backlog(tmp_path: Path) -> None:
+    server = make_server(tmp_path, port=0)
+    try:
+        port = server.server_address[1]
+        shown = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True)
+        _recv_q, send_q = shown.stdout.split()[1:3]  # for a listening socket Send-Q is the backlog
+        assert int(send_q) >= 128
+    finally:
+        server.server_close()
+
+
+def test_many_concurrent_requests_are_all_answered(served: Served) -> None:
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def fetch() -> None:
+        status = request(served, "/en/rss.xml").status
+        with lock:
+            results.append(status)
+
+    threads = [threading.Thread(target=fetch) for _ in range(100)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == [200] * 100
 
 
 def test_missing_directory_and_busy_port(tmp_path: Path) -> None:
@@ -272,41 +350,3 @@ def test_missing_directory_and_busy_port(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: "):
             make_server(tmp_path, port=port)
-
-
-def test_the_command_prints_the_url_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    (tmp_path / "index.html").write_text("<!DOCTYPE html><title>t</title>")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "syndicate", "serve", str(tmp_path), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith(f"serving {tmp_path} at http://127.0.0.1:") and line.rstrip().endswith("(Ctrl-C stops)")
-        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-        response = request(Served(tmp_path, port, ""), "/")
-        assert response.status == 200 and response.body.startswith(b"<!DOCTYPE html>")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0
-    assert out == "stopped\n"
-    assert err == ""  # quiet: no request log without --verbose
-
-
-def test_the_command_on_a_missing_directory(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from syndicate.cli import app
-
-    result = CliRunner().invoke(app, ["serve", str(tmp_path / "nope"), "--port", "0"])
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"syndicate: error: {tmp_path}/nope: not a directory")

@@ -182,7 +182,7 @@ def test_a_hub_refusing_a_topic_is_not_retried(site_dir: Path, hub: FakeServer) 
 def test_bad_hub_is_a_config_error(tmp_path: Path, value: str) -> None:
     config = tmp_path / "syndicate.toml"
     config.write_text(f"[websub]\nhub = {value}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"syndicate\.toml: websub\.hub must be"):
+    with pytest.raises(ConfigError, match=r"syndicate\.toml:1: websub\.hub must be"):
         load_config(config)
 
 
@@ -191,3 +191,17 @@ def test_without_hubs_no_hub_link_and_no_websub_report(site_dir: Path) -> None:
     assert "websub" not in summary.as_dict()
     assert b'rel="hub"' not in (site_dir / "feeds/en/atom.xml").read_bytes()
     assert b'"hubs"' not in (site_dir / "feeds/en/feed.json").read_bytes()
+
+
+def test_a_preview_never_pings_the_hub(site_dir: Path, hub: FakeServer) -> None:
+    from syndicate.serve import Preview
+
+    config = _configure(site_dir, hub.url + "hub")
+    preview = Preview(lambda: load_config(config), config_path=config, port=0, interval=0.05)
+    preview.start()
+    try:
+        atom = (preview.directory / "en/atom.xml").read_bytes()
+    finally:
+        preview.stop()
+    assert hub.requests == []
+    assert b'rel="hub"' not in atom

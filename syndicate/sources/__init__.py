@@ -124,11 +124,29 @@ def read_articles(
     *,
     reader: Callable[[Path], bytes] | None = None,
     cache: ParseCache | None = None,
+    on_file: Callable[[str, str], None] = lambda _shown, _outcome: None,
 ) -> ReadResult:
     """Read every input file; bad files become errors, the rest articles.
 
     With a ``cache``, a file whose path, size and mtime are unchanged is not read again.
+    ``on_file(shown path, outcome)`` is told about each file, for ``-vv`` and progress.
     """
+    from syndicate.sources.fields import INCLUDE_DRAFTS
+
+    token = INCLUDE_DRAFTS.set(options.drafts)
+    try:
+        return _read_all(options, language, reader, cache, on_file)
+    finally:
+        INCLUDE_DRAFTS.reset(token)
+
+
+def _read_all(
+    options: SourceOptions,
+    language: str,
+    reader: Callable[[Path], bytes] | None,
+    cache: ParseCache | None,
+    on_file: Callable[[str, str], None],
+) -> ReadResult:
     articles: list[Article] = []
     errors: list[InputError] = []
     count = 0
@@ -146,16 +164,23 @@ def read_articles(
             cached = cache.get(path) if cache is not None else None
             if cached is not None:
                 articles.extend(cached)
+                on_file(shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
                 continue
             try:
                 found = read_file(path, shown, _relative(path, root), options, language, reader)
             except InputError as exc:
                 errors.append(exc)
+                on_file(shown, "error")
                 continue
             articles.extend(found)
+            on_file(shown, _count(len(found)))
             if cache is not None:
                 cache.put(path, found)
     return ReadResult(articles=merge(articles), errors=tuple(errors), files=count)
+
+
+def _count(articles: int) -> str:
+    return f"{articles} article" if articles == 1 else f"{articles} articles"
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -164,9 +164,22 @@ def article_id(title: str, published: datetime, link: str | None = None) -> str:
 
 
 def slugify(text: str, limit: int = SLUG_WORDS_LIMIT) -> str:
-    """ASCII words joined by hyphens, cut at a word boundary."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    """ASCII words joined by hyphens, cut at a word boundary.
+
+    Accented Latin letters lose their accents (as always: ASCII titles and their
+    published slugs never change); letters with no ASCII decomposition are
+    transliterated (ß -> ss, ø -> o, Arabic, Cyrillic, Greek, CJK ...), so a
+    title with letters never gives an empty slug.
+    """
+    from anyascii import anyascii
+
+    def ascii_of(char: str) -> str:
+        plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+        if plain or unicodedata.category(char)[0] not in "LMN":
+            return plain
+        return anyascii(char)
+
+    words = re.findall(r"[a-z0-9]+", "".join(map(ascii_of, text)).lower())
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word

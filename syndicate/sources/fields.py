@@ -7,6 +7,7 @@ Pelican and JSON Feed spellings); this module maps them once for both.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -176,5 +177,12 @@ def build_article(
     )
 
 
+# Set by read_articles from SourceOptions.drafts: a preview (``serve --drafts``) shows drafts.
+INCLUDE_DRAFTS: ContextVar[bool] = ContextVar("include_drafts", default=False)
+
+
 def is_draft(meta: Mapping[str, Any]) -> bool:
+    """Whether the article is a draft to leave out (never, while drafts are included)."""
+    if INCLUDE_DRAFTS.get():
+        return False
     return meta.get("draft") is True or meta.get("published") is False

@@ -84,7 +84,8 @@ def read_pagetext(
     try:
         dates = brief_dates(local_date, briefs)
     except OverflowError:  # counting days back from 0001-01-01
-        raise InputError(path, "the briefs' dates go out of range (years 1 to 9999)", briefs[0].line) from None
+        message = "the briefs' dates go back past the earliest date a feed can carry"
+        raise InputError(path, message, briefs[0].line) from None
     for brief, when in zip(briefs, dates, strict=True):
         articles.append(_brief_article(path, brief, check_date(path, when, "brief date", brief.line), language))
     if not articles:
