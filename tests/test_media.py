@@ -180,7 +180,7 @@ def test_bad_media_is_a_one_line_error_naming_the_file(tmp_path: Path, front: st
     summary = publish_site(load_config(config))
     assert summary.exit_code == ExitCode.INPUT
     (error,) = summary.errors
-    assert "bad.md" in error and message in error and "\n" not in error
+    assert "bad.md" in str(error) and message in str(error) and "\n" not in str(error)
 
 
 @pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed")
