@@ -359,8 +359,8 @@ def _history_problems(links: Mapping[str, str | None], rel: str, marked: bool, s
 def _enclosure_problem(url: str | None, length: str | None, kind: str | None, label: str, site: _Site) -> Messages:
     if not url or not _is_absolute(url):  # it may live on the site's server outside the target
         yield f"{label} enclosure url {url!r} is not an absolute http(s) URL"
-    if length is not None and not length.isdigit():
-        yield f"{label} enclosure length {length!r} is not a number of bytes"
+    if length is not None and (not length.isdigit() or int(length) == 0):
+        yield f"{label} enclosure length {length!r} is not a number of bytes above 0"
     if kind is not None and "/" not in kind:
         yield f"{label} enclosure type {kind!r} is not a media type"
 

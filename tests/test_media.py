@@ -55,6 +55,12 @@ def _site(tmp_path: Path, languages: str = "[]") -> Path:
     )
     _write(
         seeds,
+        "sized.md",
+        "---\ntitle: A sized picture\ndate: 2025-04-14T03:30:00Z\n"
+        "image: {url: 'https://cdn.example.com/pics/sized.png', alt: A harbour, length: 5000}\n---\n\nA picture.\n",
+    )
+    _write(
+        seeds,
         "wire.json",
         json.dumps(
             {
@@ -128,13 +134,33 @@ def test_the_figure_alt_text_is_the_images(published: Path) -> None:
 def test_a_remote_image_is_referenced_as_it_is(published: Path) -> None:
     url = "https://cdn.example.com/pics/lead.jpg"
     entry = _entries(published, "rss.xml")["Crowds in the square"]
-    assert entry.enclosures == [{"href": url, "length": "0", "type": "image/jpeg"}]
+    assert entry.enclosures == []  # RSS needs its size (the W3C validator rejects length="0"); none is known
     assert entry.media_content[0]["url"] == url and entry.media_content[0]["type"] == "image/jpeg"
+    assert "filesize" not in entry.media_content[0]
+    atom = _entries(published, "atom.xml")["Crowds in the square"]
+    assert [(e.href, e.type) for e in atom.enclosures] == [(url, "image/jpeg")]
     items = {item["title"]: item for item in json.loads((published / "en/feed.json").read_bytes())["items"]}
     assert items["Crowds in the square"]["image"] == url
     assert items["A wire story"]["image"] == "https://cdn.example.com/pics/banner.webp"
-    wire = _entries(published, "rss.xml")["A wire story"]
+    wire = _entries(published, "atom.xml")["A wire story"]
     assert wire.enclosures[0]["type"] == "image/webp"
+
+
+def test_a_remote_image_of_known_size_is_an_rss_enclosure(published: Path) -> None:
+    url = "https://cdn.example.com/pics/sized.png"
+    entry = _entries(published, "rss.xml")["A sized picture"]
+    assert entry.enclosures == [{"href": url, "length": "5000", "type": "image/png"}]
+    assert entry.media_content[0]["filesize"] == "5000"
+
+
+def test_validate_rejects_an_enclosure_of_length_zero(published: Path, tmp_path: Path) -> None:
+    target = tmp_path / "feeds"
+    shutil.copytree(published, target)
+    rss = target / "en/rss.xml"
+    rss.write_bytes(rss.read_bytes().replace(b'length="123456"', b'length="0"'))
+    assert [str(p) for p in validate_target(target)] == [
+        "en/rss.xml: item 4 enclosure length '0' is not a number of bytes above 0"
+    ]
 
 
 def test_an_audio_enclosure_is_passed_through(published: Path) -> None:
@@ -170,6 +196,7 @@ def test_a_second_run_rewrites_nothing(tmp_path: Path) -> None:
         ("image: 'javascript:alert(1)'", "invalid link"),
         ("enclosure: {url: 'https://x.org/a.mp3', type: text/html, length: 1}", "enclosure: type must be"),
         ("enclosure: {url: 'https://x.org/a.mp3', type: audio/mpeg, length: -1}", "length must be"),
+        ("enclosure: {url: 'https://x.org/a.mp3', type: audio/mpeg}", "length must be"),
     ],
 )
 def test_bad_media_is_a_one_line_error_naming_the_file(tmp_path: Path, front: str, message: str) -> None:

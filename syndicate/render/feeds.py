@@ -302,13 +302,15 @@ def _fix_rss_items(channel: etree._Element, edition: Edition) -> None:
 def _rss_media(item: etree._Element, article: Article) -> None:
     """The item's ``enclosure`` (its audio/video file, else its lead image) and Media RSS image.
 
-    RSS allows one enclosure per item; the image is always also
+    RSS allows one enclosure per item, and it must give a length above 0
+    and a type (the W3C validator rejects ``length="0"``): a remote image
+    of unknown size is no enclosure.  The image is always also
     ``media:content`` (with its alt text as ``media:description``) and
     ``media:thumbnail``, which is where feed readers look for thumbnails.
     """
     image = article.image
-    enclosure = article.enclosure or (image if image is not None and image.media_type else None)
-    if enclosure is not None:
+    enclosure = article.enclosure or image
+    if enclosure is not None and enclosure.length > 0 and enclosure.media_type:
         etree.SubElement(
             item, "enclosure", url=enclosure.url, length=str(enclosure.length), type=enclosure.media_type
         )

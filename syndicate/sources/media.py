@@ -15,8 +15,11 @@
   of the body whose image is such a local file (Markdown ``![alt](photo.jpg)``)
   are published the same way and point at the published copy.
 * A remote (http/https) image is referenced as it is: its type comes from
-  its extension, its length is unknown (0).
-* ``enclosure: {url, type, length}`` (audio or video) is passed through.
+  its extension (or the table's ``type``), its length is unknown (0) unless
+  the table gives ``length``.  RSS needs a length for an enclosure, so a
+  remote image of unknown size is only ``media:content`` there.
+* ``enclosure: {url, type, length}`` (audio or video; all three required,
+  length above 0) is passed through.
 """
 
 from __future__ import annotations
@@ -190,7 +193,10 @@ def _enclosure(path: str, value: object) -> Media | None:
     kind = _given_type(path, value.get("type"), "enclosure")
     if not kind.startswith(ENCLOSURE_KINDS):
         raise InputError(path, f"enclosure: type must be an audio/ or video/ media type, not {kind!r}")
-    return Media(url, kind, _given_length(path, value.get("length", 0), "enclosure"))
+    length = _given_length(path, value.get("length"), "enclosure")
+    if length == 0:
+        raise InputError(path, "enclosure: length must be the file's size in bytes (above 0)")
+    return Media(url, kind, length)
 
 
 def _given_type(path: str, value: object, where: str) -> str:
