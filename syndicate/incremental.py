@@ -55,6 +55,24 @@ def input_stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
                 stats.append((str(path), -1, -1))
                 continue
             stats.append((str(path), st.st_size, st.st_mtime_ns))
+    return stats + media_stats(paths)
+
+
+def media_stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of the image files under the source directories (articles publish them)."""
+    from syndicate.sources.media import IMAGE_TYPES
+
+    stats: list[tuple[str, int, int]] = []
+    for root in paths:
+        if not root.is_dir():
+            continue
+        for top, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_TYPES:
+                    with contextlib.suppress(OSError):
+                        st = os.stat(os.path.join(top, name), follow_symlinks=False)
+                        stats.append((os.path.join(top, name), st.st_size, st.st_mtime_ns))
     return stats
 
 
@@ -108,6 +126,8 @@ class ParseCache:
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
             self._disable(exc)
             return None
+        if articles is not None and not _media_current(articles):
+            return None  # an image the articles publish changed since: parse again
         if articles is not None:
             self.hits += 1
         return articles
@@ -158,6 +178,19 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns
+
+
+def _media_current(articles: Iterable[Article]) -> bool:
+    """Whether every local media file of ``articles`` still has the size and mtime it was read with."""
+    for article in articles:
+        for media in article.media:
+            try:
+                st = os.stat(media.file)
+            except OSError:
+                return False
+            if (st.st_size, st.st_mtime_ns) != (media.length, media.mtime_ns):
+                return False
+    return True
 
 
 def _open(path: Path) -> sqlite3.Connection | None:

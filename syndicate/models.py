@@ -99,6 +99,7 @@ class Media:
     alt: str = ""
     file: str = ""
     path: str = ""
+    mtime_ns: int = 0  # a local file's when it was read: a changed file makes cached parses stale
 
 
 @dataclass(frozen=True, slots=True)

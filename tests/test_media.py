@@ -231,3 +231,26 @@ def test_alt_text_is_translated_and_the_file_is_shared(tmp_path: Path) -> None:
     figure = next(i for i in items if i.get("image") == url and "<img" in i["content_html"])
     assert f'<img src="{url}" alt="{alt}">' in figure["content_html"]  # the same words as the figure's
     assert validate_target(target) == []
+
+
+@pytest.mark.parametrize("new", [PNG + b"more bytes", PNG[::-1]], ids=["new size", "same size"])
+def test_a_replaced_image_is_published_again(tmp_path: Path, new: bytes) -> None:
+    """The article file did not change, its image did: caches must not hide that."""
+    import os
+
+    config = load_config(_site(tmp_path))
+    publish_site(config)
+    target = tmp_path / "feeds"
+    (old,) = _media_files(target)
+    photo = tmp_path / "seeds/photo.png"
+    stat = photo.stat()
+    photo.write_bytes(new)
+    os.utime(photo, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    summary = publish_site(config)
+    assert summary.exit_code == ExitCode.OK
+    (current,) = _media_files(target)
+    assert current != old and current.read_bytes() == new
+    url = SITE + current.relative_to(target).as_posix()
+    entry = _entries(target, "rss.xml")["Tanks at dawn"]
+    assert entry.enclosures == [{"href": url, "length": str(len(new)), "type": "image/png"}]
+    assert validate_target(target) == []

@@ -198,7 +198,7 @@ def _render(
         yield from _edition_files(out, site, edition, prepared, pages, switcher, sections)
         html.clear_content_memo()  # this edition's item contents are not needed again: free them
     for media in _media_files(prepared):
-        yield out.add(media.path, (media.file, media.length), functools.partial(_read_media, media))
+        yield out.add(media.path, (media.file, media.length, media.mtime_ns), functools.partial(_read_media, media))
     yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
     for path, source in theme.static_files():
         yield out.add(path, (_file_digest(source),), source.read_bytes)

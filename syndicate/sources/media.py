@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -75,8 +76,7 @@ def read_media(
         figure = next((b for top in body for b in top.walk() if b.kind == "figure" and b.attr("src")), None)
         if figure is not None:
             src = figure.attr("src")
-            image = local.get(src) or Media(src, media_type(src))
-            image = Media(image.url, image.media_type, image.length, figure.attr("alt"), image.file, image.path)
+            image = dataclasses.replace(local.get(src) or Media(src, media_type(src)), alt=figure.attr("alt"))
     files = {media.path: media for media in local.values()}
     if image is not None and image.path:
         files.setdefault(image.path, image)
@@ -111,8 +111,7 @@ def _declared_image(path: str, file: str, meta: Mapping[str, Any], ctx: ReadCont
         url = check_url(path, value)
         kind = _given_type(path, kind, where) or media_type(url)
         return Media(url, kind, _given_length(path, length, where), alt_text)
-    media = _local_file(path, file, value, ctx)
-    return Media(media.url, media.media_type, media.length, alt_text, media.file, media.path)
+    return dataclasses.replace(_local_file(path, file, value, ctx), alt=alt_text)
 
 
 def _publish_figures(
@@ -163,7 +162,8 @@ def _local_file(path: str, file: str, name: str, ctx: ReadContext) -> Media:
             raise InputError(path, f"{where}: not an image type ({', '.join(sorted(IMAGE_TYPES))})")
         raise InputError(path, f"{where}: outside the source directories")
     try:
-        data = candidate.read_bytes() if candidate.stat().st_size <= MAX_MEDIA_BYTES else None
+        stat = candidate.stat()
+        data = candidate.read_bytes() if stat.st_size <= MAX_MEDIA_BYTES else None
     except OSError as exc:
         raise InputError(path, f"{where}: cannot read: {exc.strerror or exc}") from None
     if data is None:
@@ -171,7 +171,7 @@ def _local_file(path: str, file: str, name: str, ctx: ReadContext) -> Media:
     stem = re.sub(r"[^a-z0-9]+", "-", candidate.stem.lower()).strip("-")[:60] or "image"
     published = media_path(ctx.language, f"{hashlib.sha256(data).hexdigest()[:12]}-{stem}{candidate.suffix.lower()}")
     url = (ctx.options.base_url or "") + published
-    return Media(url, kind, len(data), "", str(candidate), published)
+    return Media(url, kind, len(data), "", str(candidate), published, stat.st_mtime_ns)
 
 
 def _inside_sources(candidate: Path, ctx: ReadContext) -> bool:
