@@ -6,11 +6,15 @@ entry point and returns relative POSIX path -> bytes::
     index.html  feeds.opml
     <lang>/rss.xml  <lang>/atom.xml  <lang>/feed.json  <lang>/index.html
     <lang>/articles/<slug>.html
+    <lang>/sections/<slug>/{rss.xml,atom.xml,feed.json,index.html}
+    <feed directory>/archive/<n>/{rss.xml,atom.xml,feed.json}
     <source lang>/media/<digest>-<name>     local images the articles publish
 
 Submodules: :mod:`.feeds` (RSS 2.0 and Atom 1.0 via feedgen),
 :mod:`.jsonfeed` (JSON Feed 1.1), :mod:`.html` (URL scheme, item content and
-pages) and :mod:`.opml` (OPML 2.0).  Every renderer is a pure function: the
+pages), :mod:`.opml` (OPML 2.0), :mod:`.sections` (section feeds) and
+:mod:`.archive` (RFC 5005 archive pages); the formats themselves are the
+table in :mod:`syndicate.formats`.  Every renderer is a pure function: the
 same input gives the same bytes, and no output contains "now".
 
 Before rendering, language tags are normalized and validated (they become
