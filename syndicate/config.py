@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from syndicate.errors import ConfigError, Problem
+from syndicate.formats import NAMES
 from syndicate.models import Site
 
 DEFAULT_CONFIG = Path("syndicate.toml")
-FORMATS = ("rss", "atom", "json")
+FORMATS = NAMES  # the output formats' names, from the one table in syndicate.formats
 DEFAULT_MARKERS = ("Read next", "Related", "More on this", "Read more", "See also")
 # Page furniture dropped from scraped page text (DESIGN 3.1).  An entry is either a
 # line, matched whole and case-insensitively, or a regular expression written
@@ -169,6 +170,15 @@ class TranslationOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSubOptions:
+    """``[websub]``: the hubs told about every changed feed (DESIGN 9)."""
+
+    hubs: tuple[str, ...] = ()
+    timeout: float = 10.0  # seconds one ping may take in all
+    retries: int = 2  # extra attempts for a ping that failed transiently
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     site: Site
     sources: SourceOptions = field(default_factory=SourceOptions)
@@ -177,6 +187,15 @@ class Config:
     max_items: int = 50
     translation: TranslationOptions = field(default_factory=TranslationOptions)
     theme: Path | None = None  # a theme directory overriding the default templates and static files
+    websub: WebSubOptions = field(default_factory=WebSubOptions)
+    archive: bool = True  # RFC 5005 archive pages for the articles beyond max_items
+    archive_page_size: int = 50
+    sections: bool | tuple[str, ...] = True  # section feeds: all categories, none, or these (names or slugs)
+
+    @property
+    def archive_pages(self) -> int | None:
+        """Articles per archive page, or None when archives are off."""
+        return self.archive_page_size if self.archive else None
 
     def with_overrides(self, **overrides: Any) -> Config:
         """Apply command-line overrides; ``None`` means "not given"."""
@@ -278,11 +297,13 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     Raises one ConfigError with every problem found (each keyed, for its line).
     """
     problems = _Problems()
-    problems.keys("", raw, {"site", "sources", "output", "translation"})
-    site = _site(problems.table(raw, "site"), problems)
+    problems.keys("", raw, {"site", "sources", "output", "translation", "websub"})
+    websub = problems.take("websub", lambda: _websub(_table(raw, "websub")), WebSubOptions())
+    site = replace(_site(problems.table(raw, "site"), problems), hubs=websub.hubs)
     sources = _sources(problems.table(raw, "sources"), base, site.timezone, problems)
     output = problems.table(raw, "output")
-    problems.keys("output", output, {"target", "formats", "max_items", "pages", "theme"})
+    keys = {"target", "formats", "max_items", "pages", "theme", "archive", "archive_page_size", "sections"}
+    problems.keys("output", output, keys)
     pages = output.get("pages", True)
     if not isinstance(pages, bool):
         problems.found.append(Problem("output.pages must be true or false", key="output.pages"))
@@ -300,6 +321,14 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         if "theme" in output
         else None
     )
+    archive = problems.take("output.archive", lambda: _bool(output.get("archive", True), "output.archive"), True)
+    page_size = problems.take(
+        "output.archive_page_size",
+        lambda: _positive_int(output.get("archive_page_size", 50), "output.archive_page_size"),
+        50,
+    )
+    every: bool | tuple[str, ...] = True
+    sections = problems.take("output.sections", lambda: _sections(output.get("sections", True)), every)
     problems.check()
     return Config(
         site=replace(site, pages=pages),
@@ -309,7 +338,50 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         max_items=max_items,
         translation=translation,
         theme=theme,
+        websub=websub,
+        archive=archive,
+        archive_page_size=page_size,
+        sections=sections,
     )
+
+
+def _sections(value: object) -> bool | tuple[str, ...]:
+    """``output.sections``: true (every category), false (none) or a list of category names or slugs."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ConfigError("output.sections must be true, false or a list of category names")
+    return tuple(_str(v, "output.sections") for v in value)
+
+
+def _websub(table: Mapping[str, Any]) -> WebSubOptions:
+    """``hub = "https://..."`` or a list of hubs; ``timeout`` and ``retries`` per ping."""
+    unknown = sorted(set(table) - {"hub", "timeout", "retries"})
+    if unknown:
+        raise ConfigError(f"[websub] unknown key {unknown[0]!r} (allowed: hub, retries, timeout)")
+    hub = table.get("hub", [])
+    hubs = [hub] if isinstance(hub, str) else _str_list(hub, "websub.hub")
+    checked = []
+    for url in hubs:
+        try:
+            checked.append(normalize_hub(_str(url, "websub.hub")))
+        except ConfigError:
+            raise ConfigError(f"websub.hub must be an absolute http(s) URL, not {url!r}") from None
+    return WebSubOptions(
+        hubs=tuple(dict.fromkeys(checked)),
+        timeout=_positive_float(table.get("timeout", 10.0), "websub.timeout"),
+        retries=_non_negative_int(table.get("retries", 2), "websub.retries"),
+    )
+
+
+def normalize_hub(url: str) -> str:
+    """A hub URL: absolute http(s), with a host, no fragment (a query is allowed)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or " " in url.strip():
+        raise ConfigError(f"not an absolute http(s) URL: {url!r}")
+    return url.strip()
 
 
 def _site(table: Mapping[str, Any], problems: _Problems) -> Site:

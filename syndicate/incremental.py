@@ -28,7 +28,7 @@ import logging
 import os
 import pickle
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,24 @@ def input_stats(listing: InputListing) -> list[tuple[str, int, int]]:
         if root.error is not None:
             stats.append((str(root.root), -1, -1))
         stats.extend((str(f.path), f.size, f.mtime_ns) for f in root.files)
+    return stats + media_stats([r.root for r in listing.roots])
+
+
+def media_stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of the image files under the source directories (articles publish them)."""
+    from syndicate.sources.media import IMAGE_TYPES
+
+    stats: list[tuple[str, int, int]] = []
+    for root in paths:
+        if not root.is_dir():
+            continue
+        for top, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_TYPES:
+                    with contextlib.suppress(OSError):
+                        st = os.stat(os.path.join(top, name), follow_symlinks=False)
+                        stats.append((os.path.join(top, name), st.st_size, st.st_mtime_ns))
     return stats
 
 
@@ -122,10 +140,12 @@ class ParseCache:
             if row is None or file.size < 0 or row[:2] != (file.size, file.mtime_ns):
                 continue
             try:
-                found[file.path] = pickle.loads(row[2])
+                articles = pickle.loads(row[2])
             except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
                 self._disable(exc)
                 return {}
+            if _media_current(articles):  # else an image the articles publish changed since: parse again
+                found[file.path] = articles
         self.hits += len(found)
         return found
 
@@ -165,6 +185,19 @@ def _key(path: Path) -> str:
     from syndicate.sources.safe import shown_name
 
     return shown_name(os.path.abspath(path))
+
+
+def _media_current(articles: Iterable[Article]) -> bool:
+    """Whether every local media file of ``articles`` still has the size and mtime it was read with."""
+    for article in articles:
+        for media in article.media:
+            try:
+                st = os.stat(media.file)
+            except OSError:
+                return False
+            if (st.st_size, st.st_mtime_ns) != (media.length, media.mtime_ns):
+                return False
+    return True
 
 
 def _check(conn: sqlite3.Connection, tables: set[str]) -> None:

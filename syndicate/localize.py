@@ -217,26 +217,26 @@ def title_only_note(tag: str, engine: str, source_tag: str) -> str:
     return _TITLE_NOTES[key].format(source=source, engine=engine, of_the=_of_the(key, source))
 
 
-LabelKey = Literal["original", "index", "languages", "feeds", "latest"]
+LabelKey = Literal["original", "index", "languages", "feeds", "latest", "sections"]
 
-# One row per language: original article, all articles, languages, feeds, latest.
-_LABEL_ROWS: dict[str, tuple[str, str, str, str, str]] = {
-    "en": ("Original article", "All articles", "Languages", "Feeds", "Latest articles"),
-    "es": ("Artículo original", "Todos los artículos", "Idiomas", "Canales", "Últimos artículos"),
-    "ca": ("Article original", "Tots els articles", "Llengües", "Canals", "Darrers articles"),
-    "gl": ("Artigo orixinal", "Todos os artigos", "Linguas", "Canles", "Últimos artigos"),
-    "eo": ("Originala artikolo", "Ĉiuj artikoloj", "Lingvoj", "Fluoj", "Lastaj artikoloj"),
-    "fr": ("Article original", "Tous les articles", "Langues", "Flux", "Derniers articles"),
-    "de": ("Originalartikel", "Alle Artikel", "Sprachen", "Feeds", "Neueste Artikel"),
-    "it": ("Articolo originale", "Tutti gli articoli", "Lingue", "Feed", "Ultimi articoli"),
-    "pt": ("Artigo original", "Todos os artigos", "Idiomas", "Feeds", "Últimos artigos"),
-    "hr": ("Izvorni članak", "Svi članci", "Jezici", "Kanali vijesti", "Najnoviji članci"),
-    "sr": ("Оригинални чланак", "Сви чланци", "Језици", "Канали вести", "Најновији чланци"),
-    "sr-Latn": ("Originalni članak", "Svi članci", "Jezici", "Kanali vesti", "Najnoviji članci"),
-    "bs": ("Originalni članak", "Svi članci", "Jezici", "Kanali vijesti", "Najnoviji članci"),
-    "ar": ("المقال الأصلي", "كل المقالات", "اللغات", "الخلاصات", "أحدث المقالات"),
+# One row per language: original article, all articles, languages, feeds, latest, sections.
+_LABEL_ROWS: dict[str, tuple[str, str, str, str, str, str]] = {
+    "en": ("Original article", "All articles", "Languages", "Feeds", "Latest articles", "Sections"),
+    "es": ("Artículo original", "Todos los artículos", "Idiomas", "Canales", "Últimos artículos", "Secciones"),
+    "ca": ("Article original", "Tots els articles", "Llengües", "Canals", "Darrers articles", "Seccions"),
+    "gl": ("Artigo orixinal", "Todos os artigos", "Linguas", "Canles", "Últimos artigos", "Seccións"),
+    "eo": ("Originala artikolo", "Ĉiuj artikoloj", "Lingvoj", "Fluoj", "Lastaj artikoloj", "Rubrikoj"),
+    "fr": ("Article original", "Tous les articles", "Langues", "Flux", "Derniers articles", "Rubriques"),
+    "de": ("Originalartikel", "Alle Artikel", "Sprachen", "Feeds", "Neueste Artikel", "Ressorts"),
+    "it": ("Articolo originale", "Tutti gli articoli", "Lingue", "Feed", "Ultimi articoli", "Sezioni"),
+    "pt": ("Artigo original", "Todos os artigos", "Idiomas", "Feeds", "Últimos artigos", "Secções"),
+    "hr": ("Izvorni članak", "Svi članci", "Jezici", "Kanali vijesti", "Najnoviji članci", "Rubrike"),
+    "sr": ("Оригинални чланак", "Сви чланци", "Језици", "Канали вести", "Најновији чланци", "Рубрике"),
+    "sr-Latn": ("Originalni članak", "Svi članci", "Jezici", "Kanali vesti", "Najnoviji članci", "Rubrike"),
+    "bs": ("Originalni članak", "Svi članci", "Jezici", "Kanali vijesti", "Najnoviji članci", "Rubrike"),
+    "ar": ("المقال الأصلي", "كل المقالات", "اللغات", "الخلاصات", "أحدث المقالات", "الأقسام"),
 }
-_LABEL_KEYS: tuple[LabelKey, ...] = ("original", "index", "languages", "feeds", "latest")
+_LABEL_KEYS: tuple[LabelKey, ...] = ("original", "index", "languages", "feeds", "latest", "sections")
 
 
 def _template_key(tag: str, table: Container[str]) -> str:

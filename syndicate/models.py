@@ -8,6 +8,7 @@
   line breaks, inline images): readers sanitize it when they read, renderers
   write it as it is, and plain text (summaries, ``content_text``) is derived
   from it.
+* :class:`Media` is an article's lead image or audio/video enclosure.
 * :class:`Translation` marks an article as a machine translation of another.
 * :class:`Site` is the publication; :class:`Edition` is one language's set of
   articles with its localized title and description.
@@ -84,6 +85,24 @@ class Translation:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """An article's lead image or its audio/video enclosure.
+
+    ``url`` is absolute; ``length`` is the size in bytes (0: unknown, a remote
+    file); ``media_type`` is "" when unknown.  A local file published into the
+    target has its source ``file`` and its target-relative ``path``.
+    """
+
+    url: str
+    media_type: str = ""
+    length: int = 0
+    alt: str = ""
+    file: str = ""
+    path: str = ""
+    mtime_ns: int = 0  # a local file's when it was read: a changed file makes cached parses stale
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """One feed item.  ``published`` and ``updated`` are timezone-aware."""
 
@@ -106,6 +125,9 @@ class Article:
     translation_of: str | None = None  # declared original (id, slug, source file or translationKey)
     body_language: str | None = None  # the body's language when it differs (title-only translations)
     original_body: tuple[Block, ...] = ()  # bilingual pages: the original shown under the translation
+    image: Media | None = None  # the lead image (front matter, JSON image, else the first figure)
+    media: tuple[Media, ...] = ()  # local files the article publishes (its lead image, its figures)
+    enclosure: Media | None = None  # an audio or video file given by the source, passed through
 
     @property
     def modified(self) -> datetime:
@@ -128,6 +150,7 @@ class Site:
     author: str | None = None
     pages: bool = True  # False: no article pages; items link to their entry in the edition index
     logo: str | None = None  # absolute URL of the site's logo, shown on every page
+    hubs: tuple[str, ...] = ()  # WebSub hubs every subscription feed names (rel="hub")
 
     def url_for(self, *parts: str) -> str:
         """Absolute URL of a path inside the target, e.g. ``url_for("es", "rss.xml")``."""

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
     from syndicate.translate.variants import CostLine, Variant
+    from syndicate.websub import PingReport
 
 Clock = Callable[[], datetime]
 ProviderFactory = Callable[[str], "Translator"]
@@ -51,6 +52,8 @@ class RunSummary:
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> article titles
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> title -> why it is missing
     dropped: dict[str, int] = field(default_factory=dict)  # edition no longer published -> files removed
+    changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds this run wrote (for WebSub)
+    websub: PingReport | None = None  # None: no hub configured
 
     @property
     def exit_code(self) -> ExitCode:
@@ -77,6 +80,8 @@ class RunSummary:
             )
         if self.errors:
             text += f"; {plural(len(self.errors), 'input error')}"
+        if self.websub is not None and self.websub.failed:
+            text += f"; WebSub: {plural(len(self.websub.failed), 'ping')} failed (sent again next run)"
         return text
 
     def _why(self, language: str, titles: Sequence[str]) -> str:
@@ -109,6 +114,7 @@ class RunSummary:
                 if titles
             },
             "dropped": dict(self.dropped),
+            **({"websub": self.websub.as_dict()} if self.websub is not None else {}),
         }
 
     def report(self) -> dict[str, Any]:
@@ -146,11 +152,20 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
             with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
                 Status.of_failure(started, config.target, exc).save(config.target)
             raise
+        summary = _ping_hubs(config, summary)
         try:
             Status.of_run(started, summary, fingerprint).save(config.target)
         except SyndicateError as exc:  # the feeds are published: say so, but do not call it a failed publish
             log.error("published, but the status file could not be written: %s", exc)
     return summary
+
+
+def _ping_hubs(config: Config, summary: RunSummary) -> RunSummary:
+    """Tell the WebSub hubs about the feeds this run changed (and retry earlier failures)."""
+    from syndicate.websub import notify
+
+    report = notify(config.websub, config.target, summary.changed_feeds)
+    return dataclasses.replace(summary, websub=report)
 
 
 def _list_inputs(config: Config) -> InputListing:
@@ -206,6 +221,7 @@ def _build_and_publish(
 ) -> RunSummary:
     from syndicate.publish import intact_keys, publish_stream, read_manifest
     from syndicate.render import iter_render
+    from syndicate.websub import changed_feed_urls
 
     articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
     variants, reasons = translate_editions(config, articles, stage)
@@ -223,6 +239,8 @@ def _build_and_publish(
         max_items=config.max_items,
         previous=previous,
         theme=theme,
+        archive_page_size=config.archive_pages,
+        sections=config.sections,
         fragments=store,
     )
     started = time.monotonic()
@@ -253,6 +271,7 @@ def _build_and_publish(
         missing={v.language: v.missing for v in variants if v.missing},
         reasons=reasons,
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
+        changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
 
 

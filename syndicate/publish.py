@@ -52,6 +52,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from syndicate.errors import LockedError, PublishError, TargetChangedError
+from syndicate.formats import FILENAMES as FEED_FILENAMES
 
 log = logging.getLogger("syndicate")
 STATE_DIR = ".syndicate"  # the tool's own files in the target: the only definition
@@ -66,7 +67,7 @@ _MANIFEST_VERSION = 1
 _JOURNAL_VERSION = 1
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 # Files that link other files: installed after the pages they link.
-_LINKING_NAMES = frozenset({"rss.xml", "atom.xml", "feed.json", "index.html", "feeds.opml"})
+_LINKING_NAMES = frozenset({*FEED_FILENAMES, "index.html", "feeds.opml"})
 
 
 @dataclass(frozen=True)

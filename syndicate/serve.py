@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from syndicate.errors import ConfigError, SyndicateError
+from syndicate.formats import FORMATS
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -80,11 +81,7 @@ RELOAD_SCRIPT = (
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
 
 # By file name first, then by suffix; every text type is UTF-8.
-MEDIA_TYPES_BY_NAME = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
-}
+MEDIA_TYPES_BY_NAME = {f.filename: f"{f.media_type}; charset=utf-8" for f in FORMATS}  # feeds: syndicate.formats
 MEDIA_TYPES_BY_SUFFIX = {
     ".opml": "text/x-opml; charset=utf-8",
     ".html": "text/html; charset=utf-8",
@@ -105,9 +102,7 @@ MEDIA_TYPES_BY_SUFFIX = {
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 _COMPRESSIBLE = (
     "text/",
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
+    *(f.media_type for f in FORMATS),
     "application/xml",
     "application/json",
     "image/svg+xml",
@@ -552,8 +547,15 @@ class Preview:
 
     def config(self) -> Config:
         """The user's config pointed at the preview: local URL, private target, drafts if asked."""
+        from syndicate.config import WebSubOptions
+
         config = self.load().with_overrides(base_url=self.url, target=self.directory)
-        return dataclasses.replace(config, sources=dataclasses.replace(config.sources, drafts=self.drafts))
+        return dataclasses.replace(
+            config,
+            sources=dataclasses.replace(config.sources, drafts=self.drafts),
+            site=dataclasses.replace(config.site, hubs=()),  # a preview never tells WebSub hubs anything
+            websub=WebSubOptions(),
+        )
 
     def build(self) -> RunSummary | None:
         """Publish into the preview directory; on an error, report it and keep the last build."""

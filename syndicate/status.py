@@ -61,6 +61,7 @@ class Status:
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fingerprint: str | None = None  # only a complete run's: a later run with the same one may be skipped
     target_changed: bool = False  # a failed run could not restore the target (the next run does)
+    websub: dict[str, Any] | None = None  # WebSub pings: {"sent": n, "failed": [lines]}; None: no hub
     document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # -- building -------------------------------------------------------------
@@ -81,6 +82,7 @@ class Status:
             errors=tuple(str(e) for e in summary.errors),
             missing={lang: tuple(titles) for lang, titles in summary.missing.items()},
             fingerprint=fingerprint if code == ExitCode.OK else None,
+            websub=summary.websub.as_dict() if summary.websub is not None else None,
         )
 
     @classmethod
@@ -115,6 +117,8 @@ class Status:
             doc["fingerprint"] = self.fingerprint
         if self.target_changed:
             doc["target_changed"] = True
+        if self.websub is not None:
+            doc["websub"] = self.websub
         return {key: value for key, value in doc.items() if value is not None}
 
     # -- writing and reading --------------------------------------------------
@@ -172,6 +176,7 @@ class Status:
             },
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             target_changed=doc.get("target_changed") is True,
+            websub=doc["websub"] if isinstance(doc.get("websub"), dict) else None,
             document=dict(doc),
         )
 

@@ -27,7 +27,7 @@ import os
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,12 +38,14 @@ import lxml.html  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from syndicate.errors import ConfigError
+from syndicate.formats import FORMATS, is_archive_path
 from syndicate.localize import normalize_tag, text_direction
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
-FEED_NAMES = ("rss.xml", "atom.xml", "feed.json")
+FEED_NAMES = tuple(f.filename for f in FORMATS)
 _A = f"{{{ATOM_NS}}}"
+_FH_ARCHIVE = "{http://purl.org/syndication/history/1.0}archive"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -302,16 +304,65 @@ def _text(element: etree._Element, path: str) -> str | None:
 
 
 def _check_feeds(target: Path, lang: str, site: _Site) -> list[Problem]:
+    """The feeds of a language directory: the edition's, its sections' and their archive pages."""
     checks: dict[str, Callable[[Path, str, _Site], Messages]] = {
         "rss.xml": _rss_file,
         "atom.xml": _atom_file,
         "feed.json": _json_file,
     }
     problems: list[Problem] = []
-    for name, check in checks.items():
-        if os.path.lexists(target / lang / name):
-            problems += _problems(f"{lang}/{name}", check(target / lang / name, lang, site))
+    for directory in _feed_dirs(target, lang):
+        for name, check in checks.items():
+            if os.path.lexists(target / directory / name):
+                problems += _problems(f"{directory}/{name}", check(target / directory / name, lang, site))
     return problems
+
+
+def _feed_dirs(target: Path, lang: str) -> list[str]:
+    """``lang`` and every directory below it holding a feed (articles and media excluded)."""
+    found = [lang]
+    for top, dirs, files in os.walk(target / lang):
+        rel_top = Path(top).relative_to(target).as_posix()
+        skip = ("articles", "media") if rel_top == lang else ()
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in skip)
+        if rel_top != lang and any(name in FEED_NAMES for name in files):
+            found.append(rel_top)
+    return found
+
+
+def _rel(path: Path, site: _Site) -> str:
+    """``path`` relative to the target, as in the feeds' URLs."""
+    return path.relative_to(site.target).as_posix()
+
+
+def _is_edition_feed(rel: str, lang: str) -> bool:
+    return rel.count("/") == 1 and rel.startswith(f"{lang}/")
+
+
+def _history_problems(links: Mapping[str, str | None], rel: str, marked: bool, site: _Site) -> Messages:
+    """RFC 5005 section 4: archive pages are marked and link back to their feed; chain links resolve."""
+    if is_archive_path(rel):
+        if not marked:
+            yield "archive page has no <fh:archive/> marker (RFC 5005)"
+        current = rel.rsplit("/", 3)[0] + "/" + rel.rsplit("/", 1)[1]
+        if links.get("current") is None:
+            yield 'archive page has no rel="current" link to its subscription feed'
+        elif site.url and links["current"] != site.url + current:
+            yield f'rel="current" {links["current"]!r} is not the subscription feed {current}'
+    elif marked:
+        yield "a subscription feed is marked <fh:archive/>: readers would never poll it again"
+    for rel_name in ("prev-archive", "next-archive", "current"):
+        if links.get(rel_name) is not None and (problem := _link_problem(links[rel_name], site, rel_name)):
+            yield problem
+
+
+def _enclosure_problem(url: str | None, length: str | None, kind: str | None, label: str, site: _Site) -> Messages:
+    if not url or not _is_absolute(url):  # it may live on the site's server outside the target
+        yield f"{label} enclosure url {url!r} is not an absolute http(s) URL"
+    if length is not None and (not length.isdigit() or int(length) == 0):
+        yield f"{label} enclosure length {length!r} is not a number of bytes above 0"
+    if kind is not None and "/" not in kind:
+        yield f"{label} enclosure type {kind!r} is not a media type"
 
 
 # -- RSS 2.0 ------------------------------------------------------------------
@@ -327,7 +378,7 @@ def _rss_file(path: Path, lang: str, site: _Site) -> Messages:
     if channel is None:
         yield "no <channel>"
         return
-    yield from _rss_channel(channel, lang, site)
+    yield from _rss_channel(channel, lang, site, _rel(path, site))
     items = channel.findall("item")
     for n, item in enumerate(items, 1):
         yield from _rss_item(item, f"item {n}", site)
@@ -336,7 +387,7 @@ def _rss_file(path: Path, lang: str, site: _Site) -> Messages:
     yield from _rss_reader_expectations(channel, items)
 
 
-def _rss_channel(channel: etree._Element, lang: str, site: _Site) -> Messages:
+def _rss_channel(channel: etree._Element, lang: str, site: _Site, rel: str) -> Messages:
     for tag in ("title", "link", "description"):
         if _text(channel, tag) is None:
             yield f"<channel> has no <{tag}>"
@@ -350,8 +401,12 @@ def _rss_channel(channel: etree._Element, lang: str, site: _Site) -> Messages:
     if not selfs:
         yield 'no atom:link rel="self"'
     else:
-        yield from _self_problem(selfs[0].get("href"), f"{lang}/rss.xml", site)
-    yield from _sibling_problems(channel.findall(f"{_A}link"), lang, "rss.xml", "application/rss+xml", site)
+        yield from _self_problem(selfs[0].get("href"), rel, site)
+    links = channel.findall(f"{_A}link")
+    if _is_edition_feed(rel, lang):
+        yield from _sibling_problems(links, lang, "rss.xml", "application/rss+xml", site)
+    named = {link.get("rel", "alternate"): link.get("href") for link in links}
+    yield from _history_problems(named, rel, channel.find(_FH_ARCHIVE) is not None, site)
     yield from _rss_channel_fields(channel)
 
 
@@ -362,6 +417,9 @@ def _rss_item(item: etree._Element, label: str, site: _Site) -> Messages:
     link = _text(item, "link")
     if link and (problem := _link_problem(link, site, f"{label} link")):
         yield problem
+    for enclosure in item.findall("enclosure"):
+        url, length, kind = enclosure.get("url"), enclosure.get("length", ""), enclosure.get("type", "")
+        yield from _enclosure_problem(url, length, kind, label, site)
     guid = item.find("guid")
     value = _text(item, "guid")
     if guid is not None and guid.get("isPermaLink", "true") == "true" and value and not _is_absolute(value):
@@ -389,7 +447,7 @@ def _atom_file(path: Path, lang: str, site: _Site) -> Messages:
     if root.tag != f"{_A}feed":
         yield f"root element is not an Atom <feed> in namespace {ATOM_NS}"
         return
-    yield from _atom_head(root, lang, site)
+    yield from _atom_head(root, lang, site, _rel(path, site))
     entries = root.findall(f"{_A}entry")
     for n, entry in enumerate(entries, 1):
         yield from _atom_entry(entry, f"entry {n}", site)
@@ -399,7 +457,7 @@ def _atom_file(path: Path, lang: str, site: _Site) -> Messages:
     yield from _atom_reader_expectations(root, entries)
 
 
-def _atom_head(feed: etree._Element, lang: str, site: _Site) -> Messages:
+def _atom_head(feed: etree._Element, lang: str, site: _Site, rel: str) -> Messages:
     for tag in ("id", "title", "updated"):
         if _text(feed, f"{_A}{tag}") is None:
             yield f"feed has no <{tag}>"
@@ -412,9 +470,13 @@ def _atom_head(feed: etree._Element, lang: str, site: _Site) -> Messages:
     if not selfs:
         yield 'no link rel="self"'
     else:
-        yield from _self_problem(selfs[0].get("href"), f"{lang}/atom.xml", site)
+        yield from _self_problem(selfs[0].get("href"), rel, site)
     yield from _duplicate_alternates(feed, "feed")
-    yield from _sibling_problems(feed.findall(f"{_A}link"), lang, "atom.xml", "application/atom+xml", site)
+    links = feed.findall(f"{_A}link")
+    if _is_edition_feed(rel, lang):
+        yield from _sibling_problems(links, lang, "atom.xml", "application/atom+xml", site)
+    named = {link.get("rel", "alternate"): link.get("href") for link in links}
+    yield from _history_problems(named, rel, feed.find(_FH_ARCHIVE) is not None, site)
     yield from _atom_channel_fields(feed)
 
 
@@ -463,6 +525,9 @@ def _atom_entry(entry: etree._Element, label: str, site: _Site) -> Messages:
         if problem := _link_problem(link.get("href"), site, f"{label} link"):
             yield problem
     yield from _duplicate_alternates(entry, label)
+    for link in entry.findall(f"{_A}link"):
+        if link.get("rel") == "enclosure":
+            yield from _enclosure_problem(link.get("href"), link.get("length"), link.get("type"), label, site)
 
 
 def _has_author(element: etree._Element) -> bool:
@@ -511,7 +576,7 @@ def _json_file(path: Path, lang: str, site: _Site) -> Messages:
     if not isinstance(doc, dict):
         yield "not a JSON Feed: the top level is not an object"
         return
-    yield from _json_head(doc, lang, site)
+    yield from _json_head(doc, lang, site, _rel(path, site))
     items = doc.get("items")
     if not isinstance(items, list):
         yield "items is missing or not a list"
@@ -520,7 +585,7 @@ def _json_file(path: Path, lang: str, site: _Site) -> Messages:
     yield from _json_reader_expectations(items)
 
 
-def _json_head(doc: dict[str, object], lang: str, site: _Site) -> Messages:
+def _json_head(doc: dict[str, object], lang: str, site: _Site, rel: str) -> Messages:
     version = doc.get("version")
     if version is None:
         yield f"no version (expected {JSONFEED_VERSION!r})"
@@ -529,7 +594,14 @@ def _json_head(doc: dict[str, object], lang: str, site: _Site) -> Messages:
     if not _string(doc.get("title")):
         yield "no title"
     feed_url = doc.get("feed_url")
-    yield from _self_problem(feed_url if _string(feed_url) else None, f"{lang}/feed.json", site)
+    yield from _self_problem(feed_url if _string(feed_url) else None, rel, site)
+    history = doc.get("_archive")
+    named = history if isinstance(history, dict) else {}
+    links = {key: value for key, value in named.items() if isinstance(value, str)}
+    next_url = doc.get("next_url")
+    if next_url is not None and (problem := _link_problem(next_url if _string(next_url) else None, site, "next_url")):
+        yield problem
+    yield from _history_problems(links, rel, named.get("archive") is True, site)
     home = doc.get("home_page_url")
     if home is not None and not (isinstance(home, str) and _is_absolute(home)):
         yield f"home_page_url {home!r} is not an absolute http(s) URL"
@@ -613,6 +685,9 @@ def _json_item(item: dict[str, object], label: str, site: _Site) -> Messages:
     url = item.get("url")
     if problem := _link_problem(url if isinstance(url, str) else None, site, f"{label} url"):
         yield problem
+    image = item.get("image")
+    if image is not None and not (_string(image) and _is_absolute(image)):
+        yield f"{label} image {image!r} is not an absolute http(s) URL"
     if not any(isinstance(item.get(key), str) for key in ("content_html", "content_text")):
         yield f"{label} has neither content_html nor content_text"
     if not _string(item.get("date_published")):

@@ -49,12 +49,12 @@ def test_publish_twice_is_byte_identical_and_rewrites_nothing(site_dir: Path) ->
     code, out, err = publish(site_dir)
     assert code == ExitCode.OK, err
     assert out.startswith("published 6 items (en 6) to ")
-    assert out.rstrip().endswith("12 written, 0 unchanged, 0 removed")
+    assert out.rstrip().endswith("28 written, 0 unchanged, 0 removed")  # 12, and 4 sections x 4 files
     feeds = site_dir / "feeds"
     first = {k: v for k, v in tree_digest(feeds).items() if not k.startswith(".syndicate/")}
     code, out, _ = publish(site_dir)
     assert code == ExitCode.OK
-    assert out.rstrip().endswith("0 written, 12 unchanged, 0 removed")
+    assert out.rstrip().endswith("0 written, 28 unchanged, 0 removed")
     second = {k: v for k, v in tree_digest(feeds).items() if not k.startswith(".syndicate/")}
     assert second == first  # same bytes and same mtimes: nothing was rewritten
 
@@ -64,7 +64,7 @@ def test_json_summary_and_status_file(site_dir: Path) -> None:
     assert code == 0
     summary = json.loads(out)
     assert summary["items"] == {"en": 6}
-    assert summary["outcome"] == "ok" and summary["written"] == 12
+    assert summary["outcome"] == "ok" and summary["written"] == 28  # 12, and 4 sections x 4 files
     status = json.loads((site_dir / "feeds" / ".syndicate" / "status.json").read_text())
     assert status["outcome"] == "ok" and status["items"] == {"en": 6}
 

@@ -129,7 +129,8 @@ def test_a_misspelt_timezone_gets_a_suggestion(tmp_path: Path, name: str, sugges
 def test_an_unknown_key_far_from_any_lists_the_allowed_ones(tmp_path: Path) -> None:
     path = tmp_path / "syndicate.toml"
     path.write_text("[output]\nzzz = 1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"unknown key 'zzz' \(allowed: formats, max_items, pages, target, theme\)"):
+    allowed = r"archive, archive_page_size, formats, max_items, pages, sections, target, theme"
+    with pytest.raises(ConfigError, match=rf"unknown key 'zzz' \(allowed: {allowed}\)"):
         load_config(path)
 
 

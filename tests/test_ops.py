@@ -205,9 +205,9 @@ def test_two_concurrent_publishes_one_wins_the_other_exits_5_at_once(tmp_path: P
     assert second.stderr == f"syndicate: error: {target}: another syndicate run holds the lock ({lock})\n"
     assert second.stdout == ""
     assert first.returncode == 0, err
-    assert out.startswith("published 6 items (en 6)") and "12 written" in out
+    assert out.startswith("published 6 items (en 6)") and "28 written" in out
     status = json.loads((target / ".syndicate" / "status.json").read_text())
-    assert status["outcome"] == "ok" and status["written"] == 12  # the first run's, the only one recorded
+    assert status["outcome"] == "ok" and status["written"] == 28  # the first run's, the only one recorded
 
 
 HOLD_LOCK = r"""
@@ -235,7 +235,7 @@ def test_a_lock_left_by_a_sigkilled_run_does_not_block_the_next(tmp_path: Path, 
     assert (target / ".syndicate" / "lock").exists()  # the file stays; the kernel dropped the lock
     code, out, err = invoke("publish", "--config", config, "--out", target)
     assert code == 0, err
-    assert "12 written" in out
+    assert "28 written" in out
 
 
 # -- killed runs --------------------------------------------------------------
@@ -452,7 +452,7 @@ def test_publishes_killed_at_random_moments_never_leave_a_broken_target(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs, unmounted afterwards."""
+    """A 512 KiB tmpfs (the seed with its section feeds fits twice), unmounted afterwards."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
     if shutil.which("mount") is None:
@@ -460,7 +460,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     disk = tmp_path / "disk"
     disk.mkdir()
     proc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(disk)], capture_output=True, text=True
     )
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")

@@ -84,7 +84,7 @@ def test_after_a_good_publish(site_dir: Path) -> None:
     report = check_status(target, max_age=timedelta(minutes=15), now=STARTED + timedelta(minutes=3))
     assert report.exit_code == ExitCode.OK
     assert report.problems == []
-    assert report.line == "last run 2026-03-01T12:00:00+00:00: ok, 6 items (en 6), 12 written, 3 minutes ago"
+    assert report.line == "last run 2026-03-01T12:00:00+00:00: ok, 6 items (en 6), 28 written, 3 minutes ago"
     assert report.status["outcome"] == "ok" and report.status["items"] == {"en": 6}
 
 
@@ -220,7 +220,7 @@ def test_cli_after_a_real_publish(site_dir: Path) -> None:
     feeds = site_dir / "feeds"
     code, out, err = invoke("status", feeds, "--max-age", "15m")
     assert (code, err) == (0, "")
-    assert out.startswith("last run ") and ": ok, 6 items (en 6), 12 written, " in out
+    assert out.startswith("last run ") and ": ok, 6 items (en 6), 28 written, " in out
     assert out.rstrip().endswith(("just now", "seconds ago", "second ago"))
     assert len(out.splitlines()) == 1
     code, out, _ = invoke("status", feeds, "--json")

@@ -6,10 +6,15 @@ entry point and returns relative POSIX path -> bytes::
     index.html  feeds.opml
     <lang>/rss.xml  <lang>/atom.xml  <lang>/feed.json  <lang>/index.html
     <lang>/articles/<slug>.html
+    <lang>/sections/<slug>/{rss.xml,atom.xml,feed.json,index.html}
+    <feed directory>/archive/<n>/{rss.xml,atom.xml,feed.json}
+    <source lang>/media/<digest>-<name>     local images the articles publish
 
 Submodules: :mod:`.feeds` (RSS 2.0 and Atom 1.0 via feedgen),
 :mod:`.jsonfeed` (JSON Feed 1.1), :mod:`.html` (URL scheme, item content and
-pages) and :mod:`.opml` (OPML 2.0).  Every renderer is a pure function: the
+pages), :mod:`.opml` (OPML 2.0), :mod:`.sections` (section feeds) and
+:mod:`.archive` (RFC 5005 archive pages); the formats themselves are the
+table in :mod:`syndicate.formats`.  Every renderer is a pure function: the
 same input gives the same bytes, and no output contains "now".
 
 Before rendering, language tags are normalized and validated (they become
@@ -31,12 +36,15 @@ from pathlib import Path
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Site, Translation
+from syndicate.formats import BY_NAME, NAMES, Renderer, feed_path, section_dir
+from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.render import fragments, html
+from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.fragments import FragmentStore
 from syndicate.render.jsonfeed import render_json_feed
 from syndicate.render.opml import render_opml
+from syndicate.render.sections import Section, SectionChoice, sections_by_language
 from syndicate.render.theme import Theme, load_theme
 
 __all__ = [
@@ -50,7 +58,7 @@ __all__ = [
     "render_site",
 ]
 
-FORMATS: tuple[str, ...] = tuple(html.FEED_FORMATS)  # ("rss", "atom", "json")
+FORMATS: tuple[str, ...] = NAMES  # ("rss", "atom", "json"): the table in syndicate.formats
 
 _SLUG_RULE = "is not made of a-z, 0-9 and '-' (at most 200 characters)"
 _SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?")
@@ -83,7 +91,9 @@ def render_changed(
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
+    archive_page_size: int | None = None,
     theme: Theme | None = None,
+    sections: SectionChoice = False,
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Incremental :func:`render_site`: ``(files rendered, render key of every path)``.
 
@@ -92,7 +102,16 @@ def render_changed(
     """
     files: dict[str, bytes] = {}
     keys: dict[str, str] = {}
-    outputs = iter_render(site, editions, formats=formats, max_items=max_items, previous=previous, theme=theme)
+    outputs = iter_render(
+        site,
+        editions,
+        formats=formats,
+        max_items=max_items,
+        previous=previous,
+        theme=theme,
+        archive_page_size=archive_page_size,
+        sections=sections,
+    )
     for path, key, data in outputs:
         keys[path] = key
         if data is not None:
@@ -107,7 +126,9 @@ def iter_render(
     formats: Collection[str] = ("rss", "atom", "json"),
     max_items: int = 50,
     previous: Mapping[str, str] | None = None,
+    archive_page_size: int | None = None,
     theme: Theme | None = None,
+    sections: SectionChoice = False,
     fragments: FragmentStore | None = None,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
@@ -115,7 +136,10 @@ def iter_render(
     Each output's key is a digest of everything that makes its bytes (the
     renderer's own source code included); an output whose key equals
     ``previous[path]`` is not rendered.  Yielding one file at a time keeps
-    memory flat: the publisher stages each file as it comes.  With a
+    memory flat: the publisher stages each file as it comes.  With
+    ``archive_page_size``, the articles beyond ``max_items`` go into RFC 5005
+    archive pages of that many articles (:mod:`.archive`).  ``sections``
+    chooses the section feeds and pages (:mod:`.sections`).  With a
     ``fragments`` store, a feed whose last document is still published is
     joined from its fragments and only the new or changed items are rendered
     (:mod:`.fragments`).
@@ -123,9 +147,11 @@ def iter_render(
     chosen = _check_formats(formats)
     if max_items < 0:
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
+    if archive_page_size is not None and archive_page_size < 1:
+        raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
     try:
-        pages = _Pages(theme or load_theme(), chosen, fragments)
-        yield from _render(_prepare_site(site), _prepare(editions), pages, max_items, previous or {})
+        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments)
+        yield from _render(_prepare_site(site), _prepare(editions), pages, previous or {})
     finally:
         html.clear_content_memo()
         _key_memo.clear()
@@ -137,30 +163,39 @@ class _Outputs:
     def __init__(self, previous: Mapping[str, str], base: str) -> None:
         self.previous, self.base = previous, base
 
-    def add(
-        self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]
-    ) -> tuple[str, str, bytes | None]:
+    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> tuple[str, str, bytes | None]:
         key = _digest(self.base, path, *parts)
         return path, key, None if self.previous.get(path) == key else render()
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """How many articles a subscription feed holds, and the archive page size (None: no archives)."""
+
+    max_items: int
+    page_size: int | None
+
+
 @dataclass(frozen=True)
 class _Pages:
-    """What every page render shares: the theme and the chosen feed formats."""
+    """What every render shares: the theme, the chosen feed formats and the feeds' window."""
 
     theme: Theme
     formats: tuple[str, ...]
+    window: _Window
+    sections: SectionChoice = False
     fragments: FragmentStore | None = None
 
 
 def _render(
-    site: Site, prepared: list[Edition], pages: _Pages, max_items: int, previous: Mapping[str, str]
+    site: Site, prepared: list[Edition], pages: _Pages, previous: Mapping[str, str]
 ) -> Iterator[tuple[str, str, bytes | None]]:
     chosen, theme = pages.formats, pages.theme
     alternates = _article_alternates(site, prepared)
     out = _Outputs(previous, _digest(_code_version(), site, chosen, theme.digest))
     everything = tuple((e.language, e.title, e.description, tuple(map(_article_key, e.articles))) for e in prepared)
     switcher = tuple((e.language, e.title) for e in prepared)
+    sections = sections_by_language(prepared, pages.sections)
     for edition in prepared:
         head = (edition.language, edition.title, edition.description)
         for article in edition.articles if site.pages else ():
@@ -170,12 +205,15 @@ def _render(
                 (head, switcher, _article_key(article), tuple(sorted(links.items()))),
                 functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
-        yield from _edition_files(out, site, edition, prepared, pages, switcher, max_items)
+        yield from _edition_files(out, site, edition, prepared, pages, switcher, sections)
         html.clear_content_memo()  # this edition's item contents are not needed again: free them
+    for media in _media_files(prepared):
+        yield out.add(media.path, (media.file, media.length, media.mtime_ns), functools.partial(_read_media, media))
     yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
     for path, source in theme.static_files():
         yield out.add(path, (_file_digest(source),), source.read_bytes)
-    yield out.add("feeds.opml", everything, lambda: render_opml(site, prepared, chosen))
+    listed = tuple((lang, tuple((s.slug, s.edition.title) for s in found)) for lang, found in sections.items())
+    yield out.add("feeds.opml", (everything, listed), lambda: render_opml(site, prepared, chosen, sections))
 
 
 def _edition_files(
@@ -185,29 +223,116 @@ def _edition_files(
     editions: Sequence[Edition],
     pages: _Pages,
     switcher: tuple[tuple[str, str], ...],
-    max_items: int,
+    sections: Mapping[str, Sequence[Section]],
 ) -> Iterator[tuple[str, str, bytes | None]]:
-    """The feeds (newest ``max_items``) and the index page of one edition."""
+    """The feeds (newest ``max_items``), their archive pages and the index page of one edition, then its sections."""
     formats, theme = pages.formats, pages.theme
     lang = edition.language
     siblings = [ed.language for ed in editions if ed.language != lang]
-    newest = dataclasses.replace(edition, articles=edition.articles[:max_items])
     head = (lang, edition.title, edition.description, switcher)
     keys = tuple(map(_article_key, edition.articles))
-    feed_keys = (head, tuple(siblings), keys[:max_items])
-    renderers: dict[str, Callable[[Edition], bytes]] = {
-        "rss": lambda e: render_rss(site, e, siblings),
-        "atom": lambda e: render_atom(site, e, siblings),
-        "json": lambda e: render_json_feed(site, e),
-    }
-    for fmt in formats:
-        path = html.feed_path(lang, fmt)
-        window = keys[:max_items]
-        render = functools.partial(_feed, pages.fragments, out.base, fmt, path, newest, window, renderers[fmt])
-        yield out.add(path, feed_keys, render)
+    own = sections.get(lang, [])
+    listed = tuple((s.slug, s.name, s.edition.title) for s in own)
+    yield from _feed_set(out, pages.fragments, site, edition, lang, siblings, pages, (head, tuple(siblings)))
     yield out.add(
-        html.index_path(lang), (head, keys), lambda: html.edition_index_page(site, edition, editions, formats, theme)
+        html.index_path(lang),
+        (head, keys, listed),
+        lambda: html.edition_index_page(site, edition, editions, formats, theme, own),
     )
+    for section in own:
+        yield from _section_files(out, site, edition, section, editions, pages, switcher, sections)
+
+
+def _section_files(
+    out: _Outputs,
+    site: Site,
+    edition: Edition,
+    section: Section,
+    editions: Sequence[Edition],
+    pages: _Pages,
+    switcher: tuple[tuple[str, str], ...],
+    sections: Mapping[str, Sequence[Section]],
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """One section's feeds (with archives) and page; keyed by the section's own articles only."""
+    lang = edition.language
+    directory = section_dir(lang, section.slug)
+    siblings = [
+        ed.language
+        for ed in editions
+        if ed.language != lang and any(s.slug == section.slug for s in sections.get(ed.language, ()))
+    ]
+    head = (lang, section.edition.title, section.edition.description)
+    yield from _feed_set(
+        out, pages.fragments, site, section.edition, directory, siblings, pages, (head, tuple(siblings))
+    )
+    keys = tuple(map(_article_key, section.edition.articles))
+    yield out.add(
+        f"{directory}/index.html",
+        (head, edition.title, switcher, tuple(siblings), keys),
+        lambda: html.section_page(site, edition, section, editions, siblings, pages.formats, pages.theme),
+    )
+
+
+def _feed_set(
+    out: _Outputs,
+    store: FragmentStore | None,
+    site: Site,
+    edition: Edition,
+    directory: str,
+    siblings: Sequence[str],
+    pages: _Pages,
+    head: tuple[object, ...],
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """The subscription feeds of ``edition`` in ``directory`` and their archive pages, every format.
+
+    A document's render key is its articles' keys, its links and (for the
+    subscription feed) ``head``: an archive page is rendered again only when
+    one of its own articles or links changed.  A document to render is joined
+    from its published fragments where ``store`` has them (:func:`_feed`).
+    """
+    window = pages.window
+    keys = tuple(map(_article_key, edition.articles))
+    slices = archive_slices(len(keys), window.max_items, window.page_size) if window.page_size else []
+    current, archives = chains(directory, len(slices))
+    newest = dataclasses.replace(edition, articles=edition.articles[: window.max_items])
+    documents = [(current, newest, head, keys[: window.max_items])]
+    archive_head = (edition.language, edition.title, edition.description)
+    for chain, (start, stop) in zip(archives, slices, strict=True):
+        page = dataclasses.replace(edition, articles=edition.articles[start:stop])
+        documents.append((chain, page, archive_head, keys[start:stop]))
+    for chain, subset, top, window_keys in documents:
+        for fmt in pages.formats:
+            path = feed_path(chain.directory, fmt)
+            renderer = functools.partial(_render_document, BY_NAME[fmt].renderer, site, siblings, chain)
+            render = functools.partial(_feed, store, out.base, fmt, path, subset, window_keys, renderer)
+            yield out.add(path, (fmt, chain, top, window_keys), render)
+
+
+def _render_document(
+    renderer: Renderer,
+    site: Site,
+    siblings: Sequence[str],
+    chain: Chain,
+    edition: Edition,
+) -> bytes:
+    return renderer(site, edition, siblings, chain)
+
+
+def _media_files(editions: Sequence[Edition]) -> list[Media]:
+    """The local media files the articles publish, each once (translations share the original's)."""
+    found: dict[str, Media] = {}
+    for edition in editions:
+        for article in edition.articles:
+            for media in article.media:
+                found.setdefault(media.path, media)
+    return [found[path] for path in sorted(found)]
+
+
+def _read_media(media: Media) -> bytes:
+    try:
+        return Path(media.file).read_bytes()
+    except OSError as exc:
+        raise InputError(media.file, f"cannot read: {exc.strerror or exc}") from None
 
 
 def _feed(
@@ -339,6 +464,7 @@ def _prepare_article(article: Article) -> Article:
         translation=translation,
         body_language=localize.normalize_tag(article.body_language) if article.body_language else None,
         original_body=tuple(map(_clean_block, article.original_body)),
+        image=dataclasses.replace(article.image, alt=clean_text(article.image.alt)) if article.image else None,
     )
 
 

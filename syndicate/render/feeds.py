@@ -26,6 +26,9 @@ and works around feedgen's traps (DESIGN 6):
   the channel carries the site's as ``dc:creator``.  Readers that do not
   inherit the feed's author (sfeed, and the mail gateways built on it) would
   otherwise show none;
+* an item's lead image is its RSS ``enclosure`` (unless the source gave an
+  audio/video enclosure), ``media:content`` and ``media:thumbnail``, and an
+  Atom ``link rel="enclosure"`` after the entry's one alternate link;
 * readers take an RSS ``<description>`` as HTML, so the plain-text summary
   is HTML-escaped there (Atom ``<summary>`` stays ``type="text"``).
 
@@ -42,11 +45,13 @@ from email.utils import format_datetime
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-from syndicate.models import Article, Edition, Site
+from syndicate.models import Article, Edition, Media, Site
 from syndicate.render import html
+from syndicate.render.archive import FH_NS, Chain
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR = "syndicate"
 # Atom requires <updated> even on an empty feed; never "now", so a fixed date.
@@ -95,7 +100,9 @@ def entry_link(site: Site, edition: Edition, article: Article) -> dict[str, str]
     return {"href": page, "rel": "alternate", "type": "text/html", "hreflang": article.language}
 
 
-def feed_links(site: Site, edition: Edition, fmt: str, siblings: Sequence[str]) -> list[dict[str, str]]:
+def feed_links(
+    site: Site, edition: Edition, fmt: str, siblings: Sequence[str], chain: Chain | None = None
+) -> list[dict[str, str]]:
     """A feed's links in the order readers must see them (DESIGN 6).
 
     Readers disagree on which link is the site: most take the first link (or
@@ -104,20 +111,47 @@ def feed_links(site: Site, edition: Edition, fmt: str, siblings: Sequence[str]) 
     format in the ``siblings`` languages; and, when there are siblings, the
     HTML page once more as the last alternate.  The closing link has no
     ``hreflang``, so no two alternates share a type and hreflang (the W3C
-    validator warns on that).
+    validator warns on that).  With WebSub hubs configured, their
+    ``rel="hub"`` links follow ``rel="self"``.
+
+    ``chain`` places the document among its RFC 5005 archives (default: the
+    edition's subscription feed without archives): its ``prev-archive``,
+    ``next-archive`` and ``current`` links follow.  An archive page names no
+    hub and no sibling languages (their pages hold other articles).
     """
     lang = edition.language
     media_type = html.FEED_FORMATS[fmt].media_type
-    page = html.index_url(site, lang)
+    chain = chain or Chain(lang, lang)
+    page = site.url_for(chain.page)
     links = [
         {"href": page, "rel": "alternate", "type": "text/html", "hreflang": lang},
-        {"href": html.feed_url(site, lang, fmt), "rel": "self", "type": media_type},
+        {"href": _doc_url(site, chain.directory, fmt), "rel": "self", "type": media_type},
+        *(hub_links(site) if not chain.archive else []),
     ]
+    for rel, directory in (
+        ("prev-archive", chain.prev),
+        ("next-archive", chain.next),
+        ("current", chain.current if chain.archive else None),
+    ):
+        if directory is not None:
+            links.append({"href": _doc_url(site, directory, fmt), "rel": rel, "type": media_type})
+    if chain.archive:
+        return links
     for sib in siblings:
-        links.append({"href": html.feed_url(site, sib, fmt), "rel": "alternate", "type": media_type, "hreflang": sib})
+        sibling = _doc_url(site, chain.sibling(lang, sib), fmt)
+        links.append({"href": sibling, "rel": "alternate", "type": media_type, "hreflang": sib})
     if siblings:
         links.append({"href": page, "rel": "alternate", "type": "text/html"})
     return links
+
+
+def _doc_url(site: Site, directory: str, fmt: str) -> str:
+    return site.url_for(directory, html.FEED_FORMATS[fmt].filename)
+
+
+def hub_links(site: Site) -> list[dict[str, str]]:
+    """``rel="hub"`` links to the site's WebSub hubs, written right after ``rel="self"``."""
+    return [{"href": hub, "rel": "hub"} for hub in site.hubs]
 
 
 def _place_feed_links(parent: etree._Element, links: Sequence[dict[str, str]], after: str) -> None:
@@ -141,14 +175,17 @@ def _place_feed_links(parent: etree._Element, links: Sequence[dict[str, str]], a
 # ----------------------------------------------------------------------- feedgen
 
 
-def _generator(site: Site, edition: Edition, *, rss: bool) -> FeedGenerator:
+def _generator(site: Site, edition: Edition, chain: Chain | None, *, rss: bool) -> FeedGenerator:
     """A FeedGenerator with the feed-level fields and the edition's entries."""
     lang = edition.language
     fg = FeedGenerator()
     if rss:
         fg.load_extension("dc", atom=False, rss=True)
         fg.dc.dc_creator(feed_author(site))
-    fg.id(html.index_url(site, lang))
+        if any(a.image for a in edition.articles):  # declares xmlns:media (written in _rss_media)
+            fg.load_extension("media", atom=False, rss=True)
+    page = site.url_for((chain or Chain(lang, lang)).page)  # the edition's (or section's) index page
+    fg.id(page)
     fg.title(edition.title)
     fg.description(edition.description or edition.title)
     fg.language(lang)
@@ -156,7 +193,7 @@ def _generator(site: Site, edition: Edition, *, rss: bool) -> FeedGenerator:
     fg.author(name=feed_author(site))
     # The one link() call: it is the RSS channel <link>.  Every feed-level link,
     # in both formats, is then written by _place_feed_links.
-    fg.link(href=html.index_url(site, lang), rel="alternate", type="text/html", hreflang=lang)
+    fg.link(href=page, rel="alternate", type="text/html", hreflang=lang)
     updated = edition.updated or EMPTY_FEED_UPDATED
     fg.updated(updated)
     fg.pubDate(updated)
@@ -202,20 +239,35 @@ def _serialize(root: etree._Element) -> bytes:
 # --------------------------------------------------------------------------- RSS
 
 
-def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> bytes:
+def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None) -> bytes:
     """RSS 2.0 with content:encoded, dc:creator and atom:links (page, self, siblings).
 
-    ``siblings`` are the languages of the other editions that have an RSS feed.
+    ``siblings`` are the languages of the other editions that have an RSS feed;
+    ``chain`` the document's place among its archives (see :func:`feed_links`).
     """
-    fg = _generator(site, edition, rss=True)
+    fg = _generator(site, edition, chain, rss=True)
     root = _tree(fg, "rss")
     channel = root.find("channel")
     assert channel is not None  # feedgen always writes one
     _fix_rss_build_dates(channel, edition)
     _fix_rss_items(channel, edition)
     _fix_rss_description(channel)
-    _place_feed_links(channel, feed_links(site, edition, "rss", siblings), after="description")
+    _place_feed_links(channel, feed_links(site, edition, "rss", siblings, chain), after="description")
+    if chain is not None and chain.archive:
+        _mark_archive(channel)
     return _serialize(root)
+
+
+def _mark_archive(parent: etree._Element) -> None:
+    """``<fh:archive/>`` (RFC 5005 section 4: this document never changes), before the items."""
+    first = parent.find("item")
+    if first is None:
+        first = parent.find(f"{{{ATOM_NS}}}entry")
+    marker = etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
+    if first is None:
+        parent.append(marker)
+    else:
+        first.addprevious(marker)
 
 
 def _fix_rss_build_dates(channel: etree._Element, edition: Edition) -> None:
@@ -244,6 +296,34 @@ def _fix_rss_items(channel: etree._Element, edition: Edition) -> None:
         description = item.find("description")
         if description is not None and article.summary:
             description.text = html.escape_text(article.summary)
+        _rss_media(item, article)
+
+
+def _rss_media(item: etree._Element, article: Article) -> None:
+    """The item's ``enclosure`` (its audio/video file, else its lead image) and Media RSS image.
+
+    RSS allows one enclosure per item, and it must give a length above 0
+    and a type (the W3C validator rejects ``length="0"``): a remote image
+    of unknown size is no enclosure.  The image is always also
+    ``media:content`` (with its alt text as ``media:description``) and
+    ``media:thumbnail``, which is where feed readers look for thumbnails.
+    """
+    image = article.image
+    enclosure = article.enclosure or image
+    if enclosure is not None and enclosure.length > 0 and enclosure.media_type:
+        etree.SubElement(
+            item, "enclosure", url=enclosure.url, length=str(enclosure.length), type=enclosure.media_type
+        )
+    if image is None:
+        return
+    content = etree.SubElement(item, f"{{{MEDIA_NS}}}content", url=image.url, medium="image")
+    if image.media_type:
+        content.set("type", image.media_type)
+    if image.length:
+        content.set("fileSize", str(image.length))
+    if image.alt:
+        etree.SubElement(content, f"{{{MEDIA_NS}}}description", type="plain").text = image.alt
+    etree.SubElement(item, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
 
 
 def _fix_rss_description(channel: etree._Element) -> None:
@@ -257,17 +337,19 @@ def _fix_rss_description(channel: etree._Element) -> None:
 # -------------------------------------------------------------------------- Atom
 
 
-def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = ()) -> bytes:
+def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None) -> bytes:
     """Atom 1.0 with xml:lang on the feed and every entry, UTC dates and hreflang'd links.
 
     ``siblings`` are the languages of the other editions that have an Atom feed.
     """
-    fg = _generator(site, edition, rss=False)
+    fg = _generator(site, edition, chain, rss=False)
     # feedgen builds its Atom tree with an ``xmlns`` attribute instead of a namespace,
     # so only the serialized form is real Atom: parse it.
     root = etree.fromstring(fg.atom_str(pretty=False), _PARSER)
     _fix_atom(root, site, edition)
-    _place_feed_links(root, feed_links(site, edition, "atom", siblings), after=f"{{{ATOM_NS}}}author")
+    _place_feed_links(root, feed_links(site, edition, "atom", siblings, chain), after=f"{{{ATOM_NS}}}author")
+    if chain is not None and chain.archive:
+        _mark_archive(root)
     return _serialize(root)
 
 
@@ -289,6 +371,21 @@ def _fix_atom(root: etree._Element, site: Site, edition: Edition) -> None:
         for key in ("rel", "type", "hreflang", "href"):
             link.set(key, attrs[key])
         entry.insert(position, link)
+        for offset, media in enumerate(m for m in (article.enclosure, article.image) if m is not None):
+            entry.insert(position + 1 + offset, _atom_enclosure(media))
+
+
+def _atom_enclosure(media: Media) -> etree._Element:
+    """``<link rel="enclosure">`` after the entry's one alternate link (type, length and alt when known)."""
+    link = etree.Element(f"{{{ATOM_NS}}}link", rel="enclosure")
+    if media.media_type:
+        link.set("type", media.media_type)
+    if media.length:
+        link.set("length", str(media.length))
+    if media.alt:
+        link.set("title", media.alt)
+    link.set("href", media.url)
+    return link
 
 
 def _set_text(parent: etree._Element, tag: str, text: str) -> None:

@@ -17,37 +17,25 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from syndicate import localize
 from syndicate.content import blocks_html
+from syndicate.formats import BY_NAME, PAGE, OutputFormat, section_dir
+from syndicate.formats import feed_path as formats_feed_path
 from syndicate.models import Article, Block, Edition, Site, Translation
 from syndicate.render.theme import Theme, load_theme
+
+if TYPE_CHECKING:
+    from syndicate.render.sections import Section
 
 # --------------------------------------------------------------------- URL scheme
 
 
-@dataclass(frozen=True, slots=True)
-class FeedFormat:
-    """One feed format: its file name inside ``<lang>/``, media type and label."""
-
-    name: str
-    filename: str
-    media_type: str
-    label: str
-
-
-FEED_FORMATS: dict[str, FeedFormat] = {
-    f.name: f
-    for f in (
-        FeedFormat("rss", "rss.xml", "application/rss+xml", "RSS"),
-        FeedFormat("atom", "atom.xml", "application/atom+xml", "Atom"),
-        FeedFormat("json", "feed.json", "application/feed+json", "JSON Feed"),
-    )
-}
+FeedFormat = OutputFormat
+FEED_FORMATS: dict[str, OutputFormat] = BY_NAME  # the one table of output formats (syndicate.formats)
 
 
 def index_path(language: str) -> str:
@@ -169,7 +157,9 @@ def _base_context(
         "site": {"title": site.title, "url": site.url, "description": site.description, "logo": site.logo},
         "lang": lang,
         "dir": localize.text_direction(lang),
-        "labels": {key: localize.label(key, lang) for key in ("original", "index", "languages", "feeds", "latest")},
+        "labels": {
+            key: localize.label(key, lang) for key in ("original", "index", "languages", "feeds", "latest", "sections")
+        },
         "alternates": [],
         "feeds": [],
         "subscribe": [],
@@ -209,24 +199,42 @@ def _edition_parts(
     return parts
 
 
-def _feed_links(site: Site, edition: Edition, formats: Sequence[str]) -> list[dict[str, str]]:
-    """Discovery links (``<link rel=alternate type=...>``) of an edition's feeds."""
+def _feed_links(
+    site: Site, edition: Edition, formats: Sequence[str], directory: str | None = None
+) -> list[dict[str, str]]:
+    """Discovery links (``<link rel=alternate type=...>``) of the feeds in a feed directory (default: the edition's)."""
+    directory = directory or edition.language
     return [
         {
             "type": FEED_FORMATS[fmt].media_type,
             "title": f"{edition.title} ({FEED_FORMATS[fmt].label})",
-            "href": feed_url(site, edition.language, fmt),
+            "href": site.url_for(formats_feed_path(directory, fmt)),
             "hreflang": edition.language,
+        }
+        for fmt in formats
+        if FEED_FORMATS[fmt].discovery
+    ]
+
+
+def _subscribe(site: Site, language: str, formats: Sequence[str], directory: str | None = None) -> list[dict[str, str]]:
+    return [
+        {
+            "label": FEED_FORMATS[fmt].label,
+            "href": site.url_for(formats_feed_path(directory or language, fmt)),
+            "type": FEED_FORMATS[fmt].media_type,
         }
         for fmt in formats
     ]
 
 
-def _subscribe(site: Site, language: str, formats: Sequence[str]) -> list[dict[str, str]]:
-    return [
-        {"label": FEED_FORMATS[fmt].label, "href": feed_url(site, language, fmt), "type": FEED_FORMATS[fmt].media_type}
-        for fmt in formats
-    ]
+def section_path(language: str, slug: str) -> str:
+    """Relative path of a section's page."""
+    return f"{section_dir(language, slug)}/{PAGE}"
+
+
+def _section_links(site: Site, sections: Sequence[Section]) -> list[dict[str, str]]:
+    return [{"name": s.name, "slug": s.slug, "href": site.url_for(section_path(s.edition.language, s.slug))}
+            for s in sections]  # fmt: skip
 
 
 def _languages(
@@ -319,18 +327,27 @@ def _original_html(article: Article) -> str:
 
 
 def edition_index_page(
-    site: Site, edition: Edition, editions: Sequence[Edition], formats: Sequence[str], theme: Theme | None = None
+    site: Site,
+    edition: Edition,
+    editions: Sequence[Edition],
+    formats: Sequence[str],
+    theme: Theme | None = None,
+    sections: Sequence[Section] = (),
 ) -> bytes:
-    """``<lang>/index.html``: every article of the edition, newest first."""
+    """``<lang>/index.html``: every article of the edition, newest first, and links to its sections."""
     theme = theme or load_theme()
     lang = edition.language
     context = _base_context(site, lang, editions, formats, theme)
+    section_feeds = [
+        link for s in sections for link in _feed_links(site, s.edition, formats, section_dir(lang, s.slug))
+    ]
     context.update(
         page_title=edition.title,
         canonical=index_url(site, lang),
         home=index_url(site, lang),
         site_name=edition.title,
-        feeds=_feed_links(site, edition, formats),
+        feeds=_feed_links(site, edition, formats) + section_feeds,
+        sections=_section_links(site, sections),
         alternates=[{"hreflang": ed.language, "href": index_url(site, ed.language)} for ed in _sorted(editions)],
         subscribe=_subscribe(site, lang, formats),
         languages=_languages(site, editions, lang),
@@ -338,6 +355,40 @@ def edition_index_page(
         items=_items(site, edition, edition.articles),
     )
     return theme.render("edition.html", _rendered_parts(context, theme))
+
+
+def section_page(
+    site: Site,
+    edition: Edition,
+    section: Section,
+    editions: Sequence[Edition],
+    siblings: Sequence[str],
+    formats: Sequence[str],
+    theme: Theme | None = None,
+) -> bytes:
+    """``<lang>/sections/<slug>/index.html``: one section's articles, its feeds and discovery links.
+
+    ``siblings`` are the other languages that have this section.
+    """
+    theme = theme or load_theme()
+    lang = edition.language
+    directory = section_dir(lang, section.slug)
+    pages = {code: site.url_for(section_path(code, section.slug)) for code in (lang, *siblings)}
+    context = _base_context(site, lang, editions, formats, theme)
+    context.update(
+        page_title=section.edition.title,
+        canonical=pages[lang],
+        home=index_url(site, lang),
+        site_name=edition.title,
+        feeds=_feed_links(site, section.edition, formats, directory),
+        alternates=[{"hreflang": code, "href": href} for code, href in sorted(pages.items())],
+        subscribe=_subscribe(site, lang, formats, directory),
+        languages=_languages(site, editions, lang, pages),
+        section={"name": section.name, "title": section.edition.title, "slug": section.slug, "language": lang},
+        edition={"title": edition.title, "description": edition.description, "language": lang},
+        items=_items(site, edition, section.edition.articles),
+    )
+    return theme.render("section.html", _rendered_parts(context, theme))
 
 
 def site_index_page(

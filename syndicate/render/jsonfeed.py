@@ -12,33 +12,68 @@ trimming to ``max_items`` is the caller's job.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from syndicate.content import blocks_text
 from syndicate.models import Article, Edition, Site
 from syndicate.render import html
+from syndicate.render.archive import RFC5005, Chain
 from syndicate.render.feeds import categories, feed_author, item_author, rfc3339_utc
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json_feed(site: Site, edition: Edition) -> bytes:
-    """The edition as a JSON Feed 1.1 document."""
+def render_json_feed(
+    site: Site, edition: Edition, chain: Chain | None = None, siblings: Sequence[str] = ()
+) -> bytes:
+    """The edition as a JSON Feed 1.1 document.
+
+    ``chain`` places it among its archives (RFC 5005): ``next_url`` (JSON
+    Feed's pagination) leads to the next older document, and the ``_archive``
+    extension object carries the RFC 5005 links by their names.  JSON Feed has
+    no way to name sibling languages: ``siblings`` is accepted for the formats
+    table's one renderer signature, and unused.
+    """
     lang = edition.language
+    chain = chain or Chain(lang, lang)
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": edition.title,
-        "home_page_url": html.index_url(site, lang),
-        "feed_url": html.feed_url(site, lang, "json"),
+        "home_page_url": site.url_for(chain.page),
+        "feed_url": _url(site, chain.directory),
     }
     if edition.description:
         feed["description"] = edition.description
     feed["language"] = lang
     feed.update(_authors(feed_author(site)))
+    if site.hubs and not chain.archive:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.hubs]
+    if chain.prev is not None:
+        feed["next_url"] = _url(site, chain.prev)
+    if chain.prev is not None or chain.archive:
+        feed["_archive"] = _archive_object(site, chain)
     items = [_dump(_item(site, edition, article)) for article in edition.articles]
     head = [f"  {_dump(key)}: {_dump(value)}" for key, value in feed.items()]
     body = "  \"items\": [\n" + ",\n".join(f"    {item}" for item in items) + "\n  ]" if items else '  "items": []'
     return ("{\n" + ",\n".join([*head, body]) + "\n}\n").encode("utf-8")
+
+
+def _url(site: Site, directory: str) -> str:
+    return site.url_for(directory, html.FEED_FORMATS["json"].filename)
+
+
+def _archive_object(site: Site, chain: Chain) -> dict[str, Any]:
+    """RFC 5005 in JSON: ``archive`` (this document never changes) and the chain's links."""
+    found: dict[str, Any] = {"about": RFC5005}
+    if chain.archive:
+        found["archive"] = True
+        found["current"] = _url(site, chain.current)
+    if chain.prev is not None:
+        found["prev-archive"] = _url(site, chain.prev)
+    if chain.next is not None:
+        found["next-archive"] = _url(site, chain.next)
+    return found
 
 
 def _dump(value: object) -> str:
@@ -55,6 +90,13 @@ def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:
     }
     if article.summary:
         item["summary"] = article.summary
+    if article.image is not None:
+        item["image"] = article.image.url
+    if article.enclosure is not None:
+        attachment: dict[str, Any] = {"url": article.enclosure.url, "mime_type": article.enclosure.media_type}
+        if article.enclosure.length:
+            attachment["size_in_bytes"] = article.enclosure.length
+        item["attachments"] = [attachment]
     item["date_published"] = rfc3339_utc(article.published)
     item["date_modified"] = rfc3339_utc(article.modified)
     item.update(_authors(item_author(site, article)))  # also where readers do not inherit the feed's

@@ -124,9 +124,18 @@ def base_url(path: str, meta: Mapping[str, Any], ctx: ReadContext) -> str | None
     return ctx.options.base_url or None
 
 
-def build_article(path: str, meta: Mapping[str, Any], body: tuple[Block, ...], ctx: ReadContext) -> Article:
-    """An Article from metadata and body blocks, with derived fields filled in."""
+def build_article(
+    path: str, meta: Mapping[str, Any], body: tuple[Block, ...], ctx: ReadContext, *, file: str | None = None
+) -> Article:
+    """An Article from metadata and body blocks, with derived fields filled in.
+
+    ``file`` is the article's file on disk when ``path`` (what errors name) is
+    not, e.g. an item of a JSON list: local images are found next to it.
+    """
+    from syndicate.sources.media import read_media
+
     tz = ctx.options.timezone
+    image, media, enclosure, body = read_media(path, file or path, meta, body, base_url(path, meta, ctx), ctx)
     summary = text_field(path, first(meta, SUMMARY_KEYS), "summary")
     lede = summary or next((b.text for b in body if b.kind == "p" and b.text), None)
     title = text_field(path, first(meta, TITLE_KEYS), "title")
@@ -162,6 +171,9 @@ def build_article(path: str, meta: Mapping[str, Any], body: tuple[Block, ...], c
         title_source=cut_from,
         date_only=date_only,
         translation_of=text_field(path, first(meta, TRANSLATION_OF_KEYS), "translation_of"),
+        image=image,
+        media=media,
+        enclosure=enclosure,
     )
 
 

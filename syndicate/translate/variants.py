@@ -18,6 +18,7 @@ the next run retries it.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,8 @@ def units_of(article: Article, mode: str = "full") -> list[Unit]:
     if mode != "title":
         for block in article.body:
             units.extend(_block_units(block))
+    if article.image is not None and article.image.alt:
+        units.append(unit_from_text(article.image.alt))
     return units
 
 
@@ -146,6 +149,12 @@ def translated_article(
         return None
     if any(t is None for t in tags) or any(b is None for b in body):
         return None
+    image = article.image
+    if image is not None and image.alt:  # the lead image's alt text (DESIGN 9)
+        alt = translate_text(image.alt, done)
+        if alt is None:
+            return None
+        image = dataclasses.replace(image, alt=alt)
     return article.replace(
         id=variant_id(article.id, language),
         title=derive_title(title) if article.title_source else title,
@@ -157,6 +166,7 @@ def translated_article(
         language=language,
         body_language=article.language if mode == "title" else None,
         original_body=article.body if mode == "bilingual" else (),
+        image=image,
         translation=Translation(
             engine=engine, source_language=article.language, original_id=article.id, original_slug=article.slug
         ),
