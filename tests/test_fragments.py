@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from syndicate.config import Config
-from syndicate.models import Edition, Site
+from syndicate.formats import BY_NAME
+from syndicate.models import Edition, Media, Site
 from syndicate.pipeline import build_editions, read_inputs
-from syndicate.render import _article_key, _prepare, _prepare_site, render_atom, render_json_feed, render_rss
+from syndicate.render import _article_key, _prepare, _prepare_site
+from syndicate.render.archive import Chain, chains
 from syndicate.render.fragments import FragmentStore, render_feed, split
 
 FORMATS = ("rss", "atom", "json")
@@ -26,15 +28,28 @@ def edition(source_only_config: Config) -> tuple[Site, Edition]:
     return site, prepared
 
 
-def _renderer(site: Site, fmt: str, calls: list[str] | None = None) -> Callable[[Edition], bytes]:
+def _renderer(
+    site: Site, fmt: str, calls: list[str] | None = None, chain: Chain | None = None
+) -> Callable[[Edition], bytes]:
     def render(edition: Edition) -> bytes:
         if calls is not None:
             calls.extend(a.slug for a in edition.articles)
-        if fmt == "json":
-            return render_json_feed(site, edition)
-        return (render_rss if fmt == "rss" else render_atom)(site, edition, ["es"])
+        return BY_NAME[fmt].renderer(site, edition, ["es"], chain)
 
     return render
+
+
+def _with_media(edition: Edition) -> Edition:
+    """Some articles with a lead image (local or remote) or an audio enclosure: other namespaces, other head."""
+    articles = list(edition.articles)
+    articles[2] = articles[2].replace(
+        image=Media("https://news.example.org/en/media/ab-port.jpg", "image/jpeg", 48213, "The port at dawn")
+    )
+    articles[4] = articles[4].replace(
+        image=Media("https://cdn.example.net/ferry.png", "image/png"),
+        enclosure=Media("https://cdn.example.net/ferry.mp3", "audio/mpeg", 1200),
+    )
+    return dataclasses.replace(edition, articles=tuple(articles))
 
 
 def _keys(edition: Edition) -> list[str]:
@@ -74,6 +89,32 @@ def test_a_new_and_a_changed_article_are_the_only_items_rendered(edition: tuple[
     assert sorted(calls) == sorted({full.articles[0].slug, edited.slug})  # the new one and the edited one
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("where", ["feed", "archive page"])
+def test_images_enclosures_and_archive_links_join_to_the_same_bytes(
+    edition: tuple[Site, Edition], fmt: str, where: str
+) -> None:
+    site, full = edition
+    full = _with_media(full)
+    current, archives = chains("en", 2)
+    chain = current if where == "feed" else archives[0]
+    old = dataclasses.replace(full, articles=tuple(a for i, a in enumerate(full.articles) if i not in (1, 2)))
+    cut = split(_renderer(site, fmt, chain=chain)(old), fmt, len(old.articles))
+    assert cut is not None
+    previous = dict(zip(_keys(old), cut.items, strict=True))
+
+    calls: list[str] = []
+    joined = render_feed(fmt, full, _keys(full), _renderer(site, fmt, calls, chain), previous)
+
+    assert joined == _renderer(site, fmt, chain=chain)(full)
+    newest_change = max(full.articles, key=lambda a: a.modified).slug
+    assert set(calls) <= {full.articles[1].slug, full.articles[2].slug, newest_change}
+    if fmt == "rss":
+        assert b"xmlns:media" in joined and b"<enclosure" in joined
+    if where == "archive page" and fmt != "json":
+        assert b"archive" in joined.split(cut.items[0])[0]  # the marker and the chain links are the head's
+
+
 def test_the_store_reuses_only_the_document_it_recorded(tmp_path: Path, edition: tuple[Site, Edition]) -> None:
     site, full = edition
     published: dict[str, bytes] = {}
@@ -100,3 +141,18 @@ def test_a_damaged_store_is_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFix
     store.close()
     assert "fragment store" in caplog.text and "rebuilding" in caplog.text
     assert (tmp_path / "fragments.sqlite3.damaged").exists()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_first_image_of_a_feed_changes_its_head_not_the_other_items(
+    edition: tuple[Site, Edition], fmt: str
+) -> None:
+    site, plain = edition
+    cut = split(_renderer(site, fmt)(plain), fmt, len(plain.articles))  # no image anywhere: no media namespace
+    assert cut is not None
+    previous = dict(zip(_keys(plain), cut.items, strict=True))
+    pictured = _with_media(plain)
+
+    joined = render_feed(fmt, pictured, _keys(pictured), _renderer(site, fmt), previous)
+
+    assert joined == _renderer(site, fmt)(pictured)
