@@ -242,6 +242,7 @@ def _build_and_publish(
         archive_page_size=config.archive_pages,
         sections=config.sections,
         fragments=store,
+        workers=render_workers(config, editions),
     )
     started = time.monotonic()
     counts = {"rendered": 0, "skipped": 0}
@@ -273,6 +274,18 @@ def _build_and_publish(
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
         changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
+
+
+PARALLEL_PAGES = 2000  # below this many article pages, a worker process costs more than it saves
+
+
+def render_workers(config: Config, editions: Sequence[Edition]) -> int:
+    """Render processes: 2 (article pages in a second process) on a machine with two or more cores
+    when there are at least :data:`PARALLEL_PAGES` pages to render, else 1."""
+    import os
+
+    pages = sum(len(e.articles) for e in editions) if config.site.pages else 0
+    return 2 if pages >= PARALLEL_PAGES and (os.cpu_count() or 1) >= 2 else 1
 
 
 def _fragment_store(config: Config, manifest: Manifest) -> FragmentStore:

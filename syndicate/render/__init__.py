@@ -130,6 +130,7 @@ def iter_render(
     theme: Theme | None = None,
     sections: SectionChoice = False,
     fragments: FragmentStore | None = None,
+    workers: int = 1,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
@@ -142,7 +143,9 @@ def iter_render(
     chooses the section feeds and pages (:mod:`.sections`).  With a
     ``fragments`` store, a feed whose last document is still published is
     joined from its fragments and only the new or changed items are rendered
-    (:mod:`.fragments`).
+    (:mod:`.fragments`).  With ``workers`` > 1, article pages are rendered in
+    ``workers - 1`` forked processes while this one renders the feeds and
+    everything else; the outputs, and their order, are the same.
     """
     chosen = _check_formats(formats)
     if max_items < 0:
@@ -151,10 +154,14 @@ def iter_render(
         raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
     try:
         pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments)
-        yield from _render(_prepare_site(site), _prepare(editions), pages, previous or {})
+        specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
+        yield from _in_parallel(specs, workers) if workers > 1 else _in_order(specs)
     finally:
         html.clear_content_memo()
         _key_memo.clear()
+
+
+Spec = tuple[str, str, Callable[[], bytes] | None]  # (path, render key, how to render it; None: unchanged)
 
 
 class _Outputs:
@@ -163,9 +170,83 @@ class _Outputs:
     def __init__(self, previous: Mapping[str, str], base: str) -> None:
         self.previous, self.base = previous, base
 
-    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> tuple[str, str, bytes | None]:
+    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> Spec:
         key = _digest(self.base, path, *parts)
-        return path, key, None if self.previous.get(path) == key else render()
+        return path, key, None if self.previous.get(path) == key else render
+
+
+_EDITION_DONE: Spec = ("", "", None)  # a marker between editions: their item contents may be freed
+
+
+def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, bytes | None]]:
+    """Render each output as it comes, in this process."""
+    for path, key, render in specs:
+        if path:
+            yield path, key, render() if render is not None else None
+        else:
+            html.clear_content_memo()  # this edition's item contents are not needed again: free them
+
+
+_BATCH = 200  # article pages per task sent to a worker
+_AHEAD = 8  # tasks in flight: pages rendered ahead while this process renders a feed
+_SPECS: list[Spec] = []  # what forked workers render from (inherited, never pickled)
+
+
+def _in_parallel(specs: Iterator[Spec], workers: int) -> Iterator[tuple[str, str, bytes | None]]:
+    """Article pages in ``workers - 1`` forked processes, everything else here; same outputs, same order.
+
+    The renderers are pure, so a worker renders exactly what this process would;
+    feeds stay here (feedgen sets the process-wide locale, and the fragment store
+    is this process's).  A task that fails in a worker is rendered again here, so
+    an error is the same error, raised where it would have been.
+    """
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    global _SPECS
+    _SPECS = list(specs)
+    plan: list[list[int]] = []  # runs of spec indices: a batch of pages for a worker, or one spec for here
+    for index, (path, _key, render) in enumerate(_SPECS):
+        remote = render is not None and "/articles/" in path
+        if remote and plan and len(plan[-1]) < _BATCH and _remote(plan[-1][-1]):
+            plan[-1].append(index)
+        else:
+            plan.append([index])
+    futures: dict[int, Future[list[bytes] | None]] = {}
+    submitted = 0
+    try:
+        with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            for position, run in enumerate(plan):
+                while submitted < len(plan) and len(futures) < _AHEAD:
+                    if _remote(plan[submitted][0]):
+                        futures[submitted] = pool.submit(_render_batch, plan[submitted])
+                    submitted += 1
+                done = futures.pop(position).result() if position in futures else None
+                for offset, index in enumerate(run):
+                    path, key, render = _SPECS[index]
+                    if not path:
+                        html.clear_content_memo()
+                        continue
+                    data = done[offset] if done is not None else render() if render is not None else None
+                    yield path, key, data
+    finally:
+        _SPECS = []
+
+
+def _remote(index: int) -> bool:
+    path, _key, render = _SPECS[index]
+    return render is not None and "/articles/" in path
+
+
+def _render_batch(indices: list[int]) -> list[bytes] | None:
+    """In a worker: the pages of ``indices``; None on any failure (this process renders them again)."""
+    try:
+        rendered = [render() for _, _, render in (_SPECS[i] for i in indices) if render is not None]
+    except Exception:
+        return None
+    finally:
+        html.clear_content_memo()
+    return rendered
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +268,7 @@ class _Pages:
     fragments: FragmentStore | None = None
 
 
-def _render(
-    site: Site, prepared: list[Edition], pages: _Pages, previous: Mapping[str, str]
-) -> Iterator[tuple[str, str, bytes | None]]:
+def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mapping[str, str]) -> Iterator[Spec]:
     chosen, theme = pages.formats, pages.theme
     alternates = _article_alternates(site, prepared)
     out = _Outputs(previous, _digest(_code_version(), site, chosen, theme.digest))
@@ -206,7 +285,7 @@ def _render(
                 functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
         yield from _edition_files(out, site, edition, prepared, pages, switcher, sections)
-        html.clear_content_memo()  # this edition's item contents are not needed again: free them
+        yield _EDITION_DONE
     for media in _media_files(prepared):
         yield out.add(media.path, (media.file, media.length, media.mtime_ns), functools.partial(_read_media, media))
     yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
@@ -224,7 +303,7 @@ def _edition_files(
     pages: _Pages,
     switcher: tuple[tuple[str, str], ...],
     sections: Mapping[str, Sequence[Section]],
-) -> Iterator[tuple[str, str, bytes | None]]:
+) -> Iterator[Spec]:
     """The feeds (newest ``max_items``), their archive pages and the index page of one edition, then its sections."""
     formats, theme = pages.formats, pages.theme
     lang = edition.language
@@ -252,7 +331,7 @@ def _section_files(
     pages: _Pages,
     switcher: tuple[tuple[str, str], ...],
     sections: Mapping[str, Sequence[Section]],
-) -> Iterator[tuple[str, str, bytes | None]]:
+) -> Iterator[Spec]:
     """One section's feeds (with archives) and page; keyed by the section's own articles only."""
     lang = edition.language
     directory = section_dir(lang, section.slug)
@@ -282,7 +361,7 @@ def _feed_set(
     siblings: Sequence[str],
     pages: _Pages,
     head: tuple[object, ...],
-) -> Iterator[tuple[str, str, bytes | None]]:
+) -> Iterator[Spec]:
     """The subscription feeds of ``edition`` in ``directory`` and their archive pages, every format.
 
     A document's render key is its articles' keys, its links and (for the
