@@ -84,3 +84,22 @@ def test_a_template_error_in_a_worker_is_the_same_one_line_error(
             list(iter_render(config.site, eds, theme=Theme(tmp_path), workers=workers))
         errors.append(info.value.message)
     assert errors[0] == errors[1] and "article.html" in errors[0]
+
+
+def test_a_worker_that_dies_leaves_its_pages_to_the_main_process(
+    editions: tuple[Config, list],
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
+) -> None:
+    from syndicate.render import html
+
+    config, eds = editions
+    expected = list(iter_render(config.site, eds, workers=1))
+    parent, real = os.getpid(), html.article_page
+
+    def article_page(*args: object, **kwargs: object) -> bytes:
+        if os.getpid() != parent:
+            os._exit(9)  # killed (out of memory, a signal) in the middle of a batch
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(html, "article_page", article_page)
+    assert list(iter_render(config.site, eds, workers=2)) == expected

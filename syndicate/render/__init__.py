@@ -21,7 +21,8 @@ Before rendering, language tags are normalized and validated (they become
 directory names), slugs are checked, and characters XML forbids are removed
 from all text, so bad input never produces a broken feed.  Feeds render with
 feedgen, which calls the process-global ``setlocale``: do not render from
-threads.
+threads.  :func:`iter_render` can hand the article pages to forked worker
+processes (``workers``); feeds are always rendered in the calling process.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,7 +204,7 @@ def _in_parallel(specs: Iterator[Spec], workers: int) -> Iterator[tuple[str, str
     an error is the same error, raised where it would have been.
     """
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     global _SPECS
     _SPECS = list(specs)
@@ -213,15 +216,18 @@ def _in_parallel(specs: Iterator[Spec], workers: int) -> Iterator[tuple[str, str
         else:
             plan.append([index])
     futures: dict[int, Future[list[bytes] | None]] = {}
-    submitted = 0
+    submitted, broken = 0, False
     try:
         with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork")) as pool:
             for position, run in enumerate(plan):
-                while submitted < len(plan) and len(futures) < _AHEAD:
+                while submitted < len(plan) and len(futures) < _AHEAD and not broken:
                     if _remote(plan[submitted][0]):
-                        futures[submitted] = pool.submit(_render_batch, plan[submitted])
+                        try:
+                            futures[submitted] = pool.submit(_render_batch, plan[submitted])
+                        except BrokenProcessPool:
+                            broken = True  # a worker died (killed, out of memory): the rest is rendered here
                     submitted += 1
-                done = futures.pop(position).result() if position in futures else None
+                done = _result(futures.pop(position)) if position in futures else None
                 for offset, index in enumerate(run):
                     path, key, render = _SPECS[index]
                     if not path:
@@ -231,6 +237,14 @@ def _in_parallel(specs: Iterator[Spec], workers: int) -> Iterator[tuple[str, str
                     yield path, key, data
     finally:
         _SPECS = []
+
+
+def _result(future: Future[list[bytes] | None]) -> list[bytes] | None:
+    """A worker's pages, or None (rendered here instead) when the worker died."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
 
 
 def _remote(index: int) -> bool:
