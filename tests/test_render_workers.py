@@ -15,6 +15,12 @@ from syndicate.render import iter_render
 from syndicate.render.theme import Theme
 
 
+@pytest.fixture(autouse=True)
+def _always_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 12 pages here are below the threshold where a worker process pays off: use one anyway."""
+    monkeypatch.setattr(render, "_PARALLEL_MIN", 0)
+
+
 @pytest.fixture
 def editions(source_only_config: Config) -> tuple[Config, list]:  # type: ignore[type-arg]
     articles, _ = read_inputs(source_only_config)
@@ -103,3 +109,26 @@ def test_a_worker_that_dies_leaves_its_pages_to_the_main_process(
 
     monkeypatch.setattr(html, "article_page", article_page)
     assert list(iter_render(config.site, eds, workers=2)) == expected
+
+
+def test_a_few_pages_to_render_stay_in_this_process(
+    editions: tuple[Config, list],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> None:
+    from syndicate.render import html
+
+    monkeypatch.setattr(render, "_PARALLEL_MIN", 400)
+    config, eds = editions
+    record, real = tmp_path / "pids", html.article_page
+
+    def article_page(*args: object, **kwargs: object) -> bytes:
+        with record.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(html, "article_page", article_page)
+    two = list(iter_render(config.site, eds, workers=2))
+    assert set(record.read_text().split()) == {str(os.getpid())}
+    monkeypatch.setattr(html, "article_page", real)
+    assert two == list(iter_render(config.site, eds, workers=1))

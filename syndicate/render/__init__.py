@@ -193,6 +193,7 @@ def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, bytes | None]]:
 _BATCH = 200  # article pages per task sent to a worker
 _AHEAD = 8  # tasks in flight: pages rendered ahead while this process renders a feed
 _SPECS: list[Spec] = []  # what forked workers render from (inherited, never pickled)
+_PARALLEL_MIN = 400  # fewer article pages to render than this: all in this process
 
 
 def _in_parallel(specs: Iterator[Spec], workers: int) -> Iterator[tuple[str, str, bytes | None]]:
@@ -208,6 +209,10 @@ def _in_parallel(specs: Iterator[Spec], workers: int) -> Iterator[tuple[str, str
 
     global _SPECS
     _SPECS = list(specs)
+    if sum(1 for index in range(len(_SPECS)) if _remote(index)) < _PARALLEL_MIN:
+        yield from _in_order(iter(_SPECS))  # a few pages to render (an incremental run): not worth a process
+        _SPECS = []
+        return
     plan: list[list[int]] = []  # runs of spec indices: a batch of pages for a worker, or one spec for here
     for index, (path, _key, render) in enumerate(_SPECS):
         remote = render is not None and "/articles/" in path
