@@ -4,18 +4,23 @@ This is the only module that writes into the target (DESIGN 7).  A run holds
 :func:`target_lock` and calls :func:`publish` with every rendered file:
 
 1. decide which files changed: the manifest ``.syndicate/manifest.json``
-   records each published file's sha256, size and mtime_ns; when the file on
-   disk still has the recorded size and mtime the recorded hash is trusted,
-   otherwise the file is read and compared byte for byte;
+   (:class:`Manifest`, read once per run) records each published file's
+   sha256, size and mtime_ns; when the file on disk still has the recorded
+   size and mtime (one ``lstat``) the recorded hash is trusted, otherwise the
+   file is read and compared byte for byte.  Into a target that holds nothing
+   yet, every file is new: nothing is stat'ed, compared or backed up;
 2. write the changed files into ``.syndicate/staging-<random>`` (same
    filesystem, so the replace is atomic) as they arrive, by a pool of writer
-   threads (:func:`publish_stream`), then flush them with one ``syncfs``;
+   threads that also hash them (:func:`publish_stream`), then flush them with
+   one ``syncfs``;
 3. create missing directories, keep a hard link (or a copy) of each file
    about to be replaced in ``.syndicate/backup-<random>``, write the journal
    ``.syndicate/journal.json`` (what is replaced, what existed before), then
    ``os.replace`` each staged file into place: article pages first, feeds
    and index pages last, so a feed never links a page that does not exist yet;
-4. write the new manifest atomically, then drop the journal and the backups;
+4. record the new manifest (one appended change line, or a new snapshot
+   written atomically: see :class:`Manifest`), then drop the journal and the
+   backups;
 5. remove stale files (published last time, not this time; files the tool
    never published are never touched) and the directories it created that
    are now empty.
