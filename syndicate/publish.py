@@ -43,6 +43,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -415,7 +416,14 @@ def _check_paths(paths: Iterable[str]) -> None:
             raise PublishError(f"{rel}: refusing to publish: it is both a file and a directory")
 
 
+# The common case, checked at once: components of letters, digits, "_", "-" and "." that
+# do not start with "." (so never "", ".", ".." or .syndicate), no backslash, no NUL.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
+
+
 def _unsafe_reason(rel: object) -> str | None:
+    if isinstance(rel, str) and _PLAIN_PATH.fullmatch(rel):
+        return None
     if not isinstance(rel, str) or not rel:
         return "not a non-empty string"
     if "\\" in rel or "\0" in rel:
