@@ -110,10 +110,28 @@ def repeated_answers(pairs: Iterable[tuple[str, str]]) -> set[str]:
     for key, texts in inputs.items():
         if key in texts:
             continue
-        long_inputs = [t for t in texts if len(_WORD.findall(t)) >= REPEAT_MIN_WORDS]
-        if len(texts) >= REPEAT_MIN_INPUTS or len(long_inputs) >= 2:
+        distinct = _distinct_inputs(sorted(texts))  # "The ferry reopens" and "Ferry reopens" may share a translation
+        long_inputs = [t for t in distinct if len(_WORD.findall(t)) >= REPEAT_MIN_WORDS]
+        if len(distinct) >= REPEAT_MIN_INPUTS or len(long_inputs) >= 2:
             repeated.add(key)
     return repeated
+
+
+REPEAT_NEAR = 0.6  # inputs sharing this share of their words are near-duplicates, not "different"
+
+
+def _distinct_inputs(texts: list[str]) -> list[str]:
+    """One representative per group of near-identical inputs (word sets overlapping by REPEAT_NEAR)."""
+    kept: list[tuple[str, set[str]]] = []
+    for text in texts:
+        words = {w.casefold() for w in _WORD.findall(text)}
+        if not any(_overlap(words, other) >= REPEAT_NEAR for _, other in kept):
+            kept.append((text, words))
+    return [text for text, _ in kept]
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
 
 
 def unchanged(source: str, answer: str) -> bool:
