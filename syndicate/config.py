@@ -385,7 +385,7 @@ def normalize_hub(url: str) -> str:
 
 
 def _site(table: Mapping[str, Any], problems: _Problems) -> Site:
-    problems.keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo"})
+    problems.keys("site", table, {"title", "url", "description", "timezone", "language", "author", "logo", "email"})
     from syndicate.localize import normalize_tag
 
     def text(key: str, default: str, check: Callable[[str], str] = lambda v: v) -> str:
@@ -402,7 +402,21 @@ def _site(table: Mapping[str, Any], problems: _Problems) -> Site:
         if "author" in table
         else None,
         logo=problems.take("site.logo", lambda: _logo(table), None),
+        email=problems.take("site.email", lambda: _email(table), None),
     )
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def _email(table: Mapping[str, Any]) -> str | None:
+    """``site.email``: one plain address (it becomes the RSS ``managingEditor``)."""
+    if "email" not in table:
+        return None
+    email = _str(table["email"], "site.email").strip()
+    if not _EMAIL.fullmatch(email):
+        raise ConfigError(f"site.email must be an e-mail address like desk@example.org, not {email!r}")
+    return email
 
 
 def _logo(table: Mapping[str, Any]) -> str | None:

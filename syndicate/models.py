@@ -150,6 +150,7 @@ class Site:
     author: str | None = None
     pages: bool = True  # False: no article pages; items link to their entry in the edition index
     logo: str | None = None  # absolute URL of the site's logo, shown on every page
+    email: str | None = None  # the desk's e-mail address: RSS managingEditor
     hubs: tuple[str, ...] = ()  # WebSub hubs every subscription feed names (rel="hub")
 
     def url_for(self, *parts: str) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import feedparser
 import pytest
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -137,3 +139,24 @@ def test_opml_json_feed_outlines_are_not_called_rss() -> None:
     opml = _xml(render_site(SITE, [EDITION], formats=("rss", "atom", "json"))["feeds.opml"])
     types = {o.get("xmlUrl", "").rsplit("/", 1)[-1]: o.get("type") for o in opml.iter("outline") if o.get("xmlUrl")}
     assert types == {"rss.xml": "rss", "atom.xml": "rss", "feed.json": "json"}
+
+
+def test_a_configured_email_is_the_rss_managing_editor(tmp_path: Path) -> None:
+    """RSS 2.0 ``managingEditor`` is an e-mail address: written only when site.email is configured."""
+    from syndicate.config import config_from_mapping
+    from syndicate.errors import ConfigError
+    from syndicate.pipeline import publish_site
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.md").write_text("---\ntitle: One\ndate: 2025-01-01T10:00:00Z\n---\nText.\n", encoding="utf-8")
+    site = {"title": "Desk", "url": "https://news.example.org/", "author": "World Desk", "email": "desk@example.org"}
+    raw = {"site": site, "sources": {"paths": [str(source)]}, "output": {"target": str(tmp_path / "feeds")}}
+    publish_site(config_from_mapping(raw, base=tmp_path))
+    parsed = feedparser.parse((tmp_path / "feeds" / "en" / "rss.xml").read_bytes())
+    assert parsed.feed.author_detail.email == "desk@example.org"
+    assert b"<managingEditor>desk@example.org (World Desk)</managingEditor>" in (
+        tmp_path / "feeds" / "en" / "rss.xml"
+    ).read_bytes()
+    with pytest.raises(ConfigError, match=r"site\.email"):
+        config_from_mapping({"site": {"email": "not an address"}}, base=tmp_path)

@@ -182,6 +182,8 @@ def _generator(site: Site, edition: Edition, chain: Chain | None, *, rss: bool) 
     if rss:
         fg.load_extension("dc", atom=False, rss=True)
         fg.dc.dc_creator(feed_author(site))
+        if site.email:  # RSS wants an address here: "desk@example.org (World Desk)"
+            fg.managingEditor(f"{site.email} ({feed_author(site)})")
         if any(a.image for a in edition.articles):  # declares xmlns:media (written in _rss_media)
             fg.load_extension("media", atom=False, rss=True)
     page = site.url_for((chain or Chain(lang, lang)).page)  # the edition's (or section's) index page
