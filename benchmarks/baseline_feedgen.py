@@ -63,33 +63,39 @@ def items_from_editions(site: Any, editions: list[Any]) -> list[dict[str, Any]]:
     return feeds
 
 
-def write_feeds(feeds: list[dict[str, Any]], out: Path) -> None:
-    """The timed part: plain feedgen, RSS and Atom for every language and item."""
+def generator(feed: dict[str, Any]) -> Any:
+    """The plain feedgen FeedGenerator a user would build for one feed (no fixes, no extras)."""
     from feedgen.feed import FeedGenerator
 
+    fg = FeedGenerator()
+    fg.id(feed["link"])
+    fg.title(feed["title"])
+    fg.description(feed["description"])
+    fg.language(feed["language"])
+    fg.link(href=feed["atom"], rel="self")
+    fg.link(href=feed["link"], rel="alternate")
+    for item in feed["items"]:
+        fe = fg.add_entry(order="append")
+        fe.id(item["id"])
+        fe.title(item["title"])
+        fe.link(href=item["link"])
+        fe.summary(item["summary"])
+        fe.content(item["content"], type="html")
+        fe.published(item["published"])
+        fe.updated(item["updated"])
+        if item["category"]:
+            fe.category(term=item["category"])
+    if feed["items"]:
+        fg.updated(feed["items"][0]["updated"])
+    return fg
+
+
+def write_feeds(feeds: list[dict[str, Any]], out: Path) -> None:
+    """The timed part: plain feedgen, RSS and Atom for every language and item."""
     for feed in feeds:
         directory = out / feed["language"]
         directory.mkdir(parents=True, exist_ok=True)
-        fg = FeedGenerator()
-        fg.id(feed["link"])
-        fg.title(feed["title"])
-        fg.description(feed["description"])
-        fg.language(feed["language"])
-        fg.link(href=feed["atom"], rel="self")
-        fg.link(href=feed["link"], rel="alternate")
-        for item in feed["items"]:
-            fe = fg.add_entry(order="append")
-            fe.id(item["id"])
-            fe.title(item["title"])
-            fe.link(href=item["link"])
-            fe.summary(item["summary"])
-            fe.content(item["content"], type="html")
-            fe.published(item["published"])
-            fe.updated(item["updated"])
-            if item["category"]:
-                fe.category(term=item["category"])
-        if feed["items"]:
-            fg.updated(feed["items"][0]["updated"])
+        fg = generator(feed)
         fg.rss_file(str(directory / "rss.xml"))
         fg.atom_file(str(directory / "atom.xml"))
 

@@ -77,30 +77,11 @@ def entries(site: Any, editions: list[Any], max_items: int) -> list[dict[str, An
 
 
 def feedgen_alone(feeds: list[dict[str, Any]]) -> int:
-    from feedgen.feed import FeedGenerator
+    from baseline_feedgen import generator
 
     size = 0
     for feed in feeds:
-        fg = FeedGenerator()
-        fg.id(feed["link"])
-        fg.title(feed["title"])
-        fg.description(feed["description"])
-        fg.language(feed["language"])
-        fg.link(href=feed["atom"], rel="self")
-        fg.link(href=feed["link"], rel="alternate")
-        for item in feed["items"]:
-            fe = fg.add_entry(order="append")
-            fe.id(item["id"])
-            fe.title(item["title"])
-            fe.link(href=item["link"])
-            fe.summary(item["summary"])
-            fe.content(item["content"], type="html")
-            fe.published(item["published"])
-            fe.updated(item["updated"])
-            if item["category"]:
-                fe.category(term=item["category"])
-        if feed["items"]:
-            fg.updated(feed["items"][0]["updated"])
+        fg = generator(feed)
         size += len(fg.rss_str(pretty=True)) + len(fg.atom_str(pretty=True))
     return size
 

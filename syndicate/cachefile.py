@@ -1,8 +1,9 @@
 """Opening syndicate's SQLite cache files: open, check, rebuild (one implementation for every cache).
 
-Two caches live in the cache directory (:func:`cache_directory`): the segment
-cache (``translations.sqlite3``, :mod:`syndicate.translate.cache`) and the
-parse cache (``parsed.sqlite3``, :mod:`syndicate.incremental`).  A cache is an
+Three caches live in the cache directory (:func:`cache_directory`): the segment
+cache (``translations.sqlite3``, :mod:`syndicate.translate.cache`), the parse
+cache (``parsed.sqlite3``, :mod:`syndicate.incremental`) and the fragment store
+(``fragments.sqlite3``, :mod:`syndicate.render.fragments`).  A cache is an
 optimisation and never fatal: :func:`open_or_rebuild` opens a file and checks
 it (SQLite's ``quick_check``, then the cache's own schema check); a file that
 is not a database or fails a check is moved aside (``<name>.damaged``) and
@@ -12,6 +13,7 @@ caller runs without it.  When even a rebuild fails the caller gets None.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -116,6 +118,14 @@ def move_aside(path: Path) -> None:
         side = Path(f"{path}{suffix}")
         if side.exists():
             side.unlink()
+
+
+def give_up(conn: sqlite3.Connection | None, what: str, exc: Exception) -> None:
+    """A cache that failed mid-run: warn once and close it; the run goes on without it."""
+    log.warning("%s disabled for this run: %s", what, exc)
+    if conn is not None:
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
 
 def is_busy(exc: sqlite3.Error) -> bool:

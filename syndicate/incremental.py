@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate import __version__
-from syndicate.cachefile import Schema
+from syndicate.cachefile import Schema, give_up
 from syndicate.config import Config, SourceOptions
 from syndicate.models import Article
 
@@ -170,10 +170,7 @@ class ParseCache:
         self._pending = []
 
     def _disable(self, exc: Exception) -> None:
-        log.warning("parse cache disabled for this run: %s", exc)
-        with contextlib.suppress(sqlite3.Error):
-            if self._conn is not None:
-                self._conn.close()
+        give_up(self._conn, "parse cache", exc)
         self._conn = None
 
 

@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from syndicate.cachefile import give_up
 from syndicate.models import Edition
 
 log = logging.getLogger("syndicate")
@@ -184,10 +185,7 @@ class FragmentStore:
         self._pending = []
 
     def _disable(self, exc: Exception) -> None:
-        log.warning("fragment store disabled for this run: %s", exc)
-        with contextlib.suppress(sqlite3.Error):
-            if self._conn is not None:
-                self._conn.close()
+        give_up(self._conn, "fragment store", exc)
         self._conn = None
 
 
