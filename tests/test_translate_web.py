@@ -127,7 +127,7 @@ def test_hung_server_fails_the_segment_within_the_deadline(server: FakeServer) -
     provider = libre(server, timeout=0.5, retries=0)
     started = time.monotonic()
     assert provider.translate_batch(["Hello."], "en", "es") == [None]
-    assert time.monotonic() - started < 0.5 * 5  # the deadline with 5x slack; the hang is 30 s
+    assert time.monotonic() - started < 0.5 * 10  # the deadline with 10x slack; the hang is 30 s
 
 
 def test_overall_deadline_bounds_retries_of_a_hung_server(server: FakeServer) -> None:
@@ -135,7 +135,7 @@ def test_overall_deadline_bounds_retries_of_a_hung_server(server: FakeServer) ->
     provider = libre(server, timeout=0.4, retries=10, settings={"deadline": "1.0"})
     started = time.monotonic()
     assert provider.translate_batch(["Hello.", "World."], "en", "es") == [None, None]
-    assert time.monotonic() - started < 1.0 * 5  # the deadline with 5x slack; the hang is 30 s
+    assert time.monotonic() - started < 1.0 * 10  # the deadline with 10x slack; the hang is 30 s
 
 
 def test_hung_request_does_not_block_interpreter_exit(server: FakeServer) -> None:
