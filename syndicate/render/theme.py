@@ -88,8 +88,27 @@ class Theme:
 
 
 def load_theme(directory: Path | None = None) -> Theme:
-    """The theme of a run: a user theme is read afresh each run (it may have changed)."""
-    return Theme(directory) if directory is not None else _default_theme()
+    """The theme of a run.  A user theme is read afresh when one of its files changed
+    (size or mtime), and only then: a run (and ``serve``) asks for it more than once."""
+    if directory is None:
+        return _default_theme()
+    return _user_theme(directory, _stamp(directory))
+
+
+@functools.lru_cache(maxsize=4)
+def _user_theme(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> Theme:
+    return Theme(directory)
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    files = []
+    for path in sorted(directory.rglob("*")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        files.append((path.as_posix(), info.st_size, info.st_mtime_ns))
+    return tuple(files)
 
 
 @functools.lru_cache(maxsize=1)
