@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -192,7 +193,8 @@ def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, bytes | None]]:
 
 
 _BATCH = 100  # article pages per task sent to a worker
-_AHEAD = 6  # tasks in flight per worker: outputs rendered ahead while this process publishes
+_AHEAD = 8  # tasks in flight per worker at most: outputs rendered ahead while this process publishes
+_AHEAD_WEIGHT = 3000  # and at most this much work in flight (:func:`_weight`): the results wait here
 _SPECS: list[Spec] = []  # what forked workers render from (inherited, never pickled)
 _PARALLEL_MIN = 400  # less work than this (in article pages' worth, :func:`_weight`): all in this process
 
@@ -275,18 +277,25 @@ def _in_parallel(
         return
     plan = _plan(remote)
     futures: dict[int, Future[list[bytes] | None]] = {}
+    weights: dict[int, int] = {}  # of the tasks in flight
     submitted, broken = 0, False
+    gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for position, (_edition, run) in enumerate(plan):
-                while submitted < len(plan) and len(futures) < _AHEAD * workers and not broken:
+                while submitted < len(plan) and not broken:
                     edition, indices = plan[submitted]
                     if remote[indices[0]]:
+                        weight = sum(_weight(_SPECS[i]) for i in indices)
+                        if not _room(weights, workers, weight):
+                            break
                         try:
                             futures[submitted] = pool.submit(_render_batch, edition, indices)
+                            weights[submitted] = weight
                         except BrokenProcessPool:
                             broken = True  # a worker died (killed, out of memory): the rest is rendered here
                     submitted += 1
+                weights.pop(position, None)
                 done = _result(futures.pop(position)) if position in futures else None
                 for offset, index in enumerate(run):
                     path, key, render = _SPECS[index]
@@ -300,7 +309,16 @@ def _in_parallel(
                         render.record(done[offset])
                     yield path, key, done[offset]
     finally:
+        gc.unfreeze()
         _SPECS = []
+
+
+def _room(in_flight: Mapping[int, int], workers: int, weight: int) -> bool:
+    """Whether a task of ``weight`` may go out now: one per worker always (both keep busy), more
+    while what is rendered ahead (and waits here, in memory) stays under :data:`_AHEAD_WEIGHT`."""
+    if len(in_flight) < workers:
+        return True
+    return len(in_flight) < _AHEAD * workers and sum(in_flight.values()) + weight <= _AHEAD_WEIGHT
 
 
 def _remote(spec: Spec, reuse: bool, previous: Mapping[str, str]) -> bool:

@@ -13,6 +13,7 @@ deterministic order, duplicates (same id) merged and slugs made unique.
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import logging
 import os
@@ -298,6 +299,7 @@ class _ParsedAhead:
 
         global _PENDING
         _PENDING = [(file, options, language, reader) for file in files]
+        gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         for batch, start in enumerate(range(0, len(files), _READ_BATCH)):
             for offset, file in enumerate(files[start : start + _READ_BATCH]):
@@ -321,6 +323,7 @@ class _ParsedAhead:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            gc.unfreeze()
         _PENDING = []
 
 
