@@ -257,6 +257,8 @@ def test_a_feed_joined_from_fragments_stays_in_this_process_with_the_store(
 ) -> None:
     """With an unchanged render base, a published feed is joined here from its fragments (a few new
     items rendered), and this process records every document, rendered here or in a worker."""
+    from syndicate.render import html
+
     config, eds = editions
     published: dict[str, bytes] = {}
     store = FragmentStore(tmp_path / "fragments.sqlite3", published.get)
@@ -269,10 +271,27 @@ def test_a_feed_joined_from_fragments_stays_in_this_process_with_the_store(
     changed = [newer, *eds[1:]]
     expected = list(iter_render(config.site, changed, max_items=4, previous=previous, workers=1))
     store = FragmentStore(tmp_path / "fragments.sqlite3", published.get)
+    record = tmp_path / "pids"
+    real_rss, real_index = feeds.render_rss, html.edition_index_page
+
+    def noted(real: Callable[..., bytes], what: str) -> Callable[..., bytes]:
+        def call(*args: object, **kwargs: object) -> bytes:
+            with record.open("a") as fh:
+                fh.write(f"{what} {os.getpid()}\n")
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(feeds, "render_rss", noted(real_rss, "rss"))
+    monkeypatch.setattr(html, "edition_index_page", noted(real_index, "index"))
     got = list(iter_render(config.site, changed, max_items=4, previous=previous, fragments=store, workers=2))
     assert got == expected
     assert store.reused > 0  # the en feeds were joined from the fragments the first run recorded
     store.close()
+    calls = [line.split() for line in record.read_text().splitlines()]
+    here = str(os.getpid())
+    assert ["rss", here] in calls and all(pid == here for what, pid in calls if what == "rss")
+    assert ["index", here] not in calls and any(what == "index" for what, _ in calls)  # the index page: a worker
 
 
 def _bounded(call: Callable[[], T], seconds: float = 120.0) -> T:

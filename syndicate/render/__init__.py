@@ -210,6 +210,17 @@ class _Here:
 
 
 @dataclass(frozen=True, slots=True)
+class _Listing:
+    """An index page's render and how many items it lists (what it costs: :func:`_weight`)."""
+
+    render: Callable[[], bytes]
+    items: int
+
+    def __call__(self) -> bytes:
+        return self.render()
+
+
+@dataclass(frozen=True, slots=True)
 class _FeedJob:
     """One feed document to render, and what the fragment store records of it.
 
@@ -230,9 +241,10 @@ class _FeedJob:
     def __call__(self) -> bytes:
         if self.store is None:
             return self.render(self.edition)
-        previous = self.store.previous(self.path, self.fmt, self._context())
+        context = self._context()
+        previous = self.store.previous(self.path, self.fmt, context)
         data = fragments.render_feed(self.fmt, self.edition, self.keys, self.render, previous)
-        self.store.record(data, self.fmt, self._context(), self.keys)
+        self.store.record(data, self.fmt, context, self.keys)
         return data
 
     def whole(self) -> bytes:
@@ -332,9 +344,13 @@ def _remote(spec: Spec, reuse: bool, previous: Mapping[str, str]) -> bool:
 
 
 def _weight(spec: Spec) -> int:
-    """Rough cost of rendering ``spec``, in article pages' worth: a feed of n items ~ n / 4 pages."""
+    """Rough cost of rendering ``spec``, in article pages' worth: a feed or an index page of n items ~ n / 4."""
     render = spec[2]
-    return 1 + len(render.keys) // 4 if isinstance(render, _FeedJob) else 1
+    if isinstance(render, _FeedJob):
+        return 1 + len(render.keys) // 4
+    if isinstance(render, _Listing):
+        return 1 + render.items // 4
+    return 1
 
 
 def _plan(remote: Sequence[bool]) -> list[tuple[int, list[int]]]:
@@ -427,7 +443,7 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
                 (head, switcher, _article_key(article), tuple(sorted(links.items()))),
                 functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
-        yield from _edition_files(out, site, edition, prepared, pages, switcher, sections)
+        yield from _weighed(_edition_files(out, site, edition, prepared, pages, switcher, sections), edition, sections)
         yield _EDITION_DONE
     for media in _media_files(prepared):
         read = _Here(functools.partial(_read_media, media))
@@ -437,6 +453,15 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
         yield out.add(path, (_file_digest(source),), _Here(source.read_bytes))
     listed = tuple((lang, tuple((s.slug, s.edition.title) for s in found)) for lang, found in sections.items())
     yield out.add("feeds.opml", (everything, listed), lambda: render_opml(site, prepared, chosen, sections))
+
+
+def _weighed(specs: Iterator[Spec], edition: Edition, sections: Mapping[str, Sequence[Section]]) -> Iterator[Spec]:
+    """``specs`` with the edition's and its sections' index pages marked with how many items they list."""
+    lang = edition.language
+    listed = {html.index_path(lang): len(edition.articles)}
+    listed.update((f"{section_dir(lang, s.slug)}/index.html", len(s.edition.articles)) for s in sections.get(lang, ()))
+    for path, key, render in specs:
+        yield path, key, _Listing(render, listed[path]) if render is not None and path in listed else render
 
 
 def _edition_files(
