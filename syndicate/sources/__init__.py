@@ -8,6 +8,8 @@ symlink leading outside the source directories is skipped with a warning.  A bad
 never stops the others: its :class:`InputError` is collected and reported,
 and the exit code says the run was incomplete.  Articles come back in a
 deterministic order, duplicates (same id) merged and slugs made unique.
+Many files to parse are parsed in forked worker processes
+(:class:`_ParsedAhead`); the results, errors and their order do not change.
 """
 
 from __future__ import annotations
