@@ -374,10 +374,10 @@ def _plan(remote: Sequence[bool]) -> list[tuple[int, list[int]]]:
 
 
 def _result(future: Future[list[bytes] | None]) -> list[bytes] | None:
-    """A worker's outputs, or None (rendered here instead) when the worker died."""
+    """A worker's outputs, or None (rendered here instead) when the worker died or its answer was lost."""
     try:
         return future.result()
-    except BrokenProcessPool:
+    except Exception:  # BrokenProcessPool above all: killed, out of memory
         return None
 
 

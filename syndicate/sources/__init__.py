@@ -312,12 +312,10 @@ class _ParsedAhead:
         where = self._where.get(file)
         if where is None:
             return None
-        from concurrent.futures.process import BrokenProcessPool
-
         batch, offset = where
         try:
             return self._futures[batch].result()[offset]
-        except BrokenProcessPool:  # a worker died (killed, out of memory): the loop reads this file itself
+        except Exception:  # a worker died (killed, out of memory): the loop reads this file itself
             return None
 
     def close(self) -> None:
