@@ -242,7 +242,7 @@ def _build_and_publish(
         archive_page_size=config.archive_pages,
         sections=config.sections,
         fragments=store,
-        workers=render_workers(config, editions),
+        workers=worker_processes(),  # iter_render keeps a render with little to do in this process
     )
     started = time.monotonic()
     counts = {"rendered": 0, "skipped": 0}
@@ -294,12 +294,6 @@ def worker_processes() -> int:
     except (AttributeError, OSError):  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, MAX_WORKERS))
-
-
-def render_workers(config: Config, editions: Sequence[Edition]) -> int:
-    """Render processes: :func:`worker_processes`; a render with little to do (an incremental
-    run) stays in this process whatever this says (``iter_render`` counts what it must render)."""
-    return worker_processes()
 
 
 def _fragment_store(config: Config, manifest: Manifest) -> FragmentStore:
