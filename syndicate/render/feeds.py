@@ -38,7 +38,8 @@ caller's job (:func:`syndicate.render.render_site`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -343,11 +344,20 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = (), chain
     ``chain`` the document's place among its archives (see :func:`feed_links`).
     """
     head, tail = rss_frame(site, edition, siblings, chain)
-    return _join(head, [rss_item(site, edition, article) for article in edition.articles], tail)
+    return _join(head, (rss_item(site, edition, article) for article in edition.articles), tail)
 
 
-def _join(head: bytes, items: list[str], tail: bytes) -> bytes:
-    return b"".join([head, *(item.encode("utf-8") for item in items), tail])
+def _join(head: bytes, items: Iterable[str], tail: bytes) -> bytes:
+    """The document, each item encoded as it is written: it costs about its own bytes.
+
+    (``BytesIO.getvalue`` hands its buffer over without a copy when nothing else holds it.)
+    """
+    out = io.BytesIO()
+    out.write(head)
+    for item in items:
+        out.write(item.encode("utf-8"))
+    out.write(tail)
+    return out.getvalue()
 
 
 def rss_item(site: Site, edition: Edition, article: Article) -> str:
@@ -420,7 +430,7 @@ def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = (), chai
     ``siblings`` are the languages of the other editions that have an Atom feed.
     """
     head, tail = atom_frame(site, edition, siblings, chain)
-    return _join(head, [atom_entry(site, edition, article) for article in edition.articles], tail)
+    return _join(head, (atom_entry(site, edition, article) for article in edition.articles), tail)
 
 
 def atom_entry(site: Site, edition: Edition, article: Article) -> str:
