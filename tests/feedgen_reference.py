@@ -6,12 +6,15 @@ before the item writer of :mod:`syndicate.render.feeds` (feedgen adds every
 entry, then the lxml tree is fixed up and pretty-printed).  The direct
 writer must give these bytes exactly.  The feed-level helpers (links,
 authors, dates, categories) are shared with the real module: they are not
-what is compared.
+what is compared.  :func:`render_json_feed` is the JSON Feed layout as it
+was before its items were encoded one by one into a buffer.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
@@ -35,6 +38,7 @@ from syndicate.render.feeds import (
     rfc822_utc,
     rfc3339_utc,
 )
+from syndicate.render.jsonfeed import VERSION, _archive_object, _authors, _item, _url
 
 # ----------------------------------------------------------------------- feedgen
 
@@ -258,3 +262,46 @@ def _set_text(parent: etree._Element, tag: str, text: str) -> None:
     elem = parent.find(f"{{{ATOM_NS}}}{tag}")
     if elem is not None:
         elem.text = text
+
+
+# ---------------------------------------------------------------------- JSON Feed
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def render_json_feed(  # the JSON Feed layout before items were written one by one
+    site: Site, edition: Edition, chain: Chain | None = None, siblings: Sequence[str] = ()
+) -> bytes:
+    """The edition as a JSON Feed 1.1 document.
+
+    ``chain`` places it among its archives (RFC 5005): ``next_url`` (JSON
+    Feed's pagination) leads to the next older document, and the ``_archive``
+    extension object carries the RFC 5005 links by their names.  JSON Feed has
+    no way to name sibling languages: ``siblings`` is accepted for the formats
+    table's one renderer signature, and unused.
+    """
+    lang = edition.language
+    chain = chain or Chain(lang, lang)
+    feed: dict[str, Any] = {
+        "version": VERSION,
+        "title": edition.title,
+        "home_page_url": site.url_for(chain.page),
+        "feed_url": _url(site, chain.directory),
+    }
+    if edition.description:
+        feed["description"] = edition.description
+    feed["language"] = lang
+    feed.update(_authors(feed_author(site)))
+    if site.hubs and not chain.archive:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.hubs]
+    if chain.prev is not None:
+        feed["next_url"] = _url(site, chain.prev)
+    if chain.prev is not None or chain.archive:
+        feed["_archive"] = _archive_object(site, chain)
+    items = [_dump(_item(site, edition, article)) for article in edition.articles]
+    head = [f"  {_dump(key)}: {_dump(value)}" for key, value in feed.items()]
+    body = "  \"items\": [\n" + ",\n".join(f"    {item}" for item in items) + "\n  ]" if items else '  "items": []'
+    return ("{\n" + ",\n".join([*head, body]) + "\n}\n").encode("utf-8")
+

@@ -1,4 +1,4 @@
-"""The direct RSS/Atom item writer gives, byte for byte, what feedgen's tree gave.
+"""The direct RSS/Atom item writer gives, byte for byte, what feedgen's tree gave (JSON Feed: its old layout).
 
 ``tests/feedgen_reference.py`` holds the renderers as they were before the
 writer (feedgen adds every entry, lxml pretty-prints the fixed-up tree).
@@ -24,6 +24,7 @@ from syndicate.models import Article, Block, Edition, Media, Site, Translation
 from syndicate.render import _prepare, _prepare_site, clean_text, html
 from syndicate.render.archive import Chain, chains
 from syndicate.render.feeds import atom_entry, render_atom, render_rss, rss_item
+from syndicate.render.jsonfeed import render_json_feed
 from tests import feedgen_reference as reference
 
 SPECIALS = ["&", "<", ">", '"', "'", "]]>", "\r", "\r\n", "\t", "\n", " ", "&amp;", "<b>", "\u2028", "\x85"]
@@ -134,6 +135,7 @@ def test_direct_writer_is_byte_identical_to_feedgen(
     html.clear_content_memo()
     assert render_rss(site, edition, siblings, chain) == reference.render_rss(site, edition, siblings, chain)
     assert render_atom(site, edition, siblings, chain) == reference.render_atom(site, edition, siblings, chain)
+    assert render_json_feed(site, edition, chain) == reference.render_json_feed(site, edition, chain)
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom"])

@@ -1,9 +1,20 @@
-"""RSS 2.0 and Atom 1.0 feeds of one edition, built with feedgen.
+"""RSS 2.0 and Atom 1.0 feeds of one edition: feedgen's document frame, items written directly.
 
-feedgen does the bulk of the XML; this module owns the feed-level choices
-and works around feedgen's traps (DESIGN 6):
+Each document is a frame and its items.  The frame (the channel or feed
+head: titles, feed-level links, dates, authors, namespace declarations) is
+still feedgen's, fixed up as below and rendered once per document without
+entries (:func:`rss_frame`, :func:`atom_frame`), then cut where the items go.
+The items (:func:`rss_item`, :func:`atom_entry`) are written directly as
+text, byte for byte what feedgen's tree of the same entry serialized by lxml
+(``pretty_print``, 2-space indentation, libxml2's escaping: :func:`_text`,
+:func:`_attr`) gave: feedgen alone, building and serializing an lxml tree
+per item, costs as much CPU as the whole rendering may, and a 10,000-item
+tree held 120-140 MiB where the written document holds its own bytes
+(``tests/test_feed_writer.py`` compares both against the feedgen-per-item
+renderer kept in ``tests/feedgen_reference.py``).  What the items must be
+is still the list below, which both implementations follow (DESIGN 6):
 
-* entries are added with ``order="append"`` (feedgen prepends by default);
+* items keep the edition's order (feedgen prepended entries by default);
 * what readers pick must be what we mean: the feed-level links of both
   formats are written in one place, :func:`feed_links` (order) and
   :func:`_place_feed_links` (placement), replacing whatever feedgen made of
@@ -12,15 +23,16 @@ and works around feedgen's traps (DESIGN 6):
   then the sibling-language feeds, then the page again (readers that take
   the last alternate).  The RSS ``<link>`` is feedgen's one ``link()``
   call: the edition page;
-* an entry has exactly one link, its own page (:func:`entry_link`); feedgen
-  drops rel/type/hreflang from Atom entry links and never writes
-  ``xml:lang`` on entries, so the Atom entry links are rebuilt;
+* an entry has exactly one link, its own page (:func:`entry_link`), with
+  rel/type/hreflang, and every Atom entry has ``xml:lang`` (feedgen drops
+  the link's attributes and writes no entry language: its entries were
+  fixed up after the fact);
 * machine dates are UTC (RSS ``+0000``, Atom ``Z``), written by
   :func:`rfc822_utc` and :func:`rfc3339_utc` over feedgen's dates: feedgen
   formats RFC 822 with ``strftime`` under the process-global ``setlocale``
   (so: never render from threads) and defaults build dates to "now"; they
   are always set from :attr:`Edition.updated`, and removed from RSS when
-  the edition is empty;
+  the edition is empty (the items' dates are written the same way);
 * every item names its author (the article's, else the site's): Atom
   ``<author>``, RSS ``dc:creator`` (RSS ``<author>`` must be an e-mail), and
   the channel carries the site's as ``dc:creator``.  Readers that do not
@@ -30,7 +42,7 @@ and works around feedgen's traps (DESIGN 6):
   audio/video enclosure), ``media:content`` and ``media:thumbnail``, and an
   Atom ``link rel="enclosure"`` after the entry's one alternate link;
 * readers take an RSS ``<description>`` as HTML, so the plain-text summary
-  is HTML-escaped there (Atom ``<summary>`` stays ``type="text"``).
+  is HTML-escaped there (Atom ``<summary>`` stays text, Atom's default type).
 
 The edition passed in is rendered whole: trimming to ``max_items`` is the
 caller's job (:func:`syndicate.render.render_site`).
