@@ -194,3 +194,26 @@ def test_items_are_what_the_documents_hold() -> None:
     # without a summary the RSS description is the content, and Atom's summary is empty
     assert b"<content:encoded>" not in render_rss(site, edition)
     assert b"    <summary/>\n" in render_atom(site, edition)
+
+
+def test_content_html_is_built_once_per_article_for_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RSS, Atom and JSON Feed share each item's content HTML (html's memo): built once per article."""
+    site = Site("Desk", "https://news.example.org/", "", "UTC", "en")
+    found = [
+        Article(f"urn:x:{n}", f"a{n}", f"T{n}", "s", (Block("b"),), datetime(2025, 1, n, tzinfo=UTC), "en")
+        for n in range(1, 6)
+    ]
+    (edition,) = _prepare([Edition("en", "Desk", "", tuple(found))])
+    built: list[str] = []
+    real = html.body_html
+
+    def body_html(blocks: tuple[Block, ...]) -> str:
+        built.append(blocks[0].html)
+        return real(blocks)
+
+    monkeypatch.setattr(html, "body_html", body_html)
+    html.clear_content_memo()
+    rss, atom, json_feed = render_rss(site, edition), render_atom(site, edition), render_json_feed(site, edition)
+    assert len(built) == len(found)
+    for data in (rss, atom, json_feed):
+        assert data.count(b"&lt;p&gt;b&lt;/p&gt;" if data is not json_feed else b"<p>b</p>") == len(found)

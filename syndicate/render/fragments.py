@@ -15,9 +15,10 @@ document of a path is still published, this run's document is
 
 * its fragments of the articles whose keys it already holds, cut from the
   published file (:func:`split`), and
-* one small document rendered by the format's own renderer (feedgen for RSS and
-  Atom) with only the new or changed articles plus the ones that decide the head,
-  cut the same way: its head, its tail and the new fragments,
+* one small document rendered by the format's own renderer (for RSS and Atom:
+  feedgen's frame and the directly written items) with only the new or changed
+  articles plus the ones that decide the head, cut the same way: its head, its
+  tail and the new fragments,
 
 joined.  The result is byte-for-byte what rendering the whole edition gives
 (the golden files and ``tests/test_fragments.py`` hold it to that).  Which item
