@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as stdlib_html
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import feedparser  # type: ignore[import-untyped, unused-ignore]
 import pytest
@@ -23,7 +24,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 from syndicate.models import Article, Block, Edition, Media, Site, Translation
 from syndicate.render import _prepare, _prepare_site, clean_text, html
 from syndicate.render.archive import Chain, chains
-from syndicate.render.feeds import atom_entry, render_atom, render_rss, rss_item
+from syndicate.render.feeds import atom_entry, render_atom, render_rss, rfc822_utc, rss_item
 from syndicate.render.jsonfeed import render_json_feed
 from tests import feedgen_reference as reference
 
@@ -217,3 +218,14 @@ def test_content_html_is_built_once_per_article_for_every_format(monkeypatch: py
     assert len(built) == len(found)
     for data in (rss, atom, json_feed):
         assert data.count(b"&lt;p&gt;b&lt;/p&gt;" if data is not json_feed else b"<p>b</p>") == len(found)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1000, 1, 1),
+        max_value=datetime(9000, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-11)), timezone(timedelta(hours=14))]),
+    )
+)
+def test_rss_dates_are_what_the_email_library_writes(moment: datetime) -> None:
+    assert rfc822_utc(moment) == format_datetime(moment.astimezone(UTC))

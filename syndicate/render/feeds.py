@@ -53,7 +53,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
@@ -74,9 +73,21 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 _LINK_KEYS = ("href", "rel", "type", "hreflang")
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def rfc822_utc(moment: datetime) -> str:
-    """An RSS date in UTC with English names, e.g. ``Mon, 14 Apr 2025 07:46:00 +0000``."""
-    return format_datetime(moment.astimezone(UTC))
+    """An RSS date in UTC with English names, e.g. ``Mon, 14 Apr 2025 07:46:00 +0000``.
+
+    What :func:`email.utils.format_datetime` writes for a UTC time (a test holds
+    it to that), without its time tuple: every item has one.
+    """
+    m = moment.astimezone(UTC)
+    return (
+        f"{_DAYS[m.weekday()]}, {m.day:02d} {_MONTHS[m.month - 1]} {m.year:04d}"
+        f" {m.hour:02d}:{m.minute:02d}:{m.second:02d} +0000"
+    )
 
 
 def rfc3339_utc(moment: datetime) -> str:
