@@ -112,6 +112,7 @@ def sites_and_editions(draw: st.DrawFn) -> tuple[Site, Edition]:
         author=draw(st.one_of(st.none(), text)),
         email=draw(st.sampled_from([None, "desk@example.org"])),
         hubs=draw(st.sampled_from([(), ("https://hub.example.org/",)])),
+        pages=draw(st.booleans()),
     )
     edition = Edition(language, draw(nonempty), draw(text), tuple(unique.values()))
     (prepared,) = _prepare([edition])
