@@ -13,7 +13,7 @@ included, built beforehand.  Each side is timed with ``time.process_time``
 are printed as JSON.
 
 ``--document N`` measures memory instead: the peak resident memory added by
-rendering one RSS and one Atom document of N items (the prepared articles
+rendering one RSS and one Atom (``--formats``: or JSON Feed) document of N items (the prepared articles
 repeated under new slugs and ids until there are N; their content HTML built
 beforehand, as the formats share it), from the kernel's high-water mark
 (``VmHWM``, reset through ``/proc/self/clear_refs`` before each document), in
@@ -108,6 +108,7 @@ def document_memory(site: Any, editions: list[Any], count: int, formats: list[st
     import gc
 
     from syndicate.render import html, render_atom, render_rss
+    from syndicate.render.jsonfeed import render_json_feed
 
     pool = [a for e in editions for a in e.articles]
     articles = tuple(
@@ -119,7 +120,7 @@ def document_memory(site: Any, editions: list[Any], count: int, formats: list[st
         html.item_content_html(site, article)
     found: dict[str, Any] = {"items": count}
     for name in formats:
-        render = render_rss if name == "rss" else render_atom
+        render = {"rss": render_rss, "atom": render_atom, "json": render_json_feed}[name]
         gc.collect()
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
         before = _status("VmRSS")
@@ -134,7 +135,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--document", type=int, metavar="N", help="peak memory of one N-item RSS and Atom document")
-    parser.add_argument("--formats", nargs="+", choices=["rss", "atom"], default=["rss", "atom"])
+    parser.add_argument("--formats", nargs="+", choices=["rss", "atom", "json"], default=["rss", "atom"])
     args = parser.parse_args()
 
     from syndicate.config import load_config
