@@ -297,7 +297,8 @@ def _serialize(root: etree._Element) -> bytes:
 
 
 def _cut(document: bytes, tail: bytes) -> tuple[bytes, bytes]:
-    if not document.endswith(tail):  # lxml's pretty printer always ends an entry-less document so
+    """(head, tail) of an entry-less document: its items go right before the closing tags."""
+    if not document.endswith(tail):  # the pretty printer always ends it so: a change in lxml, not in the input
         raise AssertionError(f"unexpected feed frame ending {document[-40:]!r}")
     return document[: -len(tail)], tail
 
