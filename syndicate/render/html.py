@@ -15,6 +15,7 @@ Everything here is a pure function of its arguments.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from syndicate.content import blocks_html
 from syndicate.formats import BY_NAME, PAGE, OutputFormat, section_dir
 from syndicate.formats import feed_path as formats_feed_path
 from syndicate.models import Article, Block, Edition, Site, Translation
+from syndicate.render.lines import LineStore, article_key, context_of
 from syndicate.render.theme import Theme, load_theme
 
 if TYPE_CHECKING:
@@ -260,19 +262,58 @@ def _lang_attrs(article: Article, container_language: str) -> Markup:
     return Markup(f' lang="{article.language}" dir="{localize.text_direction(article.language)}"')
 
 
-def _items(site: Site, edition: Edition, articles: Iterable[Article]) -> list[dict[str, object]]:
-    return [
-        {
-            "slug": article.slug,
-            "href": article_url(site, edition.language, article.slug),
-            "title": article.title,
-            "summary": article.summary,
-            "dateline": Markup(dateline_html(site, article)),
-            "lang_attrs": _lang_attrs(article, edition.language),
-            "language": article.language,
-        }
-        for article in articles
-    ]
+def _item(site: Site, language: str, article: Article) -> dict[str, object]:
+    """One entry of ``items``: what ``item.html`` shows of an article on a listing page in ``language``."""
+    return {
+        "slug": article.slug,
+        "href": article_url(site, language, article.slug),
+        "title": article.title,
+        "summary": article.summary,
+        "dateline": Markup(dateline_html(site, article)),
+        "lang_attrs": _lang_attrs(article, language),
+        "language": article.language,
+    }
+
+
+class _Items(Sequence[dict[str, object]]):
+    """The ``items`` of a listing page, each built when a template asks for it (the default theme
+    does not: it joins the kept lines, :mod:`syndicate.render.lines`)."""
+
+    def __init__(self, site: Site, language: str, articles: Sequence[Article]) -> None:
+        self._site, self._language, self._articles = site, language, articles
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_item(self._site, self._language, a) for a in self._articles[index]]
+        return _item(self._site, self._language, self._articles[index])
+
+
+def _listing(
+    context: dict[str, Any],
+    site: Site,
+    language: str,
+    articles: Sequence[Article],
+    theme: Theme,
+    store: LineStore | None,
+    keys: Sequence[str] | None,
+) -> dict[str, Any]:
+    """``context`` with the page's ``items`` and ``item_lines(heading)``: their lines, joined (*HTML*)."""
+    lines = store if store is not None else LineStore()
+    item_of = functools.partial(_item, site, language)
+
+    def item_lines(heading: str) -> Markup:
+        nonlocal keys
+        if keys is None:
+            keys = [article_key(a) for a in articles]
+        where = context_of(site, theme, language, heading)
+        return lines.lines(theme, where, context, heading, articles, keys, item_of)
+
+    context["items"] = _Items(site, language, articles)
+    context["item_lines"] = item_lines
+    return context
 
 
 def article_page(
@@ -333,8 +374,13 @@ def edition_index_page(
     formats: Sequence[str],
     theme: Theme | None = None,
     sections: Sequence[Section] = (),
+    lines: LineStore | None = None,
+    keys: Sequence[str] | None = None,
 ) -> bytes:
-    """``<lang>/index.html``: every article of the edition, newest first, and links to its sections."""
+    """``<lang>/index.html``: every article of the edition, newest first, and links to its sections.
+
+    ``lines`` keeps the items' lines across pages and runs; ``keys`` are the articles' render keys.
+    """
     theme = theme or load_theme()
     lang = edition.language
     context = _base_context(site, lang, editions, formats, theme)
@@ -352,8 +398,8 @@ def edition_index_page(
         subscribe=_subscribe(site, lang, formats),
         languages=_languages(site, editions, lang),
         edition={"title": edition.title, "description": edition.description, "language": lang},
-        items=_items(site, edition, edition.articles),
     )
+    _listing(context, site, lang, edition.articles, theme, lines, keys)
     return theme.render("edition.html", _rendered_parts(context, theme))
 
 
@@ -365,10 +411,13 @@ def section_page(
     siblings: Sequence[str],
     formats: Sequence[str],
     theme: Theme | None = None,
+    lines: LineStore | None = None,
+    keys: Sequence[str] | None = None,
 ) -> bytes:
     """``<lang>/sections/<slug>/index.html``: one section's articles, its feeds and discovery links.
 
-    ``siblings`` are the other languages that have this section.
+    ``siblings`` are the other languages that have this section; ``lines`` and ``keys`` as for
+    :func:`edition_index_page`.
     """
     theme = theme or load_theme()
     lang = edition.language
@@ -386,13 +435,18 @@ def section_page(
         languages=_languages(site, editions, lang, pages),
         section={"name": section.name, "title": section.edition.title, "slug": section.slug, "language": lang},
         edition={"title": edition.title, "description": edition.description, "language": lang},
-        items=_items(site, edition, section.edition.articles),
     )
+    _listing(context, site, lang, section.edition.articles, theme, lines, keys)
     return theme.render("section.html", _rendered_parts(context, theme))
 
 
 def site_index_page(
-    site: Site, editions: Sequence[Edition], formats: Sequence[str], latest: int = 10, theme: Theme | None = None
+    site: Site,
+    editions: Sequence[Edition],
+    formats: Sequence[str],
+    latest: int = 10,
+    theme: Theme | None = None,
+    lines: LineStore | None = None,
 ) -> bytes:
     """The root ``index.html``: language switcher, latest items, every feed."""
     theme = theme or load_theme()
@@ -406,7 +460,6 @@ def site_index_page(
         feeds=[link for ed in editions for link in _feed_links(site, ed, formats)],
         alternates=[{"hreflang": ed.language, "href": index_url(site, ed.language)} for ed in _sorted(editions)],
         languages=_languages(site, editions, None),
-        items=_items(site, editions[0], editions[0].articles[:latest]) if editions else [],
         editions=[
             {
                 "language": ed.language,
@@ -417,6 +470,7 @@ def site_index_page(
             for ed in editions
         ],
     )
+    _listing(context, site, lang, editions[0].articles[:latest] if editions else (), theme, lines, None)
     return theme.render("site.html", _rendered_parts(context, theme))
 
 

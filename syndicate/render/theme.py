@@ -26,7 +26,7 @@ from typing import Any
 from syndicate.errors import ConfigError
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
-TEMPLATES = ("base.html", "article.html", "edition.html", "site.html", "style.css")
+TEMPLATES = ("base.html", "article.html", "edition.html", "site.html", "item.html", "style.css")
 
 
 class Theme:
