@@ -57,6 +57,9 @@ class LineStore:
         from syndicate.cachefile import Schema, open_or_rebuild
 
         self._conn = open_or_rebuild(path, Schema("line store", _check)) if path is not None else None
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):  # a cache: a lost last commit only costs a re-render
+                self._conn.execute("PRAGMA synchronous=NORMAL")
         self._context = ""
         self._memo: dict[str, str] = {}  # article key -> line, in the current context
         self._asked: set[str] = set()  # keys a page of the current context listed
@@ -195,6 +198,8 @@ def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
                 " PRIMARY KEY (context, key)) WITHOUT ROWID"
             )
             conn.execute("CREATE TABLE contexts (context TEXT PRIMARY KEY, run INTEGER NOT NULL) WITHOUT ROWID")
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA journal_mode=WAL")
         return
     if tables != {"meta", "lines", "contexts"}:
         raise CacheDamaged(f"unexpected tables {sorted(tables)}")
