@@ -2,7 +2,7 @@
 
 This module owns finding templates and rendering them.  A theme is a
 directory with ``templates/`` (``base.html``, ``article.html``,
-``edition.html``, ``site.html``, ``style.css``, ...) and optionally
+``edition.html``, ``site.html``, ``item.html``, ``style.css``, ...) and optionally
 ``static/`` (files published as they are under ``static/`` in the target:
 a logo, fonts).  ``output.theme`` names a directory whose templates and static
 files override the shipped default theme (``syndicate/themes/default``) one
@@ -12,7 +12,8 @@ Autoescaping is on for every template; content HTML (sanitized when it was
 read) and the item fragments built by :mod:`syndicate.render.html` are passed
 in as :class:`markupsafe.Markup`.  The template variables are documented in
 ``syndicate/themes/README.md``.  :attr:`Theme.digest` covers every file of the
-theme, so changing a template re-renders the pages that use it.
+theme, so changing a template re-renders the pages that use it (and the kept
+item lines of the listing pages, :mod:`syndicate.render.lines`).
 """
 
 from __future__ import annotations
