@@ -194,3 +194,22 @@ def test_a_damaged_store_is_rebuilt(archive: Config, caplog: pytest.LogCaptureFi
     assert _published(archive) == good
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT COUNT(*) FROM lines").fetchone()[0] == 300
+
+
+def test_a_heading_level_shared_by_two_kinds_of_page_keeps_all_its_lines(
+    archive: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edition index with h3 headlines, like the front page: the front page lists 10 of them
+    after the section pages (h2) were rendered, and the other lines stay kept."""
+    edition = (ROOT / "syndicate/themes/default/templates/edition.html").read_text(encoding="utf-8")
+    assert 'heading = "h2"' in edition
+    themed = replace(archive, theme=_theme(tmp_path, {"edition.html": edition.replace('"h2"', '"h3"')}))
+    assert publish_site(themed).exit_code == ExitCode.OK
+    for n, title in enumerate(("The embassies reopen", "The talks resume")):
+        (archive.sources.paths[0] / f"new{n}.md").write_text(NEW.replace("The embassies reopen", title))
+        renders = ItemRenders(monkeypatch)
+        assert publish_site(themed).exit_code == ExitCode.OK
+        monkeypatch.undo()
+        assert renders.calls == {("h3", title): 1, ("h2", title): 1}  # the edition index's h3 lines were kept
+    headlines = _headlines((archive.target / "en" / "index.html").read_bytes())
+    assert set(headlines[:2]) == {"The talks resume", "The embassies reopen"} and len(headlines) == 302

@@ -62,10 +62,9 @@ class LineStore:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
         self._context = ""
         self._memo: dict[str, str] = {}  # article key -> line, in the current context
-        self._asked: set[str] = set()  # keys a page of the current context listed
-        self._loaded: set[str] = set()  # keys the store held for the current context
+        self._asked: dict[str, set[str]] = {}  # context -> the keys its pages listed this run
+        self._loaded: dict[str, set[str]] = {}  # context -> the keys the store held for it
         self._pending: list[tuple[str, str, str]] = []  # (context, key, line) to write
-        self._contexts: set[str] = set()
         self.rendered = 0
         self.reused = 0
 
@@ -82,7 +81,7 @@ class LineStore:
         """The joined lines of ``articles`` (article keys ``keys``), rendering only the ones not kept."""
         self._enter(context)
         memo = self._memo
-        self._asked.update(keys)
+        self._asked[context].update(keys)
         missing = [i for i, key in enumerate(keys) if key not in memo]
         self.reused += len(keys) - len(missing)
         if missing:
@@ -94,15 +93,14 @@ class LineStore:
         return Markup("".join([memo[key] for key in keys]))
 
     def _enter(self, context: str) -> None:
-        """Make ``context`` the current one: flush the last one, load this one's kept lines."""
+        """Make ``context`` the current one: write the last one's new lines, load this one's kept lines."""
         if context == self._context:
             return
         self._flush()
         self._context = context
-        self._contexts.add(context)
         self._memo = self._load(context)
-        self._loaded = set(self._memo)
-        self._asked = set()
+        self._loaded.setdefault(context, set()).update(self._memo)
+        self._asked.setdefault(context, set())
 
     def _load(self, context: str) -> dict[str, str]:
         if self._conn is None:
@@ -114,31 +112,31 @@ class LineStore:
             return {}
 
     def _flush(self) -> None:
-        """Write the new lines of the current context and drop its lines no page listed."""
-        stale = self._loaded - self._asked
+        """Write the new lines rendered since the last flush."""
         pending, self._pending = self._pending, []
-        if self._conn is None or not (pending or stale):
+        if self._conn is None or not pending:
             return
         try:
             with self._conn:
                 self._conn.executemany("INSERT OR REPLACE INTO lines (context, key, line) VALUES (?, ?, ?)", pending)
-                self._conn.executemany(
-                    "DELETE FROM lines WHERE context = ? AND key = ?", [(self._context, key) for key in stale]
-                )
         except sqlite3.Error as exc:
             self._disable(exc)
 
     def close(self) -> None:
-        """Write what is pending, note the contexts this run used, drop the ones unused for a while."""
+        """Write what is pending; drop the kept lines no page of their context listed this run,
+        and the contexts no run used for a while."""
         self._flush()
-        self._loaded = set()
+        stale = [(c, key) for c, loaded in self._loaded.items() for key in loaded - self._asked[c]]
+        contexts = list(self._asked)
+        self._memo, self._loaded, self._asked = {}, {}, {}
         if self._conn is None:
             return
         with contextlib.suppress(sqlite3.Error), self._conn:
+            self._conn.executemany("DELETE FROM lines WHERE context = ? AND key = ?", stale)
             row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM contexts").fetchone()
             run = int(row[0]) + 1
             self._conn.executemany(
-                "INSERT OR REPLACE INTO contexts (context, run) VALUES (?, ?)", [(c, run) for c in self._contexts]
+                "INSERT OR REPLACE INTO contexts (context, run) VALUES (?, ?)", [(c, run) for c in contexts]
             )
             old = "SELECT context FROM contexts WHERE run <= ?"
             self._conn.execute(f"DELETE FROM lines WHERE context IN ({old})", (run - _KEEP_RUNS,))
