@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -56,14 +56,15 @@ class ItemRenders:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
-        real = Theme.render
+        real = Theme.render_each
 
-        def render(theme: Theme, name: str, context: Mapping[str, Any]) -> bytes:
+        def render_each(theme: Theme, name: str, contexts: Iterable[Mapping[str, Any]]) -> list[str]:
+            contexts = list(contexts)
             if name == "item.html":
-                self.calls[(context["heading"], context["item"]["title"])] += 1
-            return real(theme, name, context)
+                self.calls.update((context["heading"], context["item"]["title"]) for context in contexts)
+            return real(theme, name, contexts)
 
-        monkeypatch.setattr(Theme, "render", render)
+        monkeypatch.setattr(Theme, "render_each", render_each)
 
 
 def _published(config: Config) -> dict[str, bytes]:

@@ -154,13 +154,9 @@ def _render(
     theme: Theme, variables: Mapping[str, Any], heading: str, items: Iterable[Mapping[str, object]]
 ) -> list[str]:
     """``item.html`` rendered for each item (a broken user template is a ConfigError naming it)."""
-    context = {name: variables[name] for name in LINE_VARIABLES}
-    context["heading"] = heading
-    lines = []
-    for item in items:
-        context["item"] = item
-        lines.append(theme.render(ITEM_TEMPLATE, context).decode("utf-8"))
-    return lines
+    shared = {name: variables[name] for name in LINE_VARIABLES}
+    shared["heading"] = heading
+    return theme.render_each(ITEM_TEMPLATE, ({**shared, "item": item} for item in items))
 
 
 def context_of(site: object, theme: Theme, language: str, heading: str) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +55,18 @@ class Theme:
 
     def render(self, name: str, context: Mapping[str, Any]) -> bytes:
         """A template rendered with ``context``; a broken user template is a ConfigError naming it."""
+        return self.render_each(name, (context,))[0].encode("utf-8")
+
+    def render_each(self, name: str, contexts: Iterable[Mapping[str, Any]]) -> list[str]:
+        """A template rendered once per context, as text (the item lines of a listing page)."""
         import jinja2
 
         try:
-            text: str = self._environment.get_template(name).render(context)
+            template = self._environment.get_template(name)
+            return [template.render(context) for context in contexts]
         except jinja2.TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
             raise ConfigError(f"theme template {where}: {exc.message or exc}") from exc
-        return text.encode("utf-8")
 
     @functools.cached_property
     def digest(self) -> str:
