@@ -136,8 +136,8 @@ def test_a_removed_article_leaves_its_pages_and_the_store(archive: Config, monke
     assert sum("report-number-298-" in line for line in kept) == 2  # h2 and h3
 
 
-def _theme(tmp_path: Path, templates: dict[str, str]) -> Path:
-    theme = tmp_path / "theme"
+def _theme(tmp_path: Path, templates: dict[str, str], name: str = "theme") -> Path:
+    theme = tmp_path / name
     (theme / "templates").mkdir(parents=True, exist_ok=True)
     for name, text in templates.items():
         (theme / "templates" / name).write_text(text, encoding="utf-8")
@@ -214,3 +214,23 @@ def test_a_heading_level_shared_by_two_kinds_of_page_keeps_all_its_lines(
         assert renders.calls == {("h3", title): 1, ("h2", title): 1}  # the edition index's h3 lines were kept
     headlines = _headlines((archive.target / "en" / "index.html").read_bytes())
     assert set(headlines[:2]) == {"The talks resume", "The embassies reopen"} and len(headlines) == 302
+
+
+def test_lines_of_a_replaced_theme_are_dropped_beyond_the_newest_two(
+    archive: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert publish_site(archive).exit_code == ExitCode.OK  # the default theme
+    items = {n: f'<li class="v{n}">{{{{ item.title }}}}</li>\n' for n in (1, 2)}
+    themes = [replace(archive, theme=_theme(tmp_path, {"item.html": items[n]}, f"t{n}")) for n in (1, 2)]
+    for themed in themes:
+        assert publish_site(themed).exit_code == ExitCode.OK
+    with sqlite3.connect(_store(archive)) as conn:
+        slots = dict(conn.execute("SELECT slot, COUNT(*) FROM contexts GROUP BY slot").fetchall())
+        assert slots == {"en|h2": 2, "en|h3": 2}  # the default theme's contexts were replaced
+        kept = [row[0] for row in conn.execute("SELECT line FROM lines")]
+    assert len(kept) == 2 * (300 + 10) and not any("<article" in line for line in kept)
+    # Back to the first user theme: its lines are still kept, nothing is rendered again.
+    renders = ItemRenders(monkeypatch)
+    assert publish_site(themes[0]).exit_code == ExitCode.OK
+    assert not renders.calls
+    assert lxml.html.fromstring((archive.target / "en" / "index.html").read_bytes()).xpath("//li[@class='v1']")

@@ -27,7 +27,7 @@ from syndicate.content import blocks_html
 from syndicate.formats import BY_NAME, PAGE, OutputFormat, section_dir
 from syndicate.formats import feed_path as formats_feed_path
 from syndicate.models import Article, Block, Edition, Site, Translation
-from syndicate.render.lines import LineStore, article_key, context_of
+from syndicate.render.lines import LineStore, article_key
 from syndicate.render.theme import Theme, load_theme
 
 if TYPE_CHECKING:
@@ -332,8 +332,7 @@ def _listing(
         nonlocal keys
         if keys is None:
             keys = [article_key(a) for a in articles]
-        where = context_of(site, theme, language, heading)
-        return lines.lines(theme, where, context, heading, articles, keys, item_of)
+        return lines.lines(theme, site, language, heading, context, articles, keys, item_of)
 
     context["items"] = _Items(site, language, articles)
     context["item_lines"] = item_lines

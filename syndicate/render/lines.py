@@ -18,7 +18,8 @@ the key covers.  The file is opened with
 :func:`syndicate.cachefile.open_or_rebuild` (a damaged store is rebuilt, with a
 warning); any later error makes the store memory-only for the rest of the run.
 Lines of articles that a page no longer lists are dropped, and so are the
-contexts no run used in the last three runs.
+contexts a newer one replaced for the same language and heading (beyond the
+newest two: switching a theme back and forth stays cheap).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from syndicate.cachefile import give_up
 from syndicate.models import Article
 from syndicate.render.theme import Theme
 
-_SCHEMA = 1
-_KEEP_RUNS = 3  # contexts no run used in this many runs are dropped with their lines
+_SCHEMA = 2
+_KEEP_CONTEXTS = 2  # per language and heading: the newest contexts (code, site, theme) kept with their lines
 ITEM_TEMPLATE = "item.html"
 LINE_VARIABLES = ("site", "lang", "dir", "labels")  # what item.html sees besides item and heading
 
@@ -65,20 +66,25 @@ class LineStore:
         self._asked: dict[str, set[str]] = {}  # context -> the keys its pages listed this run
         self._loaded: dict[str, set[str]] = {}  # context -> the keys the store held for it
         self._pending: list[tuple[str, str, str]] = []  # (context, key, line) to write
+        self._slots: dict[str, str] = {}  # context -> "language|heading", the pages it serves
         self.rendered = 0
         self.reused = 0
 
     def lines(
         self,
         theme: Theme,
-        context: str,
-        variables: Mapping[str, Any],
+        site: object,
+        language: str,
         heading: str,
+        variables: Mapping[str, Any],
         articles: Sequence[Article],
         keys: Sequence[str],
         item_of: ItemOf,
     ) -> Markup:
-        """The joined lines of ``articles`` (article keys ``keys``), rendering only the ones not kept."""
+        """The joined lines of ``articles`` (article keys ``keys``) on a page in ``language``, rendering
+        only the ones not kept.  ``variables`` are the page's (item.html gets :data:`LINE_VARIABLES`)."""
+        context = context_of(site, theme, language, heading)
+        self._slots[context] = f"{language}|{heading}"
         self._enter(context)
         memo = self._memo
         self._asked[context].update(keys)
@@ -123,11 +129,11 @@ class LineStore:
             self._disable(exc)
 
     def close(self) -> None:
-        """Write what is pending; drop the kept lines no page of their context listed this run,
-        and the contexts no run used for a while."""
+        """Write what is pending; drop the kept lines no page of their context listed this run, and
+        the contexts a newer one replaced (a changed theme, site or code) beyond the newest few."""
         self._flush()
         stale = [(c, key) for c, loaded in self._loaded.items() for key in loaded - self._asked[c]]
-        contexts = list(self._asked)
+        used = [(c, self._slots[c]) for c in self._asked]
         self._memo, self._loaded, self._asked = {}, {}, {}
         if self._conn is None:
             return
@@ -136,11 +142,16 @@ class LineStore:
             row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM contexts").fetchone()
             run = int(row[0]) + 1
             self._conn.executemany(
-                "INSERT OR REPLACE INTO contexts (context, run) VALUES (?, ?)", [(c, run) for c in contexts]
+                "INSERT OR REPLACE INTO contexts (context, slot, run) VALUES (?, ?, ?)",
+                [(c, slot, run) for c, slot in used],
             )
-            old = "SELECT context FROM contexts WHERE run <= ?"
-            self._conn.execute(f"DELETE FROM lines WHERE context IN ({old})", (run - _KEEP_RUNS,))
-            self._conn.execute("DELETE FROM contexts WHERE run <= ?", (run - _KEEP_RUNS,))
+            for slot in sorted({slot for _, slot in used}):
+                older = self._conn.execute(
+                    "SELECT context FROM contexts WHERE slot = ? ORDER BY run DESC LIMIT -1 OFFSET ?",
+                    (slot, _KEEP_CONTEXTS),
+                ).fetchall()
+                self._conn.executemany("DELETE FROM lines WHERE context = ?", older)
+                self._conn.executemany("DELETE FROM contexts WHERE context = ?", older)
         with contextlib.suppress(sqlite3.Error):
             self._conn.close()
         self._conn = None
@@ -191,7 +202,10 @@ def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
                 "CREATE TABLE lines (context TEXT NOT NULL, key TEXT NOT NULL, line TEXT NOT NULL,"
                 " PRIMARY KEY (context, key)) WITHOUT ROWID"
             )
-            conn.execute("CREATE TABLE contexts (context TEXT PRIMARY KEY, run INTEGER NOT NULL) WITHOUT ROWID")
+            conn.execute(
+                "CREATE TABLE contexts (context TEXT PRIMARY KEY, slot TEXT NOT NULL, run INTEGER NOT NULL)"
+                " WITHOUT ROWID"
+            )
         with contextlib.suppress(sqlite3.Error):
             conn.execute("PRAGMA journal_mode=WAL")
         return
