@@ -48,6 +48,7 @@ from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.fragments import FragmentStore
 from syndicate.render.jsonfeed import render_json_feed
+from syndicate.render.lines import LineStore
 from syndicate.render.opml import render_opml
 from syndicate.render.sections import Section, SectionChoice, sections_by_language
 from syndicate.render.theme import Theme, load_theme
@@ -136,6 +137,7 @@ def iter_render(
     sections: SectionChoice = False,
     fragments: FragmentStore | None = None,
     workers: int = 1,
+    lines: LineStore | None = None,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
@@ -150,7 +152,9 @@ def iter_render(
     joined from its fragments and only the new or changed items are rendered
     (:mod:`.fragments`).  With ``workers`` > 1, the outputs are rendered in
     that many forked processes while this one takes them in order (and the
-    publisher stages them); the outputs, and their order, are the same.
+    publisher stages them); the outputs, and their order, are the same.  With a
+    ``lines`` store, the listing pages join their items' kept lines
+    (:mod:`.lines`), in this process (the store is this process's).
     """
     chosen = _check_formats(formats)
     if max_items < 0:
@@ -158,7 +162,7 @@ def iter_render(
     if archive_page_size is not None and archive_page_size < 1:
         raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
     try:
-        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments)
+        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments, lines)
         specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
         yield from _in_parallel(specs, workers, previous or {}) if workers > 1 else _in_order(specs)
     finally:
@@ -200,7 +204,8 @@ _PARALLEL_MIN = 400  # less work than this (in article pages' worth, :func:`_wei
 
 
 class _Here:
-    """A render that stays in this process (reading a file: sending its bytes back costs more)."""
+    """A render that stays in this process: reading a file (sending its bytes back costs more), or
+    a listing page that joins its lines through the line store (this process's: :mod:`.lines`)."""
 
     def __init__(self, read: Callable[[], bytes]) -> None:
         self.read = read
@@ -267,8 +272,9 @@ def _in_parallel(
     would: article pages in batches, each feed document, each index page.
     This process takes the results in order and yields them (the publisher
     stages them meanwhile); it renders only the media and theme files it reads
-    (:class:`_Here`) and the feeds that can be joined from their published
-    fragments (a few new items each: the fragment store is this process's).
+    and the listing pages of a line store (:class:`_Here`), and the feeds that
+    can be joined from their published fragments (a few new items each: the
+    fragment store is this process's).
     feedgen sets the process-wide locale: processes, not threads.  A task that
     fails in a worker is rendered again here, so an error is the same error,
     raised where it would have been; a worker that dies leaves the rest to
@@ -425,6 +431,7 @@ class _Pages:
     window: _Window
     sections: SectionChoice = False
     fragments: FragmentStore | None = None
+    lines: LineStore | None = None
 
 
 def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mapping[str, str]) -> Iterator[Spec]:
@@ -443,25 +450,32 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
                 (head, switcher, _article_key(article), tuple(sorted(links.items()))),
                 functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
-        yield from _weighed(_edition_files(out, site, edition, prepared, pages, switcher, sections), edition, sections)
+        files = _edition_files(out, site, edition, prepared, pages, switcher, sections)
+        yield from _listings(files, edition, sections, here=pages.lines is not None)
         yield _EDITION_DONE
     for media in _media_files(prepared):
         read = _Here(functools.partial(_read_media, media))
         yield out.add(media.path, (media.file, media.length, media.mtime_ns), read)
-    yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
+    front = functools.partial(html.site_index_page, site, prepared, chosen, theme=theme, lines=pages.lines)
+    yield out.add("index.html", everything, front if pages.lines is None else _Here(front))
     for path, source in theme.static_files():
         yield out.add(path, (_file_digest(source),), _Here(source.read_bytes))
     listed = tuple((lang, tuple((s.slug, s.edition.title) for s in found)) for lang, found in sections.items())
     yield out.add("feeds.opml", (everything, listed), lambda: render_opml(site, prepared, chosen, sections))
 
 
-def _weighed(specs: Iterator[Spec], edition: Edition, sections: Mapping[str, Sequence[Section]]) -> Iterator[Spec]:
-    """``specs`` with the edition's and its sections' index pages marked with how many items they list."""
+def _listings(
+    specs: Iterator[Spec], edition: Edition, sections: Mapping[str, Sequence[Section]], *, here: bool
+) -> Iterator[Spec]:
+    """``specs`` with the edition's and its sections' listing pages marked: rendered ``here`` (they
+    join their lines through this process's line store), else with how many items they list."""
     lang = edition.language
     listed = {html.index_path(lang): len(edition.articles)}
     listed.update((f"{section_dir(lang, s.slug)}/index.html", len(s.edition.articles)) for s in sections.get(lang, ()))
     for path, key, render in specs:
-        yield path, key, _Listing(render, listed[path]) if render is not None and path in listed else render
+        if render is not None and path in listed:
+            render = _Here(render) if here else _Listing(render, listed[path])
+        yield path, key, render
 
 
 def _edition_files(
@@ -485,7 +499,7 @@ def _edition_files(
     yield out.add(
         html.index_path(lang),
         (head, keys, listed),
-        lambda: html.edition_index_page(site, edition, editions, formats, theme, own),
+        lambda: html.edition_index_page(site, edition, editions, formats, theme, own, pages.lines, keys),
     )
     for section in own:
         yield from _section_files(out, site, edition, section, editions, pages, switcher, sections)
@@ -517,7 +531,9 @@ def _section_files(
     yield out.add(
         f"{directory}/index.html",
         (head, edition.title, switcher, tuple(siblings), keys),
-        lambda: html.section_page(site, edition, section, editions, siblings, pages.formats, pages.theme),
+        lambda: html.section_page(
+            site, edition, section, editions, siblings, pages.formats, pages.theme, pages.lines, keys
+        ),
     )
 
 
