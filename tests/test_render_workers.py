@@ -404,3 +404,34 @@ def test_the_worker_count_follows_the_cores(monkeypatch: pytest.MonkeyPatch) -> 
     for cores, workers in ((1, 1), (2, 2), (3, 3), (64, pipeline.MAX_WORKERS)):
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
         assert pipeline.worker_processes() == workers
+
+
+def test_listing_pages_with_a_line_store_stay_in_this_process(
+    editions: tuple[Config, list],  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The line store is this process's: with one, the listing pages render here (and it keeps
+    every line), the feeds and article pages in the workers; the bytes are those of one process."""
+    from syndicate.render import html
+    from syndicate.render.lines import LineStore
+
+    config, eds = editions
+    expected = list(iter_render(config.site, eds, sections=True, workers=1, lines=LineStore(None)))
+    record, real_index = tmp_path / "pids", html.edition_index_page
+
+    def edition_index_page(*args: object, **kwargs: object) -> bytes:
+        with record.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real_index(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(html, "edition_index_page", edition_index_page)
+    store = LineStore(tmp_path / "lines.sqlite3")
+    got = list(iter_render(config.site, eds, sections=True, workers=2, lines=store))
+    store.close()
+    assert got == expected
+    assert set(record.read_text().split()) == {str(os.getpid())}
+    again = LineStore(tmp_path / "lines.sqlite3")  # a rerun finds every line the first one rendered
+    assert list(iter_render(config.site, eds, sections=True, workers=2, lines=again)) == expected
+    assert again.rendered == 0 and again.reused > 0
+    again.close()
