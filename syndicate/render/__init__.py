@@ -562,6 +562,11 @@ def prepared_key(article: Article) -> str | None:
     return key
 
 
+def content_key(article: Article) -> str:
+    """A digest of every field of ``article`` as it is (its render key when it is already prepared)."""
+    return prepared_key(article) or _repr_key(repr(article))
+
+
 def adopt_key(article: Article, key: str) -> None:
     """Remember ``key`` (from :func:`prepared_key` in an earlier run) as ``article``'s render key.
 
