@@ -11,9 +11,10 @@ Real apertium, a real LibreTranslate-speaking server on 127.0.0.1, real SQLite.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -342,3 +343,74 @@ def test_render_still_cleans_what_xml_forbids_and_passes_clean_articles_through(
         assert b"\x0b" not in data and b"\x01" not in data and "\ufffe".encode() not in data, path
     parsed = feedparser.parse(files["en/atom.xml"])
     assert parsed.bozo is False and {e.title for e in parsed.entries} == {"BadTitle", "Good"}
+
+
+class Fixed:
+    """A deterministic local engine (a lookup, like a rule-based system): "ES " + the text, except that
+    every text about a ferry or a boat gets one answer, which the repeat gate refuses."""
+
+    name = "fixed"
+    display_name = "Fixed"
+    max_chars = 10_000
+    deterministic = True
+    ANSWER = "El barco zarpa de nuevo hoy por la mañana temprano"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.sent: list[str] = []
+
+    def cache_key(self) -> str:
+        return "fixed@1"
+
+    def supports(self, source: str, target: str) -> bool:
+        return True
+
+    def available(self) -> tuple[bool, str]:
+        return True, "always"
+
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str | None]:
+        self.calls += 1
+        self.sent.extend(texts)
+        return [self.ANSWER if re.search(r"ferry|boat", t, re.I) else f"ES {t}" for t in texts]
+
+
+def _story(title: str, day: int) -> str:
+    return f"---\ntitle: {title}\ndate: 2025-03-{day:02}T09:00:00Z\n---\nThe desk reports it.\n"
+
+
+FERRY = "The ferry sails again this morning from the port"
+BOAT = "A boat leaves once more today at dawn"
+LATE = "Late ferry crossing delayed by strong northern winds"
+
+
+def test_repeat_gate_refusals_are_cached_as_a_group_and_count_for_new_answers(tmp_path: Path) -> None:
+    sources = tmp_path / "articles"
+    sources.mkdir()
+    for name, title, day in (("a", FERRY, 1), ("b", BOAT, 2), ("c", "Parliament passes the budget", 3)):
+        (sources / f"{name}.md").write_text(_story(title, day), encoding="utf-8")
+    config = _config(tmp_path, sources)
+    config = replace(config, translation=replace(config.translation, provider="fixed", glossary=()))
+
+    def run(config: Config) -> tuple[RunSummary, Fixed]:
+        engine = Fixed()
+        return publish_site(config, stage=Stage(providers=lambda _name: engine)), engine
+
+    first, engine = run(config)
+    assert first.exit_code == ExitCode.PARTIAL and set(first.missing["es"]) == {FERRY, BOAT}
+    assert {r.split(" (")[0] for r in first.reasons["es"].values()} == {"engine message"}
+
+    (sources / "c.md").touch()  # a real run (not the no-op path), the same contents
+    second, engine = run(config)
+    assert engine.calls == 0  # both refusals, and the good article, came from the variant cache
+    assert second.reasons == first.reasons
+
+    (sources / "d.md").write_text(_story(LATE, 4), encoding="utf-8")  # one more input with the same answer
+    third, engine = run(config)
+    assert FERRY not in engine.sent and BOAT not in engine.sent and LATE in engine.sent
+    assert set(third.missing["es"]) == {FERRY, BOAT, LATE}  # refused beside the cached pair, as if sent with them
+
+    (sources / "b.md").unlink()  # the ferry's partners go: what is left is sent again, together
+    (sources / "d.md").unlink()
+    fourth, engine = run(config)
+    assert FERRY in engine.sent
+    assert not fourth.missing.get("es") and fourth.exit_code == ExitCode.OK  # one answer for one input: published
