@@ -584,7 +584,7 @@ def _translate_language(
         finally:
             segment_cache.close()
         done, new = _variant(config, source, keys, hits, lang, provider, results, mode, is_deterministic(provider))
-        cache.store(context, provider.name, lang, new, keep=(keys[id(a)] for a in source))
+        cache.store(context, str(config.target), lang, provider.name, new, keep=(keys[id(a)] for a in source))
     finally:
         cache.close()
     done.hits, done.segments = len(hits), len(segments)

@@ -11,7 +11,9 @@ This module owns ``variants.sqlite3`` in the cache directory
   :func:`syndicate.render.content_key`).
 
 and holds an :class:`Entry`: the translated article (with its render key when
-it is already prepared for rendering), or the reason it is refused.  On a hit
+it is already prepared for rendering), or the reason it is refused.  A row also
+names the site (target directory) that stored it: a run prunes only its own
+site's rows that it did not use, never another site's.  On a hit
 nothing of that article is segmented, looked up in the segment cache or gated;
 a run reads one language's rows in one query (:meth:`VariantCache.load`).
 
@@ -125,25 +127,30 @@ class VariantCache:
             self._disable(exc)
             return {}
 
-    def store(self, context: str, provider: str, target: str, new: Mapping[str, Entry], keep: Iterable[str]) -> None:
-        """Add ``new``; drop rows of ``context`` whose source is not in ``keep``, and older contexts of ``target``."""
+    def store(
+        self, context: str, site: str, target: str, provider: str, new: Mapping[str, Entry], keep: Iterable[str]
+    ) -> None:
+        """Add ``new`` for ``site`` (its target directory); drop that site's rows of ``target`` that this
+        run did not use (another context, or a source article it no longer has).  Other sites sharing
+        the cache directory keep theirs."""
         if self._conn is None:
             return
         now = time.time()
-        rows = [(context, s, provider, target, now, pickle.dumps(e, protocol=5)) for s, e in new.items()]
+        rows = [(context, s, site, provider, target, now, pickle.dumps(e, protocol=5)) for s, e in new.items()]
         kept = set(keep)
         try:
             with self._conn:
                 stale = [
-                    (context, str(s))
-                    for (s,) in self._conn.execute("SELECT source FROM variants WHERE context = ?", (context,))
-                    if s not in kept
+                    (str(c), str(s))
+                    for c, s in self._conn.execute(
+                        "SELECT context, source FROM variants WHERE site = ? AND target = ?", (site, target)
+                    )
+                    if c != context or s not in kept
                 ]
                 self._conn.executemany("DELETE FROM variants WHERE context = ? AND source = ?", stale)
-                self._conn.execute("DELETE FROM variants WHERE target = ? AND context != ?", (target, context))
                 self._conn.executemany(
-                    "INSERT OR REPLACE INTO variants (context, source, provider, target, created, entry)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO variants (context, source, site, provider, target, created, entry)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
         except sqlite3.Error as exc:
@@ -249,7 +256,8 @@ def _check(conn: sqlite3.Connection, tables: set[str], *, create: bool = True) -
             conn.execute("CREATE TABLE meta (schema INTEGER)")
             conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
             conn.execute(
-                "CREATE TABLE variants (context TEXT NOT NULL, source TEXT NOT NULL, provider TEXT NOT NULL,"
+                "CREATE TABLE variants (context TEXT NOT NULL, source TEXT NOT NULL, site TEXT NOT NULL,"
+                " provider TEXT NOT NULL,"
                 " target TEXT NOT NULL, created REAL NOT NULL, entry BLOB NOT NULL,"
                 " PRIMARY KEY (context, source)) WITHOUT ROWID"
             )
