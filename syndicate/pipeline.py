@@ -559,19 +559,15 @@ def _translate_language(
 ) -> _Language:
     """One language: the variant cache's hits, the rest through the segment cache and the engine."""
     from syndicate.translate import SegmentCache
-    from syndicate.translate.base import cache_key_for, is_deterministic
+    from syndicate.translate.base import is_deterministic
     from syndicate.translate.protect import glossary_for
-    from syndicate.translate.variant_cache import context_key
     from syndicate.translate.variants import all_segments
 
     configured, lang, provider = edition
     options = config.translation
     mode = options.mode_for(configured)
     glossary = glossary_for(options, configured)
-    context = context_key(
-        config.site.language, lang, cache_key_for(provider, config.site.language, lang), provider.name,
-        provider.display_name, mode, glossary.version, options.max_unknown, options.on_error,
-    )  # fmt: skip
+    context = _variant_context(config, edition, glossary)
     cache = _open_variant_cache(variants_file)  # one SQLite connection per thread
     try:
         hits = _usable_hits(cache.load(context), [keys[id(a)] for a in source])
@@ -589,6 +585,19 @@ def _translate_language(
         cache.close()
     done.hits, done.segments = len(hits), len(segments)
     return done
+
+
+def _variant_context(config: Config, edition: tuple[str, str, Translator], glossary: Glossary) -> str:
+    """The variant cache's context of one language: everything but the article that makes its variants."""
+    from syndicate.translate.base import cache_key_for
+    from syndicate.translate.variant_cache import context_key
+
+    configured, lang, provider = edition
+    options = config.translation
+    return context_key(
+        config.site.language, lang, cache_key_for(provider, config.site.language, lang), provider.name,
+        provider.display_name, options.mode_for(configured), glossary.version, options.max_unknown, options.on_error,
+    )  # fmt: skip
 
 
 def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict[str, VariantEntry]:
@@ -761,15 +770,6 @@ def _source_articles(config: Config, articles: Sequence[Article], language: str)
     return [a for a in articles if a.language == config.site.language and a.id not in by_hand]
 
 
-def _source_segments(config: Config, articles: Sequence[Article], language: str) -> tuple[list[Article], list[str]]:
-    """:func:`_source_articles` and their distinct texts (with the site description)."""
-    from syndicate.translate.variants import all_segments
-
-    source = _source_articles(config, articles, language)
-    mode = config.translation.mode_for(language)
-    return source, all_segments(source, extra=[config.site.description], mode=mode)
-
-
 def _translate(
     segments: list[str],
     source: str,
@@ -793,25 +793,40 @@ def _translate(
 
 
 def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
-    """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
+    """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing.
+
+    Articles the variant cache has (translated, or a deterministic engine's refusal) are not counted:
+    a publish would not send them.
+    """
+    from syndicate.cachefile import cache_directory
+    from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache, plan
     from syndicate.translate.protect import glossary_for
-    from syndicate.translate.variants import CostLine
+    from syndicate.translate.variant_cache import cache_path
+    from syndicate.translate.variants import CostLine, all_segments
 
     stage = stage or Stage()
     articles, _ = read_inputs(config)
     factory = _provider_factory(config, stage)
     cache = SegmentCache(config.translation.cache)
+    variants = _open_variant_cache(cache_path(cache_directory(config.translation.cache)))
     budget = Budget(config.translation.max_chars_per_run)
     lines = []
     try:
-        for configured, lang, provider in edition_languages(config, factory):
+        for edition in edition_languages(config, factory):
+            configured, lang, provider = edition
             glossary = glossary_for(config.translation, configured)
-            _, segments = _source_segments(config, articles, configured)
+            source = _source_articles(config, articles, configured)
+            keys = [content_key(a) for a in source]
+            hits = _usable_hits(variants.load(_variant_context(config, edition, glossary)), keys)
+            todo = [a for a, key in zip(source, keys, strict=True) if key not in hits]
+            mode = config.translation.mode_for(configured)
+            segments = all_segments(todo, extra=[config.site.description], mode=mode)
             cost = plan(segments, config.site.language, lang, provider, cache, glossary, budget)
             lines.append(CostLine(lang, provider.name, cost.segments, cost.characters, cost.tokens, cost.deferred))
     finally:
         cache.close()
+        variants.close()
     return lines
 
 

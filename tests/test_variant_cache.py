@@ -399,6 +399,11 @@ def test_repeat_gate_refusals_are_cached_as_a_group_and_count_for_new_answers(tm
     assert first.exit_code == ExitCode.PARTIAL and set(first.missing["es"]) == {FERRY, BOAT}
     assert {r.split(" (")[0] for r in first.reasons["es"].values()} == {"engine message"}
 
+    from syndicate.pipeline import translation_cost
+
+    [cost] = translation_cost(config, stage=Stage(providers=lambda _name: Fixed()))
+    assert cost.segments == 0  # --dry-run: the refused articles would not be sent again
+
     (sources / "c.md").touch()  # a real run (not the no-op path), the same contents
     second, engine = run(config)
     assert engine.calls == 0  # both refusals, and the good article, came from the variant cache
