@@ -179,7 +179,8 @@ def slugify(text: str, limit: int = SLUG_WORDS_LIMIT) -> str:
             return plain
         return anyascii(char)
 
-    words = re.findall(r"[a-z0-9]+", "".join(map(ascii_of, text)).lower())
+    plain = text if text.isascii() else "".join(map(ascii_of, text))
+    words = re.findall(r"[a-z0-9]+", plain.lower())
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word

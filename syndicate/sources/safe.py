@@ -58,6 +58,8 @@ def shown_name(path: Path | str | bytes) -> str:
     """``path`` as it may appear in a message: one line, unambiguous, valid UTF-8."""
     raw = path if isinstance(path, bytes) else os.fsencode(path)
     text = raw.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8 becomes U+DC80..U+DCFF
+    if text.isprintable() and "\\" not in text:  # the common case (controls and surrogates are not printable)
+        return text
     return "".join(_escape_char(ch) for ch in text)
 
 
