@@ -117,10 +117,10 @@ class Status:
                 removed=self.removed,
                 missing={lang: list(titles) for lang, titles in self.missing.items()},
             )
-            failures = {
-                lang: [{"title": t, "reason": self.reasons.get(lang, {}).get(t, "not translated")} for t in titles]
+            failures = {  # why each missing title is missing, as `publish --json` says it (when known)
+                lang: [{"title": t, "reason": self.reasons[lang][t]} for t in titles if t in self.reasons.get(lang, {})]
                 for lang, titles in self.missing.items()
-                if titles
+                if any(t in self.reasons.get(lang, {}) for t in titles)
             }
             if failures:
                 doc["failures"] = failures
