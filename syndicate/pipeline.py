@@ -633,8 +633,6 @@ def _variant(
     variant cache entries: every translated article (a network engine's only when no segment of it was
     provisional), and a deterministic engine's settled refusals with their repeat-gate partners."""
     from syndicate.render import adopt_key, prepared_key
-    from syndicate.translate import settled
-    from syndicate.translate.validate import repeat_group
     from syndicate.translate.variant_cache import Entry
     from syndicate.translate.variants import Variant, fallback, outcome, segments_of, translate_text
 
@@ -673,7 +671,7 @@ def _variant(
                 published.append(article_out)
                 continue
             reason = refused or results.failure(segs) or _unexplained(article, results, mode)
-            entry = _refusal(key, segs, reason, results, members, deterministic, settled, repeat_group)
+            entry = _refusal(key, segs, reason, results, members, deterministic)
             if entry is not None:
                 new[key] = entry
             else:
@@ -727,10 +725,10 @@ def _refusal(
     results: SegmentResults,
     members: dict[str, set[str]],
     deterministic: bool,
-    settled: Callable[[str], bool],
-    repeat_group: Callable[[str], str],
 ) -> VariantEntry | None:
     """The cache entry of a refused article, or None when its refusal may not be final."""
+    from syndicate.translate import settled
+    from syndicate.translate.validate import repeat_group
     from syndicate.translate.variant_cache import Entry
 
     if not deterministic or not settled(reason):
