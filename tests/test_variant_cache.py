@@ -222,6 +222,8 @@ def test_a_deterministic_refusal_is_cached_and_the_rerun_takes_the_no_op_path(
     reason = first.reasons["es"]["The zorblax quindled the frumptious wobblegarns"]
     assert reason.startswith("unknown words") and "translation.max_unknown" in reason
     assert recorder.calls == 1
+    stats = runner.invoke(app, ["cache", "stats", "--cache", str(seeds.translation.cache), "--json"]).stdout
+    assert json.loads(stats)["variants"]["refused"] == 1
 
     looked = Looked(monkeypatch)
     again, recorder = _publish(seeds)  # nothing changed: the no-op path, after a partial run

@@ -136,7 +136,10 @@ class VariantCache:
         if self._conn is None:
             return
         now = time.time()
-        rows = [(context, s, site, provider, target, now, pickle.dumps(e, protocol=5)) for s, e in new.items()]
+        rows = [
+            (context, s, site, provider, target, now, int(e.article is None), pickle.dumps(e, protocol=5))
+            for s, e in new.items()
+        ]
         kept = set(keep)
         try:
             with self._conn:
@@ -149,8 +152,8 @@ class VariantCache:
                 ]
                 self._conn.executemany("DELETE FROM variants WHERE context = ? AND source = ?", stale)
                 self._conn.executemany(
-                    "INSERT OR REPLACE INTO variants (context, source, site, provider, target, created, entry)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO variants (context, source, site, provider, target, created, refused, entry)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
         except sqlite3.Error as exc:
@@ -257,7 +260,7 @@ def _check(conn: sqlite3.Connection, tables: set[str], *, create: bool = True) -
             conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
             conn.execute(
                 "CREATE TABLE variants (context TEXT NOT NULL, source TEXT NOT NULL, site TEXT NOT NULL,"
-                " provider TEXT NOT NULL,"
+                " provider TEXT NOT NULL, refused INTEGER NOT NULL,"
                 " target TEXT NOT NULL, created REAL NOT NULL, entry BLOB NOT NULL,"
                 " PRIMARY KEY (context, source)) WITHOUT ROWID"
             )
