@@ -12,7 +12,17 @@ included, built beforehand.  Each side is timed with ``time.process_time``
 (CPU seconds of this process), ``--repeat`` times, interleaved; the medians
 are printed as JSON.
 
+``--document N`` measures memory instead: the peak resident memory added by
+rendering one RSS and one Atom (``--formats``: or JSON Feed) document of N items (the prepared articles
+repeated under new slugs and ids until there are N; their content HTML built
+beforehand, as the formats share it), from the kernel's high-water mark
+(``VmHWM``, reset through ``/proc/self/clear_refs`` before each document), in
+MiB, with the document's own size.  Memory freed by the first document is
+reused by the second: measure one format per process (``--formats rss``)
+for the honest figure of each.
+
     .venv/bin/python benchmarks/render_cpu.py --config FILE [--repeat 5]
+    .venv/bin/python benchmarks/render_cpu.py --config FILE --document 10000
 """
 
 from __future__ import annotations
@@ -86,10 +96,46 @@ def feedgen_alone(feeds: list[dict[str, Any]]) -> int:
     return size
 
 
+def _status(field: str) -> int:
+    """A ``/proc/self/status`` memory field, in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise SystemExit(f"render_cpu: no {field} in /proc/self/status (Linux only)")
+
+
+def document_memory(site: Any, editions: list[Any], count: int, formats: list[str]) -> dict[str, Any]:
+    import gc
+
+    from syndicate.render import html, render_atom, render_rss
+    from syndicate.render.jsonfeed import render_json_feed
+
+    pool = [a for e in editions for a in e.articles]
+    articles = tuple(
+        pool[i % len(pool)].replace(slug=f"{pool[i % len(pool)].slug}-{i}", id=f"{pool[i % len(pool)].id}-{i}")
+        for i in range(count)
+    )
+    edition = dataclasses.replace(editions[0], articles=articles)
+    for article in articles:
+        html.item_content_html(site, article)
+    found: dict[str, Any] = {"items": count}
+    for name in formats:
+        render = {"rss": render_rss, "atom": render_atom, "json": render_json_feed}[name]
+        gc.collect()
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
+        before = _status("VmRSS")
+        size = len(render(site, edition))
+        added = (_status("VmHWM") - before) / 1024
+        found[name] = {"peak_added_mib": round(added, 1), "document_mib": round(size / 2**20, 1)}
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--document", type=int, metavar="N", help="peak memory of one N-item RSS and Atom document")
+    parser.add_argument("--formats", nargs="+", choices=["rss", "atom", "json"], default=["rss", "atom"])
     args = parser.parse_args()
 
     from syndicate.config import load_config
@@ -98,6 +144,9 @@ def main() -> None:
     config = load_config(args.config)
     site, editions = editions_from_config(args.config)
     site, prepared = _prepare_site(site), _prepare(editions)
+    if args.document:
+        print(json.dumps(document_memory(site, prepared, args.document, args.formats)))
+        return
     feeds = entries(site, prepared, config.max_items)
     times: dict[str, list[float]] = {"ours": [], "feedgen": []}
     sizes: dict[str, int] = {}

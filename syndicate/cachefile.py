@@ -1,9 +1,10 @@
 """Opening syndicate's SQLite cache files: open, check, rebuild (one implementation for every cache).
 
-Three caches live in the cache directory (:func:`cache_directory`): the segment
+Four caches live in the cache directory (:func:`cache_directory`): the segment
 cache (``translations.sqlite3``, :mod:`syndicate.translate.cache`), the parse
-cache (``parsed.sqlite3``, :mod:`syndicate.incremental`) and the fragment store
-(``fragments.sqlite3``, :mod:`syndicate.render.fragments`).  A cache is an
+cache (``parsed.sqlite3``, :mod:`syndicate.incremental`), the fragment store
+(``fragments.sqlite3``, :mod:`syndicate.render.fragments`) and the line store
+(``lines.sqlite3``, :mod:`syndicate.render.lines`).  A cache is an
 optimisation and never fatal: :func:`open_or_rebuild` opens a file and checks
 it (SQLite's ``quick_check``, then the cache's own schema check); a file that
 is not a database or fails a check is moved aside (``<name>.damaged``) and

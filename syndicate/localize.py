@@ -210,6 +210,7 @@ _TITLE_NOTES: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per item; a handful of distinct answers
 def title_only_note(tag: str, engine: str, source_tag: str) -> str:
     """The note of a title-only translation: what the engine translated and which language the body is in."""
     key = _template_key(tag, _TITLE_NOTES)
@@ -249,6 +250,7 @@ def _template_key(tag: str, table: Container[str]) -> str:
     return "en"
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per item; a handful of distinct answers
 def translation_note(tag: str, engine: str, source_tag: str) -> str:
     """The visible machine-translation note, written in ``tag``'s language.
 
@@ -272,6 +274,7 @@ def _of_the(language: str, name: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per item; a handful of distinct answers
 def label(key: LabelKey, tag: str) -> str:
     """A short page label (``"original"`` -> ``Artículo original`` in ``es``)."""
     row = _LABEL_ROWS[_template_key(tag, _LABEL_ROWS)]

@@ -25,6 +25,7 @@ from syndicate.models import Article, Edition, Site
 if TYPE_CHECKING:
     from syndicate.publish import Manifest
     from syndicate.render.fragments import FragmentStore
+    from syndicate.render.lines import LineStore
     from syndicate.sources import InputListing
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
@@ -247,6 +248,7 @@ def _build_and_publish(
 
     theme = load_theme(config.theme)
     store = _fragment_store(config, manifest)
+    lines = _line_store(config)
     outputs = iter_render(
         config.site,
         editions,
@@ -258,6 +260,7 @@ def _build_and_publish(
         sections=config.sections,
         fragments=store,
         workers=render_workers(config, editions),
+        lines=lines,
     )
     started = time.monotonic()
     counts = {"rendered": 0, "skipped": 0}
@@ -267,6 +270,7 @@ def _build_and_publish(
             report = publish_stream(staged, config.target, manifest=manifest)
         finally:
             store.close()
+            lines.close()
     log.info(
         "render and write: %s rendered, %d unchanged by their render key; %d written, %d unchanged, %d removed "
         "in %.2f s",
@@ -310,6 +314,14 @@ def _fragment_store(config: Config, manifest: Manifest) -> FragmentStore:
     from syndicate.render.fragments import FragmentStore
 
     return FragmentStore(cache_directory(config.translation.cache) / "fragments.sqlite3", manifest.published)
+
+
+def _line_store(config: Config) -> LineStore:
+    """Where listing pages keep their items' lines (``lines.sqlite3`` in the cache dir)."""
+    from syndicate.cachefile import cache_directory
+    from syndicate.render.lines import LineStore
+
+    return LineStore(cache_directory(config.translation.cache) / "lines.sqlite3")
 
 
 def dropped_editions(removed: Sequence[str], published: Sequence[str]) -> dict[str, int]:

@@ -175,17 +175,22 @@ def test_one_new_article_among_300_costs_that_article_alone(archive: Config, mon
 
     monkeypatch.setattr(html, "article_page", article_page)
     items: Counter[tuple[str, str, str]] = Counter()  # (language, format, title) of every feed item rendered
-    real_entry, real_item = feeds._add_entry, jsonfeed._item
+    real_rss, real_atom, real_item = feeds.rss_item, feeds.atom_entry, jsonfeed._item
 
-    def add_entry(fg: object, site: object, edition: Any, article: Any, *, rss: bool) -> None:
-        items[(edition.language, "rss" if rss else "atom", article.title)] += 1
-        real_entry(fg, site, edition, article, rss=rss)
+    def rss_item(site: object, edition: Any, article: Any) -> str:
+        items[(edition.language, "rss", article.title)] += 1
+        return real_rss(site, edition, article)  # type: ignore[arg-type]
+
+    def atom_entry(site: object, edition: Any, article: Any) -> str:
+        items[(edition.language, "atom", article.title)] += 1
+        return real_atom(site, edition, article)  # type: ignore[arg-type]
 
     def json_item(site: object, edition: Any, article: Any) -> Any:
         items[(edition.language, "json", article.title)] += 1
         return real_item(site, edition, article)
 
-    monkeypatch.setattr(feeds, "_add_entry", add_entry)
+    monkeypatch.setattr(feeds, "rss_item", rss_item)
+    monkeypatch.setattr(feeds, "atom_entry", atom_entry)
     monkeypatch.setattr(jsonfeed, "_item", json_item)
     summary, _ = _publish(archive)
     after = _published(archive)

@@ -46,6 +46,7 @@ from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.fragments import FragmentStore
 from syndicate.render.jsonfeed import render_json_feed
+from syndicate.render.lines import LineStore
 from syndicate.render.opml import render_opml
 from syndicate.render.sections import Section, SectionChoice, sections_by_language
 from syndicate.render.theme import Theme, load_theme
@@ -134,6 +135,7 @@ def iter_render(
     sections: SectionChoice = False,
     fragments: FragmentStore | None = None,
     workers: int = 1,
+    lines: LineStore | None = None,
 ) -> Iterator[tuple[str, str, bytes | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
@@ -148,7 +150,8 @@ def iter_render(
     joined from its fragments and only the new or changed items are rendered
     (:mod:`.fragments`).  With ``workers`` > 1, article pages are rendered in
     ``workers - 1`` forked processes while this one renders the feeds and
-    everything else; the outputs, and their order, are the same.
+    everything else; the outputs, and their order, are the same.  With a ``lines``
+    store, the listing pages join their items' kept lines (:mod:`.lines`).
     """
     chosen = _check_formats(formats)
     if max_items < 0:
@@ -156,7 +159,7 @@ def iter_render(
     if archive_page_size is not None and archive_page_size < 1:
         raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
     try:
-        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments)
+        pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments, lines)
         specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
         yield from _in_parallel(specs, workers) if workers > 1 else _in_order(specs)
     finally:
@@ -285,6 +288,7 @@ class _Pages:
     window: _Window
     sections: SectionChoice = False
     fragments: FragmentStore | None = None
+    lines: LineStore | None = None
 
 
 def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mapping[str, str]) -> Iterator[Spec]:
@@ -307,7 +311,9 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
         yield _EDITION_DONE
     for media in _media_files(prepared):
         yield out.add(media.path, (media.file, media.length, media.mtime_ns), functools.partial(_read_media, media))
-    yield out.add("index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme))
+    yield out.add(
+        "index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme, lines=pages.lines)
+    )
     for path, source in theme.static_files():
         yield out.add(path, (_file_digest(source),), source.read_bytes)
     listed = tuple((lang, tuple((s.slug, s.edition.title) for s in found)) for lang, found in sections.items())
@@ -335,7 +341,7 @@ def _edition_files(
     yield out.add(
         html.index_path(lang),
         (head, keys, listed),
-        lambda: html.edition_index_page(site, edition, editions, formats, theme, own),
+        lambda: html.edition_index_page(site, edition, editions, formats, theme, own, pages.lines, keys),
     )
     for section in own:
         yield from _section_files(out, site, edition, section, editions, pages, switcher, sections)
@@ -367,7 +373,9 @@ def _section_files(
     yield out.add(
         f"{directory}/index.html",
         (head, edition.title, switcher, tuple(siblings), keys),
-        lambda: html.section_page(site, edition, section, editions, siblings, pages.formats, pages.theme),
+        lambda: html.section_page(
+            site, edition, section, editions, siblings, pages.formats, pages.theme, pages.lines, keys
+        ),
     )
 
 

@@ -1,9 +1,20 @@
-"""RSS 2.0 and Atom 1.0 feeds of one edition, built with feedgen.
+"""RSS 2.0 and Atom 1.0 feeds of one edition: feedgen's document frame, items written directly.
 
-feedgen does the bulk of the XML; this module owns the feed-level choices
-and works around feedgen's traps (DESIGN 6):
+Each document is a frame and its items.  The frame (the channel or feed
+head: titles, feed-level links, dates, authors, namespace declarations) is
+still feedgen's, fixed up as below and rendered once per document without
+entries (:func:`rss_frame`, :func:`atom_frame`), then cut where the items go.
+The items (:func:`rss_item`, :func:`atom_entry`) are written directly as
+text, byte for byte what feedgen's tree of the same entry serialized by lxml
+(``pretty_print``, 2-space indentation, libxml2's escaping: :func:`_text`,
+:func:`_attr`) gave: feedgen alone, building and serializing an lxml tree
+per item, costs as much CPU as the whole rendering may, and a 10,000-item
+tree held 120-140 MiB where the written document holds its own bytes
+(``tests/test_feed_writer.py`` compares both against the feedgen-per-item
+renderer kept in ``tests/feedgen_reference.py``).  What the items must be
+is still the list below, which both implementations follow (DESIGN 6):
 
-* entries are added with ``order="append"`` (feedgen prepends by default);
+* items keep the edition's order (feedgen prepended entries by default);
 * what readers pick must be what we mean: the feed-level links of both
   formats are written in one place, :func:`feed_links` (order) and
   :func:`_place_feed_links` (placement), replacing whatever feedgen made of
@@ -12,15 +23,16 @@ and works around feedgen's traps (DESIGN 6):
   then the sibling-language feeds, then the page again (readers that take
   the last alternate).  The RSS ``<link>`` is feedgen's one ``link()``
   call: the edition page;
-* an entry has exactly one link, its own page (:func:`entry_link`); feedgen
-  drops rel/type/hreflang from Atom entry links and never writes
-  ``xml:lang`` on entries, so the Atom entry links are rebuilt;
+* an entry has exactly one link, its own page (:func:`entry_link`), with
+  rel/type/hreflang, and every Atom entry has ``xml:lang`` (feedgen drops
+  the link's attributes and writes no entry language: its entries were
+  fixed up after the fact);
 * machine dates are UTC (RSS ``+0000``, Atom ``Z``), written by
   :func:`rfc822_utc` and :func:`rfc3339_utc` over feedgen's dates: feedgen
   formats RFC 822 with ``strftime`` under the process-global ``setlocale``
   (so: never render from threads) and defaults build dates to "now"; they
   are always set from :attr:`Edition.updated`, and removed from RSS when
-  the edition is empty;
+  the edition is empty (the items' dates are written the same way);
 * every item names its author (the article's, else the site's): Atom
   ``<author>``, RSS ``dc:creator`` (RSS ``<author>`` must be an e-mail), and
   the channel carries the site's as ``dc:creator``.  Readers that do not
@@ -30,7 +42,7 @@ and works around feedgen's traps (DESIGN 6):
   audio/video enclosure), ``media:content`` and ``media:thumbnail``, and an
   Atom ``link rel="enclosure"`` after the entry's one alternate link;
 * readers take an RSS ``<description>`` as HTML, so the plain-text summary
-  is HTML-escaped there (Atom ``<summary>`` stays ``type="text"``).
+  is HTML-escaped there (Atom ``<summary>`` stays text, Atom's default type).
 
 The edition passed in is rendered whole: trimming to ``max_items`` is the
 caller's job (:func:`syndicate.render.render_site`).
@@ -38,9 +50,9 @@ caller's job (:func:`syndicate.render.render_site`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
@@ -61,9 +73,21 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 _LINK_KEYS = ("href", "rel", "type", "hreflang")
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def rfc822_utc(moment: datetime) -> str:
-    """An RSS date in UTC with English names, e.g. ``Mon, 14 Apr 2025 07:46:00 +0000``."""
-    return format_datetime(moment.astimezone(UTC))
+    """An RSS date in UTC with English names, e.g. ``Mon, 14 Apr 2025 07:46:00 +0000``.
+
+    What :func:`email.utils.format_datetime` writes for a UTC time (a test holds
+    it to that), without its time tuple: every item has one.
+    """
+    m = moment.astimezone(UTC)
+    return (
+        f"{_DAYS[m.weekday()]}, {m.day:02d} {_MONTHS[m.month - 1]} {m.year:04d}"
+        f" {m.hour:02d}:{m.minute:02d}:{m.second:02d} +0000"
+    )
 
 
 def rfc3339_utc(moment: datetime) -> str:
@@ -172,11 +196,64 @@ def _place_feed_links(parent: etree._Element, links: Sequence[dict[str, str]], a
         parent.insert(position + offset, link)
 
 
-# ----------------------------------------------------------------------- feedgen
+# ------------------------------------------------------------------ XML escaping
+#
+# Exactly what lxml (libxml2) writes when serializing to UTF-8: the item
+# writers below must give the bytes the feedgen tree gave (tests/test_feed_writer.py).
 
 
-def _generator(site: Site, edition: Edition, chain: Chain | None, *, rss: bool) -> FeedGenerator:
-    """A FeedGenerator with the feed-level fields and the edition's entries."""
+def _text(text: str) -> str:
+    """Element text as libxml2 escapes it: ``& < >``, and ``\\r`` as a character reference."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+_ATTR_SPECIAL = frozenset('&<>"\n\r\t')
+
+
+def _attr(value: str) -> str:
+    """An attribute value as libxml2 escapes it: ``& < > "`` and ``\\n \\r \\t`` as references."""
+    if _ATTR_SPECIAL.isdisjoint(value):
+        return value
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
+
+
+def _leaf(indent: str, tag: str, text: str | None, attrs: str = "") -> str:
+    """One pretty-printed text-only element: ``<x/>`` without text, ``<x></x>`` with ``""``."""
+    if text is None:
+        return f"{indent}<{tag}{attrs}/>\n"
+    return f"{indent}<{tag}{attrs}>{_text(text)}</{tag}>\n"
+
+
+# ------------------------------------------------------------- document frames
+#
+# The feed-level elements (channel or feed head, its links and dates, the
+# namespace declarations) are feedgen's, fixed up as the docstring says, once
+# per document and without entries; the items go where the frame is cut.
+
+_RSS_TAIL = b"  </channel>\n</rss>\n"
+_ATOM_TAIL = b"</feed>\n"
+
+
+def _generator(
+    site: Site, edition: Edition, chain: Chain | None, updated: datetime, *, rss: bool, media: bool
+) -> FeedGenerator:
+    """A FeedGenerator with the feed-level fields and no entries."""
     lang = edition.language
     fg = FeedGenerator()
     if rss:
@@ -184,7 +261,7 @@ def _generator(site: Site, edition: Edition, chain: Chain | None, *, rss: bool) 
         fg.dc.dc_creator(feed_author(site))
         if site.email:  # RSS wants an address here: "desk@example.org (World Desk)"
             fg.managingEditor(f"{site.email} ({feed_author(site)})")
-        if any(a.image for a in edition.articles):  # declares xmlns:media (written in _rss_media)
+        if media:  # declares xmlns:media for the items' media:content and media:thumbnail
             fg.load_extension("media", atom=False, rss=True)
     page = site.url_for((chain or Chain(lang, lang)).page)  # the edition's (or section's) index page
     fg.id(page)
@@ -196,38 +273,19 @@ def _generator(site: Site, edition: Edition, chain: Chain | None, *, rss: bool) 
     # The one link() call: it is the RSS channel <link>.  Every feed-level link,
     # in both formats, is then written by _place_feed_links.
     fg.link(href=page, rel="alternate", type="text/html", hreflang=lang)
-    updated = edition.updated or EMPTY_FEED_UPDATED
     fg.updated(updated)
     fg.pubDate(updated)
-    for article in edition.articles:
-        _add_entry(fg, site, edition, article, rss=rss)
     return fg
 
 
-def _add_entry(fg: FeedGenerator, site: Site, edition: Edition, article: Article, *, rss: bool) -> None:
-    fe = fg.add_entry(order="append")
-    fe.id(article.id)  # also the RSS guid, isPermaLink="false"
-    fe.title(article.title)
-    fe.link(entry_link(site, edition, article))  # the RSS <link>; the Atom link is rebuilt
-    fe.summary(article.summary)  # Atom type="text"; RSS <description> is escaped in _fix_rss_items
-    fe.content(html.item_content_html(site, article), type="html")
-    fe.published(article.published)
-    fe.updated(article.modified)
-    for term in categories(article):
-        fe.category(term=term)
-    fe.author(name=item_author(site, article))  # Atom; RSS <author> needs an e-mail: feedgen skips it
-    if rss:
-        fe.dc.dc_creator(item_author(site, article))
-
-
-def _tree(fg: FeedGenerator, kind: str) -> etree._Element:
+def _rss_tree(fg: FeedGenerator) -> etree._Element:
     """feedgen's own lxml tree of an RSS feed, to fix before serializing.
 
     ``_create_rss`` is what feedgen's ``rss_str`` calls before serializing; using it
     saves a serialize-and-parse round trip per feed.  Should a feedgen release drop
     it, the public string method is parsed instead: same tree, same bytes.
     """
-    create = getattr(fg, f"_create_{kind}", None)
+    create = getattr(fg, "_create_rss", None)
     if create is not None:
         root, _ = create()
         return root
@@ -236,6 +294,68 @@ def _tree(fg: FeedGenerator, kind: str) -> etree._Element:
 
 def _serialize(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _cut(document: bytes, tail: bytes) -> tuple[bytes, bytes]:
+    """(head, tail) of an entry-less document: its items go right before the closing tags."""
+    if not document.endswith(tail):  # the pretty printer always ends it so: a change in lxml, not in the input
+        raise AssertionError(f"unexpected feed frame ending {document[-40:]!r}")
+    return document[: -len(tail)], tail
+
+
+def rss_frame(
+    site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None
+) -> tuple[bytes, bytes]:
+    """The RSS document of ``edition`` without its items, cut where they go: (head, tail).
+
+    The head depends on the edition's fields and on two aggregates of its
+    articles: the newest change (the build dates) and whether any has an
+    image (the Media RSS namespace).
+    """
+    updated = edition.updated
+    media = any(a.image for a in edition.articles)
+    fg = _generator(site, edition, chain, updated or EMPTY_FEED_UPDATED, rss=True, media=media)
+    root = _rss_tree(fg)
+    channel = root.find("channel")
+    assert channel is not None  # feedgen always writes one
+    for name in ("lastBuildDate", "pubDate"):  # UTC RFC 822; none at all on an empty feed (never "now")
+        elem = channel.find(name)
+        if elem is not None:
+            if updated is None:
+                channel.remove(elem)
+            else:
+                elem.text = rfc822_utc(updated)
+    description = channel.find("description")
+    if description is not None and description.text:  # HTML to readers, like the items'
+        description.text = html.escape_text(description.text)
+    _place_feed_links(channel, feed_links(site, edition, "rss", siblings, chain), after="description")
+    if chain is not None and chain.archive:
+        _mark_archive(channel)
+    return _cut(_serialize(root), _RSS_TAIL)
+
+
+def atom_frame(
+    site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None
+) -> tuple[bytes, bytes]:
+    """The Atom document of ``edition`` without its entries, cut where they go: (head, tail)."""
+    updated = edition.updated or EMPTY_FEED_UPDATED
+    fg = _generator(site, edition, chain, updated, rss=False, media=False)
+    # feedgen builds its Atom tree with an ``xmlns`` attribute instead of a namespace,
+    # so only the serialized form is real Atom: parse it.
+    root = etree.fromstring(fg.atom_str(pretty=False), _PARSER)
+    root.set(XML_LANG, edition.language)
+    found = root.find(f"{{{ATOM_NS}}}updated")
+    if found is not None:
+        found.text = rfc3339_utc(updated)
+    _place_feed_links(root, feed_links(site, edition, "atom", siblings, chain), after=f"{{{ATOM_NS}}}author")
+    if chain is not None and chain.archive:
+        _mark_archive(root)
+    return _cut(_serialize(root), _ATOM_TAIL)
+
+
+def _mark_archive(parent: etree._Element) -> None:
+    """``<fh:archive/>`` (RFC 5005 section 4: this document never changes), last before the items."""
+    parent.append(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
 
 
 # --------------------------------------------------------------------------- RSS
@@ -247,61 +367,53 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = (), chain
     ``siblings`` are the languages of the other editions that have an RSS feed;
     ``chain`` the document's place among its archives (see :func:`feed_links`).
     """
-    fg = _generator(site, edition, chain, rss=True)
-    root = _tree(fg, "rss")
-    channel = root.find("channel")
-    assert channel is not None  # feedgen always writes one
-    _fix_rss_build_dates(channel, edition)
-    _fix_rss_items(channel, edition)
-    _fix_rss_description(channel)
-    _place_feed_links(channel, feed_links(site, edition, "rss", siblings, chain), after="description")
-    if chain is not None and chain.archive:
-        _mark_archive(channel)
-    return _serialize(root)
+    head, tail = rss_frame(site, edition, siblings, chain)
+    return _join(head, (rss_item(site, edition, article) for article in edition.articles), tail)
 
 
-def _mark_archive(parent: etree._Element) -> None:
-    """``<fh:archive/>`` (RFC 5005 section 4: this document never changes), before the items."""
-    first = parent.find("item")
-    if first is None:
-        first = parent.find(f"{{{ATOM_NS}}}entry")
-    marker = etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
-    if first is None:
-        parent.append(marker)
-    else:
-        first.addprevious(marker)
+def _join(head: bytes, items: Iterable[str], tail: bytes) -> bytes:
+    """The document, each item encoded as it is written: it costs about its own bytes.
 
-
-def _fix_rss_build_dates(channel: etree._Element, edition: Edition) -> None:
-    """UTC RFC 822 build dates; none at all on an empty feed (never "now")."""
-    updated = edition.updated
-    for name in ("lastBuildDate", "pubDate"):
-        elem = channel.find(name)
-        if elem is None:
-            continue
-        if updated is None:
-            channel.remove(elem)
-        else:
-            elem.text = rfc822_utc(updated)
-
-
-def _fix_rss_items(channel: etree._Element, edition: Edition) -> None:
-    """UTC pubDate; the summary as HTML-escaped text.
-
-    Readers treat an RSS ``<description>`` as HTML, so a plain-text summary
-    holding ``<`` or ``&`` must be escaped once more to show as written.
+    (``BytesIO.getvalue`` hands its buffer over without a copy when nothing else holds it.)
     """
-    for item, article in zip(channel.iterfind("item"), edition.articles, strict=True):
-        date = item.find("pubDate")
-        if date is not None:
-            date.text = rfc822_utc(article.published)
-        description = item.find("description")
-        if description is not None and article.summary:
-            description.text = html.escape_text(article.summary)
-        _rss_media(item, article)
+    out = io.BytesIO()
+    out.write(head)
+    for item in items:
+        out.write(item.encode("utf-8"))
+    out.write(tail)
+    return out.getvalue()
 
 
-def _rss_media(item: etree._Element, article: Article) -> None:
+def rss_item(site: Site, edition: Edition, article: Article) -> str:
+    """One ``<item>`` as the document holds it: indented, with its final newline.
+
+    Element order is feedgen's (title, link, description, content:encoded,
+    guid, categories, pubDate, dc:creator), then the enclosure and Media RSS
+    image (:func:`_rss_media`).  Readers treat an RSS ``<description>`` as
+    HTML, so a plain-text summary holding ``<`` or ``&`` is escaped once more
+    to show as written; without a summary the description is the content.
+    """
+    content = html.item_content_html(site, article)
+    page = html.article_url(site, edition.language, article.slug)
+    parts = ["    <item>\n"]
+    if article.title:
+        parts.append(_leaf("      ", "title", article.title))
+    parts.append(_leaf("      ", "link", page))
+    if article.summary:
+        parts.append(_leaf("      ", "description", html.escape_text(article.summary)))
+        parts.append(_leaf("      ", "content:encoded", content))
+    else:
+        parts.append(_leaf("      ", "description", content))
+    parts.append(_leaf("      ", "guid", article.id, ' isPermaLink="false"'))
+    parts.extend(_leaf("      ", "category", term) for term in categories(article))
+    parts.append(_leaf("      ", "pubDate", rfc822_utc(article.published)))
+    parts.append(_leaf("      ", "dc:creator", item_author(site, article)))
+    _rss_media(parts, article)
+    parts.append("    </item>\n")
+    return "".join(parts)
+
+
+def _rss_media(parts: list[str], article: Article) -> None:
     """The item's ``enclosure`` (its audio/video file, else its lead image) and Media RSS image.
 
     RSS allows one enclosure per item, and it must give a length above 0
@@ -313,27 +425,24 @@ def _rss_media(item: etree._Element, article: Article) -> None:
     image = article.image
     enclosure = article.enclosure or image
     if enclosure is not None and enclosure.length > 0 and enclosure.media_type:
-        etree.SubElement(
-            item, "enclosure", url=enclosure.url, length=str(enclosure.length), type=enclosure.media_type
+        parts.append(
+            f'      <enclosure url="{_attr(enclosure.url)}" length="{enclosure.length}"'
+            f' type="{_attr(enclosure.media_type)}"/>\n'
         )
     if image is None:
         return
-    content = etree.SubElement(item, f"{{{MEDIA_NS}}}content", url=image.url, medium="image")
+    attrs = f'url="{_attr(image.url)}" medium="image"'
     if image.media_type:
-        content.set("type", image.media_type)
+        attrs += f' type="{_attr(image.media_type)}"'
     if image.length:
-        content.set("fileSize", str(image.length))
+        attrs += f' fileSize="{image.length}"'
     if image.alt:
-        etree.SubElement(content, f"{{{MEDIA_NS}}}description", type="plain").text = image.alt
-    etree.SubElement(item, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
-
-
-def _fix_rss_description(channel: etree._Element) -> None:
-    """The channel <description> is HTML to readers too: escaped like the items' (Atom's
-    <subtitle> is type="text", where the XML escaping alone is right)."""
-    description = channel.find("description")
-    if description is not None and description.text:
-        description.text = html.escape_text(description.text)
+        parts.append(f"      <media:content {attrs}>\n")
+        parts.append(_leaf("        ", "media:description", image.alt, ' type="plain"'))
+        parts.append("      </media:content>\n")
+    else:
+        parts.append(f"      <media:content {attrs}/>\n")
+    parts.append(f'      <media:thumbnail url="{_attr(image.url)}"/>\n')
 
 
 # -------------------------------------------------------------------------- Atom
@@ -344,53 +453,51 @@ def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = (), chai
 
     ``siblings`` are the languages of the other editions that have an Atom feed.
     """
-    fg = _generator(site, edition, chain, rss=False)
-    # feedgen builds its Atom tree with an ``xmlns`` attribute instead of a namespace,
-    # so only the serialized form is real Atom: parse it.
-    root = etree.fromstring(fg.atom_str(pretty=False), _PARSER)
-    _fix_atom(root, site, edition)
-    _place_feed_links(root, feed_links(site, edition, "atom", siblings, chain), after=f"{{{ATOM_NS}}}author")
-    if chain is not None and chain.archive:
-        _mark_archive(root)
-    return _serialize(root)
+    head, tail = atom_frame(site, edition, siblings, chain)
+    return _join(head, (atom_entry(site, edition, article) for article in edition.articles), tail)
 
 
-def _fix_atom(root: etree._Element, site: Site, edition: Edition) -> None:
-    """Set xml:lang, UTC dates and rebuild the entry link feedgen stripped of rel/type/hreflang."""
-    root.set(XML_LANG, edition.language)
-    _set_text(root, "updated", rfc3339_utc(edition.updated or EMPTY_FEED_UPDATED))
-    entries = root.findall(f"{{{ATOM_NS}}}entry")
-    for entry, article in zip(entries, edition.articles, strict=True):
-        entry.set(XML_LANG, article.language)
-        _set_text(entry, "updated", rfc3339_utc(article.modified))
-        _set_text(entry, "published", rfc3339_utc(article.published))
-        old = entry.findall(f"{{{ATOM_NS}}}link")
-        position = entry.index(old[0]) if old else len(entry)
-        for elem in old:
-            entry.remove(elem)
-        attrs = entry_link(site, edition, article)
-        link = etree.Element(f"{{{ATOM_NS}}}link")
-        for key in ("rel", "type", "hreflang", "href"):
-            link.set(key, attrs[key])
-        entry.insert(position, link)
-        for offset, media in enumerate(m for m in (article.enclosure, article.image) if m is not None):
-            entry.insert(position + 1 + offset, _atom_enclosure(media))
+def atom_entry(site: Site, edition: Edition, article: Article) -> str:
+    """One ``<entry>`` as the document holds it: indented, with its final newline.
+
+    Element order is feedgen's (id, title, updated, author, content, the
+    links, summary, categories, published); the one link is the item's page
+    with rel, type and hreflang (feedgen drops them), followed by the
+    enclosure and lead image as ``rel="enclosure"`` links.  Atom ``<summary>``
+    stays plain text (no ``type``: the XML escaping alone is right).
+    """
+    name = item_author(site, article)
+    link = entry_link(site, edition, article)
+    parts = [
+        f'  <entry xml:lang="{_attr(article.language)}">\n',
+        _leaf("    ", "id", article.id or None),
+        _leaf("    ", "title", article.title or None),
+        _leaf("    ", "updated", rfc3339_utc(article.modified)),
+    ]
+    if name:
+        parts.append(f"    <author>\n      <name>{_text(name)}</name>\n    </author>\n")
+    parts.append(_leaf("    ", "content", html.item_content_html(site, article) or None, ' type="html"'))
+    parts.append(
+        f'    <link rel="alternate" type="text/html" hreflang="{_attr(link["hreflang"])}"'
+        f' href="{_attr(link["href"])}"/>\n'
+    )
+    for media in (article.enclosure, article.image):
+        if media is not None:
+            parts.append(_atom_enclosure(media))
+    parts.append(_leaf("    ", "summary", article.summary or None))
+    parts.extend(f'    <category term="{_attr(term)}"/>\n' for term in categories(article))
+    parts.append(_leaf("    ", "published", rfc3339_utc(article.published)))
+    parts.append("  </entry>\n")
+    return "".join(parts)
 
 
-def _atom_enclosure(media: Media) -> etree._Element:
+def _atom_enclosure(media: Media) -> str:
     """``<link rel="enclosure">`` after the entry's one alternate link (type, length and alt when known)."""
-    link = etree.Element(f"{{{ATOM_NS}}}link", rel="enclosure")
+    attrs = 'rel="enclosure"'
     if media.media_type:
-        link.set("type", media.media_type)
+        attrs += f' type="{_attr(media.media_type)}"'
     if media.length:
-        link.set("length", str(media.length))
+        attrs += f' length="{media.length}"'
     if media.alt:
-        link.set("title", media.alt)
-    link.set("href", media.url)
-    return link
-
-
-def _set_text(parent: etree._Element, tag: str, text: str) -> None:
-    elem = parent.find(f"{{{ATOM_NS}}}{tag}")
-    if elem is not None:
-        elem.text = text
+        attrs += f' title="{_attr(media.alt)}"'
+    return f'    <link {attrs} href="{_attr(media.url)}"/>\n'

@@ -15,9 +15,10 @@ document of a path is still published, this run's document is
 
 * its fragments of the articles whose keys it already holds, cut from the
   published file (:func:`split`), and
-* one small document rendered by the format's own renderer (feedgen for RSS and
-  Atom) with only the new or changed articles plus the ones that decide the head,
-  cut the same way: its head, its tail and the new fragments,
+* one small document rendered by the format's own renderer (for RSS and Atom:
+  feedgen's frame and the directly written items) with only the new or changed
+  articles plus the ones that decide the head, cut the same way: its head, its
+  tail and the new fragments,
 
 joined.  The result is byte-for-byte what rendering the whole edition gives
 (the golden files and ``tests/test_fragments.py`` hold it to that).  Which item
@@ -48,16 +49,19 @@ _SCHEMA = 1
 _KEEP_RUNS = 3  # records of documents published by older runs are dropped
 
 
+Fragment = bytes | memoryview  # an item cut from a document: a view of its bytes, not a copy
+
+
 @dataclass(frozen=True, slots=True)
 class Split:
     """A document cut into head, item fragments and tail: ``head + sep.join(items) + tail``."""
 
     head: bytes
-    items: list[bytes]
+    items: list[Fragment]
     tail: bytes
     sep: bytes
 
-    def join(self, items: Sequence[bytes]) -> bytes:
+    def join(self, items: Sequence[Fragment]) -> bytes:
         return self.head + self.sep.join(items) + self.tail
 
 
@@ -77,7 +81,8 @@ def split(document: bytes, fmt: str, count: int) -> Split | None:
     if len(starts) != count or stop == -1 or stop + 1 < starts[-1]:
         return None
     bounds = [*starts, stop + 1]
-    items = [document[bounds[i] : bounds[i + 1]] for i in range(count)]
+    view = memoryview(document)  # the items are views: a cut costs no copy of the document
+    items: list[Fragment] = [view[bounds[i] : bounds[i + 1]] for i in range(count)]
     return Split(document[: starts[0]], items, document[stop + 1 :], b"")
 
 
@@ -87,9 +92,10 @@ def _split_json(document: bytes, count: int) -> Split | None:
     if start == -1 or not document.endswith(closing):
         return None
     body = document[start + len(opening) : len(document) - len(closing)]
-    items = body.split(b",\n")  # an item is one line: JSON escapes every newline inside its strings
-    if len(items) != count or not all(item.startswith(b"    {") for item in items):
+    lines = body.split(b",\n")  # an item is one line: JSON escapes every newline inside its strings
+    if len(lines) != count or not all(item.startswith(b"    {") for item in lines):
         return None
+    items: list[Fragment] = list(lines)
     return Split(document[: start + len(opening)], items, closing, b",\n")
 
 
@@ -109,7 +115,7 @@ def render_feed(
     edition: Edition,
     keys: Sequence[str],
     render: Callable[[Edition], bytes],
-    previous: dict[str, bytes] | None,
+    previous: dict[str, Fragment] | None,
 ) -> bytes:
     """The document of ``edition`` (item ``keys`` in order), reusing ``previous`` fragments by key."""
     if not previous or not edition.articles:
@@ -140,7 +146,7 @@ class FragmentStore:
         self._pending: list[tuple[str, str, str]] = []
         self.reused = 0  # fragments taken from published documents, this run
 
-    def previous(self, path: str, fmt: str, context: str) -> dict[str, bytes] | None:
+    def previous(self, path: str, fmt: str, context: str) -> dict[str, Fragment] | None:
         """key -> fragment of the document published at ``path``, when its record matches."""
         if self._conn is None:
             return None

@@ -15,6 +15,7 @@ Everything here is a pure function of its arguments.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from syndicate.content import blocks_html
 from syndicate.formats import BY_NAME, PAGE, OutputFormat, section_dir
 from syndicate.formats import feed_path as formats_feed_path
 from syndicate.models import Article, Block, Edition, Site, Translation
+from syndicate.render.lines import LineStore, article_key
 from syndicate.render.theme import Theme, load_theme
 
 if TYPE_CHECKING:
@@ -150,16 +152,34 @@ def clear_content_memo() -> None:
 # templates escape it); HTML fragments built here go in as Markup.
 
 
+LABELS: tuple[localize.LabelKey, ...] = ("original", "index", "languages", "feeds", "latest", "sections")
+
+
+class Record(dict[str, Any]):
+    """A template variable's dict whose keys are also attributes.
+
+    Jinja2 resolves ``feed.href`` with ``getattr`` first and falls back to
+    ``feed["href"]`` only after an AttributeError: on a plain dict that is a
+    raised exception per lookup, dozens per page.  A theme may use either form.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def _base_context(
     site: Site, lang: str, editions: Sequence[Edition], formats: Sequence[str], theme: Theme
 ) -> dict[str, Any]:
     return {
-        "site": {"title": site.title, "url": site.url, "description": site.description, "logo": site.logo},
+        "site": Record(title=site.title, url=site.url, description=site.description, logo=site.logo),
         "lang": lang,
         "dir": localize.text_direction(lang),
-        "labels": {
-            key: localize.label(key, lang) for key in ("original", "index", "languages", "feeds", "latest", "sections")
-        },
+        "labels": Record((key, localize.label(key, lang)) for key in LABELS),
         "alternates": [],
         "feeds": [],
         "subscribe": [],
@@ -205,12 +225,12 @@ def _feed_links(
     """Discovery links (``<link rel=alternate type=...>``) of the feeds in a feed directory (default: the edition's)."""
     directory = directory or edition.language
     return [
-        {
-            "type": FEED_FORMATS[fmt].media_type,
-            "title": f"{edition.title} ({FEED_FORMATS[fmt].label})",
-            "href": site.url_for(formats_feed_path(directory, fmt)),
-            "hreflang": edition.language,
-        }
+        Record(
+            type=FEED_FORMATS[fmt].media_type,
+            title=f"{edition.title} ({FEED_FORMATS[fmt].label})",
+            href=site.url_for(formats_feed_path(directory, fmt)),
+            hreflang=edition.language,
+        )
         for fmt in formats
         if FEED_FORMATS[fmt].discovery
     ]
@@ -218,11 +238,11 @@ def _feed_links(
 
 def _subscribe(site: Site, language: str, formats: Sequence[str], directory: str | None = None) -> list[dict[str, str]]:
     return [
-        {
-            "label": FEED_FORMATS[fmt].label,
-            "href": site.url_for(formats_feed_path(directory or language, fmt)),
-            "type": FEED_FORMATS[fmt].media_type,
-        }
+        Record(
+            label=FEED_FORMATS[fmt].label,
+            href=site.url_for(formats_feed_path(directory or language, fmt)),
+            type=FEED_FORMATS[fmt].media_type,
+        )
         for fmt in formats
     ]
 
@@ -233,7 +253,7 @@ def section_path(language: str, slug: str) -> str:
 
 
 def _section_links(site: Site, sections: Sequence[Section]) -> list[dict[str, str]]:
-    return [{"name": s.name, "slug": s.slug, "href": site.url_for(section_path(s.edition.language, s.slug))}
+    return [Record(name=s.name, slug=s.slug, href=site.url_for(section_path(s.edition.language, s.slug)))
             for s in sections]  # fmt: skip
 
 
@@ -243,14 +263,20 @@ def _languages(
     """The language switcher: each edition, linking this article's page in it where there is one."""
     pages = pages or {}
     return [
-        {
-            "code": ed.language,
-            "name": localize.native_name(ed.language),
-            "href": pages.get(ed.language) or index_url(site, ed.language),
-            "current": ed.language == current,
-        }
+        Record(
+            code=ed.language,
+            name=_native_name(ed.language),
+            href=pages.get(ed.language) or index_url(site, ed.language),
+            current=ed.language == current,
+        )
         for ed in editions
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _native_name(tag: str) -> str:
+    """A language's name in itself, once per process (CLDR lookups are the switcher's main cost)."""
+    return localize.native_name(tag)
 
 
 def _lang_attrs(article: Article, container_language: str) -> Markup:
@@ -260,19 +286,57 @@ def _lang_attrs(article: Article, container_language: str) -> Markup:
     return Markup(f' lang="{article.language}" dir="{localize.text_direction(article.language)}"')
 
 
-def _items(site: Site, edition: Edition, articles: Iterable[Article]) -> list[dict[str, object]]:
-    return [
-        {
-            "slug": article.slug,
-            "href": article_url(site, edition.language, article.slug),
-            "title": article.title,
-            "summary": article.summary,
-            "dateline": Markup(dateline_html(site, article)),
-            "lang_attrs": _lang_attrs(article, edition.language),
-            "language": article.language,
-        }
-        for article in articles
-    ]
+def _item(site: Site, language: str, article: Article) -> dict[str, object]:
+    """One entry of ``items``: what ``item.html`` shows of an article on a listing page in ``language``."""
+    return Record(
+        slug=article.slug,
+        href=article_url(site, language, article.slug),
+        title=article.title,
+        summary=article.summary,
+        dateline=Markup(dateline_html(site, article)),
+        lang_attrs=_lang_attrs(article, language),
+        language=article.language,
+    )
+
+
+class _Items(Sequence[dict[str, object]]):
+    """The ``items`` of a listing page, each built when a template asks for it (the default theme
+    does not: it joins the kept lines, :mod:`syndicate.render.lines`)."""
+
+    def __init__(self, site: Site, language: str, articles: Sequence[Article]) -> None:
+        self._site, self._language, self._articles = site, language, articles
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_item(self._site, self._language, a) for a in self._articles[index]]
+        return _item(self._site, self._language, self._articles[index])
+
+
+def _listing(
+    context: dict[str, Any],
+    site: Site,
+    language: str,
+    articles: Sequence[Article],
+    theme: Theme,
+    store: LineStore | None,
+    keys: Sequence[str] | None,
+) -> dict[str, Any]:
+    """``context`` with the page's ``items`` and ``item_lines(heading)``: their lines, joined (*HTML*)."""
+    lines = store if store is not None else LineStore()
+    item_of = functools.partial(_item, site, language)
+
+    def item_lines(heading: str) -> Markup:
+        nonlocal keys
+        if keys is None:
+            keys = [article_key(a) for a in articles]
+        return lines.lines(theme, site, language, heading, context, articles, keys, item_of)
+
+    context["items"] = _Items(site, language, articles)
+    context["item_lines"] = item_lines
+    return context
 
 
 def article_page(
@@ -296,19 +360,19 @@ def article_page(
     context.update(
         page_title=f"{article.title} | {edition.title}",
         canonical=article_url(site, lang, article.slug),
-        alternates=[{"hreflang": code, "href": href} for code, href in sorted(alternates.items())],
+        alternates=[Record(hreflang=code, href=href) for code, href in sorted(alternates.items())],
         languages=_languages(site, editions or (edition,), lang, alternates),
-        article={
-            "title": article.title_source or article.title,  # never a cut headline on its own page
-            "headline": article.title,
-            "category": article.category,
-            "author": article.author or site.author,  # the byline: the article's author, else the desk's
-            "tags": article.tags,
-            "lang_attrs": _lang_attrs(article, lang),
-            "content": Markup(item_content_html(site, article)),
-            "original": Markup(_original_html(article)),
-            "published": article.published,
-        },
+        article=Record(
+            title=article.title_source or article.title,  # never a cut headline on its own page
+            headline=article.title,
+            category=article.category,
+            author=article.author or site.author,  # the byline: the article's author, else the desk's
+            tags=article.tags,
+            lang_attrs=_lang_attrs(article, lang),
+            content=Markup(item_content_html(site, article)),
+            original=Markup(_original_html(article)),
+            published=article.published,
+        ),
     )
     return theme.render("article.html", context)
 
@@ -333,8 +397,13 @@ def edition_index_page(
     formats: Sequence[str],
     theme: Theme | None = None,
     sections: Sequence[Section] = (),
+    lines: LineStore | None = None,
+    keys: Sequence[str] | None = None,
 ) -> bytes:
-    """``<lang>/index.html``: every article of the edition, newest first, and links to its sections."""
+    """``<lang>/index.html``: every article of the edition, newest first, and links to its sections.
+
+    ``lines`` keeps the items' lines across pages and runs; ``keys`` are the articles' render keys.
+    """
     theme = theme or load_theme()
     lang = edition.language
     context = _base_context(site, lang, editions, formats, theme)
@@ -348,12 +417,12 @@ def edition_index_page(
         site_name=edition.title,
         feeds=_feed_links(site, edition, formats) + section_feeds,
         sections=_section_links(site, sections),
-        alternates=[{"hreflang": ed.language, "href": index_url(site, ed.language)} for ed in _sorted(editions)],
+        alternates=[Record(hreflang=ed.language, href=index_url(site, ed.language)) for ed in _sorted(editions)],
         subscribe=_subscribe(site, lang, formats),
         languages=_languages(site, editions, lang),
-        edition={"title": edition.title, "description": edition.description, "language": lang},
-        items=_items(site, edition, edition.articles),
+        edition=Record(title=edition.title, description=edition.description, language=lang),
     )
+    _listing(context, site, lang, edition.articles, theme, lines, keys)
     return theme.render("edition.html", _rendered_parts(context, theme))
 
 
@@ -365,10 +434,13 @@ def section_page(
     siblings: Sequence[str],
     formats: Sequence[str],
     theme: Theme | None = None,
+    lines: LineStore | None = None,
+    keys: Sequence[str] | None = None,
 ) -> bytes:
     """``<lang>/sections/<slug>/index.html``: one section's articles, its feeds and discovery links.
 
-    ``siblings`` are the other languages that have this section.
+    ``siblings`` are the other languages that have this section; ``lines`` and ``keys`` as for
+    :func:`edition_index_page`.
     """
     theme = theme or load_theme()
     lang = edition.language
@@ -381,18 +453,23 @@ def section_page(
         home=index_url(site, lang),
         site_name=edition.title,
         feeds=_feed_links(site, section.edition, formats, directory),
-        alternates=[{"hreflang": code, "href": href} for code, href in sorted(pages.items())],
+        alternates=[Record(hreflang=code, href=href) for code, href in sorted(pages.items())],
         subscribe=_subscribe(site, lang, formats, directory),
         languages=_languages(site, editions, lang, pages),
-        section={"name": section.name, "title": section.edition.title, "slug": section.slug, "language": lang},
-        edition={"title": edition.title, "description": edition.description, "language": lang},
-        items=_items(site, edition, section.edition.articles),
+        section=Record(name=section.name, title=section.edition.title, slug=section.slug, language=lang),
+        edition=Record(title=edition.title, description=edition.description, language=lang),
     )
+    _listing(context, site, lang, section.edition.articles, theme, lines, keys)
     return theme.render("section.html", _rendered_parts(context, theme))
 
 
 def site_index_page(
-    site: Site, editions: Sequence[Edition], formats: Sequence[str], latest: int = 10, theme: Theme | None = None
+    site: Site,
+    editions: Sequence[Edition],
+    formats: Sequence[str],
+    latest: int = 10,
+    theme: Theme | None = None,
+    lines: LineStore | None = None,
 ) -> bytes:
     """The root ``index.html``: language switcher, latest items, every feed."""
     theme = theme or load_theme()
@@ -404,19 +481,19 @@ def site_index_page(
         home=site.url_for("index.html"),
         site_name=site.title,
         feeds=[link for ed in editions for link in _feed_links(site, ed, formats)],
-        alternates=[{"hreflang": ed.language, "href": index_url(site, ed.language)} for ed in _sorted(editions)],
+        alternates=[Record(hreflang=ed.language, href=index_url(site, ed.language)) for ed in _sorted(editions)],
         languages=_languages(site, editions, None),
-        items=_items(site, editions[0], editions[0].articles[:latest]) if editions else [],
         editions=[
-            {
-                "language": ed.language,
-                "title": ed.title,
-                "href": index_url(site, ed.language),
-                "feeds": _subscribe(site, ed.language, formats),
-            }
+            Record(
+                language=ed.language,
+                title=ed.title,
+                href=index_url(site, ed.language),
+                feeds=_subscribe(site, ed.language, formats),
+            )
             for ed in editions
         ],
     )
+    _listing(context, site, lang, editions[0].articles[:latest] if editions else (), theme, lines, None)
     return theme.render("site.html", _rendered_parts(context, theme))
 
 

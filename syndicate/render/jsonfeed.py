@@ -11,6 +11,7 @@ trimming to ``max_items`` is the caller's job.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -53,10 +54,20 @@ def render_json_feed(
         feed["next_url"] = _url(site, chain.prev)
     if chain.prev is not None or chain.archive:
         feed["_archive"] = _archive_object(site, chain)
-    items = [_dump(_item(site, edition, article)) for article in edition.articles]
-    head = [f"  {_dump(key)}: {_dump(value)}" for key, value in feed.items()]
-    body = "  \"items\": [\n" + ",\n".join(f"    {item}" for item in items) + "\n  ]" if items else '  "items": []'
-    return ("{\n" + ",\n".join([*head, body]) + "\n}\n").encode("utf-8")
+    head = "".join(f"  {_dump(key)}: {_dump(value)},\n" for key, value in feed.items())
+    if not edition.articles:
+        return ("{\n" + head + '  "items": []\n}\n').encode("utf-8")
+    # Each item encoded as it is written into one buffer (handed over without a
+    # copy by getvalue): a 10,000-item document costs about its own bytes.
+    out = io.BytesIO()
+    out.write(("{\n" + head + '  "items": [\n').encode("utf-8"))
+    separator = b""
+    for article in edition.articles:
+        out.write(separator)
+        out.write(("    " + _dump(_item(site, edition, article))).encode("utf-8"))
+        separator = b",\n"
+    out.write(b"\n  ]\n}\n")
+    return out.getvalue()
 
 
 def _url(site: Site, directory: str) -> str:
@@ -76,8 +87,12 @@ def _archive_object(site: Site, chain: Chain) -> dict[str, Any]:
     return found
 
 
+# One encoder for every value (json.dumps would build one per call for these options).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(value)
 
 
 def _item(site: Site, edition: Edition, article: Article) -> dict[str, Any]:

@@ -49,6 +49,7 @@ def sections_by_language(editions: Sequence[Edition], choice: SectionChoice = Tr
     original = _source_categories(editions[0])
     wanted = None if choice is True else {c.strip().lower() for c in choice} | {section_slug(c) for c in choice}
     result: dict[str, list[Section]] = {}
+    slugs: dict[str, str] = {}  # source-language category -> its slug, computed once per name
     for edition in editions:
         groups: dict[str, list[Article]] = {}
         names: dict[str, tuple[str, str]] = {}
@@ -56,7 +57,7 @@ def sections_by_language(editions: Sequence[Edition], choice: SectionChoice = Tr
             if not article.category:
                 continue
             source_name = original.get(_group_key(article), article.category)
-            slug = section_slug(source_name)
+            slug = slugs.get(source_name) or slugs.setdefault(source_name, section_slug(source_name))
             if wanted is not None and slug not in wanted and source_name.strip().lower() not in wanted:
                 continue
             groups.setdefault(slug, []).append(article)

@@ -2,7 +2,7 @@
 
 This module owns finding templates and rendering them.  A theme is a
 directory with ``templates/`` (``base.html``, ``article.html``,
-``edition.html``, ``site.html``, ``style.css``, ...) and optionally
+``edition.html``, ``site.html``, ``item.html``, ``style.css``, ...) and optionally
 ``static/`` (files published as they are under ``static/`` in the target:
 a logo, fonts).  ``output.theme`` names a directory whose templates and static
 files override the shipped default theme (``syndicate/themes/default``) one
@@ -12,21 +12,22 @@ Autoescaping is on for every template; content HTML (sanitized when it was
 read) and the item fragments built by :mod:`syndicate.render.html` are passed
 in as :class:`markupsafe.Markup`.  The template variables are documented in
 ``syndicate/themes/README.md``.  :attr:`Theme.digest` covers every file of the
-theme, so changing a template re-renders the pages that use it.
+theme, so changing a template re-renders the pages that use it (and the kept
+item lines of the listing pages, :mod:`syndicate.render.lines`).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from syndicate.errors import ConfigError
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
-TEMPLATES = ("base.html", "article.html", "edition.html", "site.html", "style.css")
+TEMPLATES = ("base.html", "article.html", "edition.html", "site.html", "item.html", "style.css")
 
 
 class Theme:
@@ -54,14 +55,18 @@ class Theme:
 
     def render(self, name: str, context: Mapping[str, Any]) -> bytes:
         """A template rendered with ``context``; a broken user template is a ConfigError naming it."""
+        return self.render_each(name, (context,))[0].encode("utf-8")
+
+    def render_each(self, name: str, contexts: Iterable[Mapping[str, Any]]) -> list[str]:
+        """A template rendered once per context, as text (the item lines of a listing page)."""
         import jinja2
 
         try:
-            text: str = self._environment.get_template(name).render(context)
+            template = self._environment.get_template(name)
+            return [template.render(context) for context in contexts]
         except jinja2.TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
             raise ConfigError(f"theme template {where}: {exc.message or exc}") from exc
-        return text.encode("utf-8")
 
     @functools.cached_property
     def digest(self) -> str:

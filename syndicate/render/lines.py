@@ -1,0 +1,216 @@
+"""Index-page lines: each item's line on a listing page, rendered once and kept across runs.
+
+An edition's index page (``<lang>/index.html``), its section pages and the
+site's front page list items through the theme's ``item.html``: one line per
+item.  A line depends only on the item's article, the page's language, the
+heading level and the things every line shares (syndicate's code, the site,
+the theme), never on the other items.  So :class:`LineStore` renders each line
+once per render key and keeps it in ``lines.sqlite3`` in the cache directory;
+a listing page joins its lines (:meth:`LineStore.lines`, called from the
+theme's ``article_list.html`` as ``item_lines(heading)``) and a run after one
+new article renders one new line per language and heading level, not 10,000.
+
+The key of a line is ``(context, article key)``; the context is a digest of
+the code version, the library versions, the site, the theme's digest, the
+language and the heading level (:func:`context_of`).  ``item.html`` sees
+``item``, ``heading``, ``site``, ``lang``, ``dir`` and ``labels`` only: what
+the key covers.  The file is opened with
+:func:`syndicate.cachefile.open_or_rebuild` (a damaged store is rebuilt, with a
+warning); any later error makes the store memory-only for the rest of the run.
+Lines of articles that a page no longer lists are dropped, and so are the
+contexts a newer one replaced for the same language and heading (beyond the
+newest two: switching a theme back and forth stays cheap).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from syndicate.cachefile import give_up
+from syndicate.models import Article
+from syndicate.render.theme import Theme
+
+_SCHEMA = 2
+_KEEP_CONTEXTS = 2  # per language and heading: the newest contexts (code, site, theme) kept with their lines
+ITEM_TEMPLATE = "item.html"
+LINE_VARIABLES = ("site", "lang", "dir", "labels")  # what item.html sees besides item and heading
+
+ItemOf = Callable[[Article], Mapping[str, object]]  # an article -> the ``item`` variable of item.html
+
+
+class LineStore:
+    """The lines of the listing pages of one run: a memo of the current context over ``lines.sqlite3``.
+
+    ``path`` None keeps the lines of the run in memory only.  ``rendered``
+    counts the lines this run rendered with ``item.html``; ``reused`` the ones
+    it took from the store or from an earlier page of the run.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        from syndicate.cachefile import Schema, open_or_rebuild
+
+        self._conn = open_or_rebuild(path, Schema("line store", _check)) if path is not None else None
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):  # a cache: a lost last commit only costs a re-render
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._context = ""
+        self._memo: dict[str, str] = {}  # article key -> line, in the current context
+        self._asked: dict[str, set[str]] = {}  # context -> the keys its pages listed this run
+        self._loaded: dict[str, set[str]] = {}  # context -> the keys the store held for it
+        self._pending: list[tuple[str, str, str]] = []  # (context, key, line) to write
+        self._slots: dict[str, str] = {}  # context -> "language|heading", the pages it serves
+        self.rendered = 0
+        self.reused = 0
+
+    def lines(
+        self,
+        theme: Theme,
+        site: object,
+        language: str,
+        heading: str,
+        variables: Mapping[str, Any],
+        articles: Sequence[Article],
+        keys: Sequence[str],
+        item_of: ItemOf,
+    ) -> Markup:
+        """The joined lines of ``articles`` (article keys ``keys``) on a page in ``language``, rendering
+        only the ones not kept.  ``variables`` are the page's (item.html gets :data:`LINE_VARIABLES`)."""
+        context = context_of(site, theme, language, heading)
+        self._slots[context] = f"{language}|{heading}"
+        self._enter(context)
+        memo = self._memo
+        self._asked[context].update(keys)
+        missing = [i for i, key in enumerate(keys) if key not in memo]
+        self.reused += len(keys) - len(missing)
+        if missing:
+            fresh = _render(theme, variables, heading, (item_of(articles[i]) for i in missing))
+            for i, line in zip(missing, fresh, strict=True):
+                memo[keys[i]] = line
+                self._pending.append((context, keys[i], line))
+            self.rendered += len(missing)
+        return Markup("".join([memo[key] for key in keys]))
+
+    def _enter(self, context: str) -> None:
+        """Make ``context`` the current one: write the last one's new lines, load this one's kept lines."""
+        if context == self._context:
+            return
+        self._flush()
+        self._context = context
+        self._memo = self._load(context)
+        self._loaded.setdefault(context, set()).update(self._memo)
+        self._asked.setdefault(context, set())
+
+    def _load(self, context: str) -> dict[str, str]:
+        if self._conn is None:
+            return {}
+        try:
+            return dict(self._conn.execute("SELECT key, line FROM lines WHERE context = ?", (context,)).fetchall())
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return {}
+
+    def _flush(self) -> None:
+        """Write the new lines rendered since the last flush."""
+        pending, self._pending = self._pending, []
+        if self._conn is None or not pending:
+            return
+        try:
+            with self._conn:
+                self._conn.executemany("INSERT OR REPLACE INTO lines (context, key, line) VALUES (?, ?, ?)", pending)
+        except sqlite3.Error as exc:
+            self._disable(exc)
+
+    def close(self) -> None:
+        """Write what is pending; drop the kept lines no page of their context listed this run, and
+        the contexts a newer one replaced (a changed theme, site or code) beyond the newest few."""
+        self._flush()
+        stale = [(c, key) for c, loaded in self._loaded.items() for key in loaded - self._asked[c]]
+        used = [(c, self._slots[c]) for c in self._asked]
+        self._memo, self._loaded, self._asked = {}, {}, {}
+        if self._conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error), self._conn:
+            self._conn.executemany("DELETE FROM lines WHERE context = ? AND key = ?", stale)
+            row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM contexts").fetchone()
+            run = int(row[0]) + 1
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO contexts (context, slot, run) VALUES (?, ?, ?)",
+                [(c, slot, run) for c, slot in used],
+            )
+            for slot in sorted({slot for _, slot in used}):
+                older = self._conn.execute(
+                    "SELECT context FROM contexts WHERE slot = ? ORDER BY run DESC LIMIT -1 OFFSET ?",
+                    (slot, _KEEP_CONTEXTS),
+                ).fetchall()
+                self._conn.executemany("DELETE FROM lines WHERE context = ?", older)
+                self._conn.executemany("DELETE FROM contexts WHERE context = ?", older)
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        self._conn = None
+
+    def _disable(self, exc: Exception) -> None:
+        give_up(self._conn, "line store", exc)
+        self._conn = None
+
+
+def _render(
+    theme: Theme, variables: Mapping[str, Any], heading: str, items: Iterable[Mapping[str, object]]
+) -> list[str]:
+    """``item.html`` rendered for each item (a broken user template is a ConfigError naming it)."""
+    shared = {name: variables[name] for name in LINE_VARIABLES}
+    shared["heading"] = heading
+    return theme.render_each(ITEM_TEMPLATE, ({**shared, "item": item} for item in items))
+
+
+def context_of(site: object, theme: Theme, language: str, heading: str) -> str:
+    """The digest every line of a page shares: code, libraries, site, theme, language, heading."""
+    parts = (_code_version(), repr(site), theme.digest, language, heading)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def article_key(article: Article) -> str:
+    """A digest of every field of an article (for callers that have no render key at hand)."""
+    return hashlib.blake2b(repr(article).encode(), digest_size=12).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
+    from importlib.metadata import version
+
+    from syndicate.incremental import code_version
+
+    libraries = ",".join(f"{package}={version(package)}" for package in ("babel", "jinja2", "markupsafe"))
+    return f"{code_version()}|{libraries}"
+
+
+def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
+    from syndicate.cachefile import CacheDamaged
+
+    if not tables:
+        with conn:
+            conn.execute("CREATE TABLE meta (schema INTEGER)")
+            conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
+            conn.execute(
+                "CREATE TABLE lines (context TEXT NOT NULL, key TEXT NOT NULL, line TEXT NOT NULL,"
+                " PRIMARY KEY (context, key)) WITHOUT ROWID"
+            )
+            conn.execute(
+                "CREATE TABLE contexts (context TEXT PRIMARY KEY, slot TEXT NOT NULL, run INTEGER NOT NULL)"
+                " WITHOUT ROWID"
+            )
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA journal_mode=WAL")
+        return
+    if tables != {"meta", "lines", "contexts"}:
+        raise CacheDamaged(f"unexpected tables {sorted(tables)}")
+    row = conn.execute("SELECT schema FROM meta").fetchone()
+    if row is None or row[0] != _SCHEMA:
+        raise CacheDamaged(f"schema {row[0] if row else None}, expected {_SCHEMA}")
