@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -283,7 +284,9 @@ def providers(
 
 
 cache_app = typer.Typer(
-    help="Inspect, prune or clear the translation cache.", no_args_is_help=True, rich_markup_mode=None
+    help="Inspect, prune or clear the translation cache (segments, and the translated articles beside it).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(cache_app, name="cache")
 _CONFIG_OPTION = typer.Option("--config", "-c", help="Config file.")
@@ -311,6 +314,28 @@ def _existing_cache(path: Path, *, writable: bool) -> Any:
         _fail(exc)
 
 
+def _existing_variants(segments_path: Path, *, writable: bool) -> Any:
+    """The variant cache beside the segment cache, as it is (nothing created), or None."""
+    from syndicate.translate.variant_cache import VariantCache, cache_path
+
+    try:
+        return VariantCache.open_existing(cache_path(segments_path.parent), writable=writable)
+    except SyndicateError as exc:
+        _fail(exc)
+
+
+def _variants_do(segments_path: Path, action: Callable[[Any], int]) -> int:
+    """Run ``action`` on the variant cache beside ``segments_path`` (0 when there is none)."""
+    variants = _existing_variants(segments_path, writable=True)
+    if variants is None:
+        return 0
+    with variants:
+        try:
+            return int(action(variants))
+        except SyndicateError as exc:
+            _fail(exc)
+
+
 @cache_app.command("stats")
 def cache_stats(
     config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
@@ -329,6 +354,15 @@ def cache_stats(
                 stats = {**cache.stats(), "exists": True}
             except SyndicateError as exc:
                 _fail(exc)
+    variants = _existing_variants(cache_path, writable=False)
+    if variants is None:
+        stats["variants"] = {"entries": 0, "refused": 0, "exists": False}
+    else:
+        with variants:
+            try:
+                stats["variants"] = {**variants.stats(), "exists": True}
+            except SyndicateError as exc:
+                _fail(exc)
     if as_json:
         typer.echo(json.dumps(stats, indent=2, sort_keys=True, default=str))
         return
@@ -339,6 +373,9 @@ def cache_stats(
         typer.echo(f"  {provider}: {sum(pairs.values())} ({shown})")
     if stats["languages"]:
         typer.echo("languages: " + ", ".join(f"{lang} {n}" for lang, n in stats["languages"].items()))
+    kept = stats["variants"]
+    if kept["exists"]:
+        typer.echo(f"translated articles: {kept['entries']} ({kept['refused']} refused) in {kept['path']}")
 
 
 @cache_app.command("forget")
@@ -357,7 +394,10 @@ def cache_forget(
     config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
     path: Annotated[Optional[Path], _CACHE_OPTION] = None,
 ) -> None:
-    """Delete the cached translations matching ALL the given filters (at least one is required)."""
+    """Delete the cached translations matching ALL the given filters (at least one is required).
+
+    The translated articles built from them (the variant cache) go too, so the next publish rebuilds them.
+    """
     from syndicate.translate.cache import text_hash
 
     if not any((provider, language, article, older_than)):
@@ -366,19 +406,29 @@ def cache_forget(
     try:
         before = _cutoff(older_than) if older_than else None
         tag = _language(language) if language else None
-        hashes = [text_hash(t) for t in _article_segments(config, article)] if article else None
+        segments, sources = _article_segments(config, article) if article else ([], [])
+        hashes = [text_hash(t) for t in segments] if article else None
     except SyndicateError as exc:
         _fail(exc)
-    cache = _existing_cache(_cache_path(config, path), writable=True)
+    segments_path = _cache_path(config, path)
+
+    def forget_variants(variants: Any) -> int:
+        if article:
+            return int(variants.forget_sources(sources))
+        return int(variants.forget(provider=provider, language=tag, before=before))
+
+    articles = _variants_do(segments_path, forget_variants)
+    also = f" and {articles} translated articles" if articles else ""
+    cache = _existing_cache(segments_path, writable=True)
     if cache is None:
-        typer.echo("forgot 0 cached translations (there is no cache yet)")
+        typer.echo(f"forgot 0 cached translations{also} (there is no cache yet)")
         return
     with cache:
         try:
             removed = cache.forget(provider=provider, language=tag, before=before, text_hashes=hashes)
         except SyndicateError as exc:
             _fail(exc)
-    typer.echo(f"forgot {removed} cached translations")
+    typer.echo(f"forgot {removed} cached translations{also}")
 
 
 def _cutoff(value: str) -> float:
@@ -393,25 +443,28 @@ def _language(value: str) -> str:
     return normalize_tag(value)
 
 
-def _article_segments(config: Optional[Path], wanted: list[str]) -> list[str]:
-    """The current segments of the named articles (read from the configured sources)."""
+def _article_segments(config: Optional[Path], wanted: list[str]) -> tuple[list[str], list[str]]:
+    """The current segments of the named articles (read from the configured sources), and their content keys."""
     from syndicate.config import load_config
     from syndicate.errors import ConfigError
     from syndicate.pipeline import read_inputs
+    from syndicate.render import content_key
     from syndicate.translate.variants import segments_of
 
     settings = load_config(config)
     articles, _ = read_inputs(settings)
     segments: list[str] = []
+    keys: list[str] = []
     for name in wanted:
         found = [a for a in articles if name in (a.id, a.slug) or _same_file(a, name)]
         if not found:
             raise ConfigError(f"--article {name!r}: no article with that id, slug or source file")
         for article in found:
             segments.extend(segments_of(article))
+            keys.append(content_key(article))
     if settings.site.description:
         segments = [s for s in segments if s != settings.site.description]
-    return segments
+    return segments, keys
 
 
 def _same_file(article: Any, name: str) -> bool:
@@ -427,11 +480,13 @@ def cache_clear(
     path: Annotated[Optional[Path], _CACHE_OPTION] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete every cached translation (the next publish translates everything again)."""
+    """Delete every cached translation and translated article (the next publish translates everything again)."""
     cache_path = _cache_path(config, path)
     cache = _existing_cache(cache_path, writable=True)
     if cache is None:
-        typer.echo("removed 0 cached translations (there is no cache yet)")
+        articles = _variants_do(cache_path, lambda variants: int(variants.clear()))
+        also = f" and {articles} translated articles" if articles else ""
+        typer.echo(f"removed 0 cached translations{also} (there is no cache yet)")
         return
     with cache:
         if not yes and sys.stdin.isatty():
@@ -443,7 +498,9 @@ def cache_clear(
             removed = cache.clear()
         except SyndicateError as exc:
             _fail(exc)
-    typer.echo(f"removed {removed} cached translations")
+    articles = _variants_do(cache_path, lambda variants: int(variants.clear()))
+    also = f" and {articles} translated articles" if articles else ""
+    typer.echo(f"removed {removed} cached translations{also}")
 
 
 @app.command(cls=_Command)

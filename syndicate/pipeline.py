@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syndicate.config import Config
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from syndicate.sources import InputListing
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
+    from syndicate.translate.variant_cache import Entry as VariantEntry
+    from syndicate.translate.variant_cache import VariantCache
     from syndicate.translate.variants import CostLine, Variant
     from syndicate.websub import PingReport
 
@@ -55,6 +58,7 @@ class RunSummary:
     dropped: dict[str, int] = field(default_factory=dict)  # edition no longer published -> files removed
     changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds this run wrote (for WebSub)
     websub: PingReport | None = None  # None: no hub configured
+    settled: bool = False  # every missing translation is a deterministic refusal the variant cache keeps
 
     @property
     def exit_code(self) -> ExitCode:
@@ -194,12 +198,18 @@ def _fingerprint(config: Config, stage: Stage, listing: InputListing | None = No
 
 
 def _unchanged_run(config: Config, fingerprint: str, manifest: Manifest | None = None) -> RunSummary | None:
-    """The last run's summary when nothing it depends on changed and its output is intact."""
+    """The last run's summary when nothing it depends on changed and its output is intact.
+
+    The last run must have exited 0, or 1 with only settled refusals (a deterministic
+    engine's, kept in the variant cache: a full run would refuse the same articles for
+    the same reasons).  Then this run reports the same: the exit code, the missing
+    titles and their reasons (kept in the status file).
+    """
     from syndicate.publish import intact_count
     from syndicate.status import Status
 
     last = Status.load(config.target)
-    if last is None or last.fingerprint != fingerprint or last.exit_code != ExitCode.OK:
+    if last is None or last.fingerprint != fingerprint or last.exit_code not in (ExitCode.OK, ExitCode.PARTIAL):
         return None
     published = intact_count(config.target, manifest)
     items = last.items
@@ -209,7 +219,12 @@ def _unchanged_run(config: Config, fingerprint: str, manifest: Manifest | None =
     order = [config.site.language, *target_languages(config)]  # the editions' order, as a full run prints it
     ordered = {lang: items[lang] for lang in order if lang in items}
     ordered.update((lang, items[lang]) for lang in sorted(items) if lang not in ordered)
-    return RunSummary(target=str(config.target), items=ordered, unchanged=published)
+    missing = {lang: last.missing[lang] for lang in ordered if last.missing.get(lang)}
+    missing.update((lang, titles) for lang, titles in sorted(last.missing.items()) if titles and lang not in missing)
+    reasons = {lang: dict(last.reasons[lang]) for lang in missing if last.reasons.get(lang)}
+    return RunSummary(
+        target=str(config.target), items=ordered, unchanged=published, missing=missing, reasons=reasons, settled=True
+    )
 
 
 def _build_and_publish(
@@ -225,7 +240,7 @@ def _build_and_publish(
     from syndicate.websub import changed_feed_urls
 
     articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
-    variants, reasons = translate_editions(config, articles, stage)
+    variants, reasons, settled = translate_editions(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     manifest = manifest if manifest is not None else read_manifest(config.target)
     previous = intact_keys(config.target, manifest)
@@ -275,6 +290,7 @@ def _build_and_publish(
         errors=tuple(problem for error in errors for problem in error.problems),
         missing={v.language: v.missing for v in variants if v.missing},
         reasons=reasons,
+        settled=settled,
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
         changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
@@ -483,38 +499,43 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
     return translate_editions(config, articles, stage)[0]
 
 
-def translate_editions(config: Config, articles: Sequence[Article], stage: Stage) -> tuple[list[Variant], Reasons]:
-    """One translated Variant per configured language, and why each missing article is missing."""
+def translate_editions(
+    config: Config, articles: Sequence[Article], stage: Stage
+) -> tuple[list[Variant], Reasons, bool]:
+    """One translated Variant per configured language, why each missing article is missing, and whether
+    every missing one is settled (a deterministic engine's refusal, kept in the variant cache: the next
+    run with the same inputs gives the same result without asking the engine).
+
+    Each language first takes what the variant cache (:mod:`syndicate.translate.variant_cache`) has
+    for its source articles; only the others are segmented, looked up in the segment cache, sent and gated.
+    """
     if not target_languages(config):
-        return [], {}
+        return [], {}, True
+    from syndicate.cachefile import cache_directory
+    from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache
-    from syndicate.translate.protect import glossary_for
+    from syndicate.translate.variant_cache import cache_path
 
     options = config.translation
     factory = _provider_factory(config, stage)
     editions = edition_languages(config, factory)
-    work = {configured: _source_segments(config, articles, configured) for configured, _, _ in editions}
+    sources = {configured: _source_articles(config, articles, configured) for configured, _, _ in editions}
+    keys = {id(a): content_key(a) for a in articles if a.language == config.site.language}
     budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
+    variants_file = cache_path(cache_directory(options.cache))
+    _open_variant_cache(variants_file).close()  # the same for the variant cache
 
-    def one_language(edition: tuple[str, str, Translator]) -> tuple[Variant, dict[str, str]]:
+    def one_language(edition: tuple[str, str, Translator]) -> _Language:
         configured, lang, provider = edition
-        source, segments = work[configured]
         started = time.monotonic()
-        cache = SegmentCache(options.cache)  # one SQLite connection per thread
-        try:
-            glossary = glossary_for(options, configured)
-            results = _translate(segments, config.site.language, lang, provider, cache, glossary, budget)
-        finally:
-            cache.close()
+        done = _translate_language(config, edition, sources[configured], keys, budget, variants_file)
         log.info(
-            "translate %s: %s via %s in %.2f s",
-            lang,
-            plural(len(segments), "segment"),
-            provider.name,
-            time.monotonic() - started,
-        )
-        return _variant(config, source, lang, provider, results, options.mode_for(configured))
+            "translate %s: %d of %s from the variant cache, %s looked up or sent via %s in %.2f s",
+            lang, done.hits, plural(len(sources[configured]), "article"), plural(done.segments, "segment"),
+            provider.name, time.monotonic() - started,
+        )  # fmt: skip
+        return done
 
     # Languages are translated side by side: each is mostly waiting on an engine
     # (an apertium process, or the network), and results come back in config order.
@@ -522,60 +543,233 @@ def translate_editions(config: Config, articles: Sequence[Article], stage: Stage
 
     variants: list[Variant] = []
     reasons: Reasons = {}
+    settled = True
     with _progress(stage.progress, "translating", len(editions)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
-        for (configured, lang, provider), (variant, why) in zip(
-            editions, pool.map(one_language, editions), strict=True
-        ):
-            advance(f"translated {len(work[configured][1])} segments into {lang} with {provider.display_name}")
-            variants.append(variant)
-            if why:
-                reasons[lang] = why
+        for (_, lang, provider), done in zip(editions, pool.map(one_language, editions), strict=True):
+            advance(f"translated {done.segments} segments into {lang} with {provider.display_name}")
+            variants.append(done.variant)
+            settled = settled and done.settled
+            if done.why:
+                reasons[lang] = done.why
     if budget.deferred:
         log.warning(
             "translation.max_chars_per_run (%d) reached: %d segments wait for the next run",
             options.max_chars_per_run or 0, budget.deferred,
         )  # fmt: skip
-    return variants, reasons
+    return variants, reasons, settled
+
+
+@dataclass
+class _Language:
+    """One language's outcome of the translation stage."""
+
+    variant: Variant
+    why: dict[str, str]  # title -> why it is missing
+    settled: bool  # every missing article is a cached deterministic refusal
+    hits: int = 0  # articles taken from the variant cache
+    segments: int = 0  # segments looked up in the segment cache or sent
+
+
+def _open_variant_cache(path: Path) -> VariantCache:
+    from syndicate.translate.variant_cache import VariantCache
+
+    return VariantCache(path)
+
+
+def _translate_language(
+    config: Config,
+    edition: tuple[str, str, Translator],
+    source: Sequence[Article],
+    keys: dict[int, str],
+    budget: Budget,
+    variants_file: Path,
+) -> _Language:
+    """One language: the variant cache's hits, the rest through the segment cache and the engine."""
+    from syndicate.translate import SegmentCache
+    from syndicate.translate.base import is_deterministic
+    from syndicate.translate.protect import glossary_for
+    from syndicate.translate.variants import all_segments
+
+    configured, lang, provider = edition
+    options = config.translation
+    mode = options.mode_for(configured)
+    glossary = glossary_for(options, configured)
+    context = _variant_context(config, edition, glossary)
+    cache = _open_variant_cache(variants_file)  # one SQLite connection per thread
+    try:
+        hits = _usable_hits(cache.load(context), [keys[id(a)] for a in source])
+        misses = [a for a in source if keys[id(a)] not in hits]
+        segments = all_segments(misses, extra=[config.site.description], mode=mode)
+        known = [pair for entry in hits.values() for pair in entry.pairs]
+        segment_cache = SegmentCache(options.cache)
+        try:
+            results = _translate(segments, config.site.language, lang, provider, segment_cache, glossary, budget, known)
+        finally:
+            segment_cache.close()
+        done, new = _variant(config, source, keys, hits, lang, provider, results, mode, is_deterministic(provider))
+        cache.store(context, str(config.target), lang, provider.name, new, keep=(keys[id(a)] for a in source))
+    finally:
+        cache.close()
+    done.hits, done.segments = len(hits), len(segments)
+    return done
+
+
+def _variant_context(config: Config, edition: tuple[str, str, Translator], glossary: Glossary) -> str:
+    """The variant cache's context of one language: everything but the article that makes its variants."""
+    from syndicate.translate.base import cache_key_for
+    from syndicate.translate.variant_cache import context_key
+
+    configured, lang, provider = edition
+    options = config.translation
+    return context_key(
+        config.site.language, lang, cache_key_for(provider, config.site.language, lang), provider.name,
+        provider.display_name, options.mode_for(configured), glossary.version, options.max_unknown, options.on_error,
+    )  # fmt: skip
+
+
+def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict[str, VariantEntry]:
+    """The cached entries of this run's source articles that still hold.
+
+    A refusal by the "one answer for several inputs" gate holds only while every
+    partner is a cached refusal too; otherwise the whole group is translated again,
+    together, as the first time (dropping one can drop others: repeated to a fixpoint).
+    """
+    hits = {key: stored[key] for key in wanted if key in stored}
+    dropped = True
+    while dropped:
+        dropped = False
+        for key, entry in list(hits.items()):
+            if entry.partners and not all(p in hits and hits[p].article is None for p in entry.partners):
+                del hits[key]
+                dropped = True
+    return hits
 
 
 def _variant(
     config: Config,
     source: Sequence[Article],
+    keys: dict[int, str],
+    hits: dict[str, VariantEntry],
     lang: str,
     provider: Translator,
     results: SegmentResults,
     mode: str,
-) -> tuple[Variant, dict[str, str]]:
-    """Build one language's Variant; articles over ``max_unknown`` are refused as a whole."""
-    from syndicate.translate.variants import build_variant, segments_of
+    deterministic: bool,
+) -> tuple[_Language, dict[str, VariantEntry]]:
+    """Build one language's Variant (articles over ``max_unknown`` are refused as a whole), and the new
+    variant cache entries: every translated article (a network engine's only when no segment of it was
+    provisional), and a deterministic engine's settled refusals with their repeat-gate partners."""
+    from syndicate.render import adopt_key, prepared_key
+    from syndicate.translate.variant_cache import Entry
+    from syndicate.translate.variants import Variant, fallback, outcome, segments_of, translate_text
 
-    limit = config.translation.max_unknown
-    refused: dict[str, str] = {}
-    for article in source:
-        share = results.unknown_share(segments_of(article, mode))
-        if share > limit:
-            refused[article.id] = f"unknown words {share:.0%} (over translation.max_unknown {limit:.0%})"
-    variant = build_variant(
-        source,
-        lang,
-        results,
-        engine=provider.display_name,
-        provider=provider.name,
-        on_error=config.translation.on_error,
-        description=config.site.description,
-        mode=mode,
-        refuse=lambda article: article.id in refused,
-    )
+    options = config.translation
+    limit = options.max_unknown
+    texts = {keys[id(a)]: segments_of(a, mode) for a in source if keys[id(a)] not in hits}
+    members = _repeat_members(texts, hits, results)
+    published: list[Article] = []
+    missing: list[str] = []
     why: dict[str, str] = {}
-    missing = set(variant.missing)
+    new: dict[str, VariantEntry] = {}
+    all_settled = True
     for article in source:
-        if article.title in missing and article.title not in why:
-            reason = refused.get(article.id) or results.failure(segments_of(article, mode))
-            why[article.title] = reason or _unexplained(article, results, mode)
+        key = keys[id(article)]
+        entry = hits.get(key)
+        if entry is not None:
+            if entry.article is not None:
+                if entry.key is not None:
+                    adopt_key(entry.article, entry.key)
+                published.append(entry.article)
+                continue
+            reason = entry.reason or "not translated"
+            article_out = fallback(article, lang, options.on_error)
+        else:
+            segs = texts[key]
+            share = results.unknown_share(segs)
+            refused = f"unknown words {share:.0%} (over translation.max_unknown {limit:.0%})" if share > limit else None
+            article_out, failed = outcome(
+                article, lang, results, engine=provider.display_name, on_error=options.on_error, mode=mode,
+                refused=refused is not None,
+            )  # fmt: skip
+            if not failed:
+                assert article_out is not None
+                if deterministic or not any(t in results.provisional for t in segs):
+                    new[key] = Entry(article_out, key=prepared_key(article_out))
+                published.append(article_out)
+                continue
+            reason = refused or results.failure(segs) or _unexplained(article, results, mode)
+            entry = _refusal(key, segs, reason, results, members, deterministic)
+            if entry is not None:
+                new[key] = entry
+            else:
+                all_settled = False
+        missing.append(article.title)
+        why.setdefault(article.title, reason)
+        if article_out is not None:
+            published.append(article_out)
+    description = config.site.description
+    variant = Variant(
+        language=lang,
+        provider=provider.name,
+        articles=tuple(published),
+        missing=tuple(missing),
+        description=translate_text(description, results) if description else None,
+    )
     if variant.missing:
         kinds = ", ".join(sorted({r.split(" (", 1)[0] for r in why.values()}))
         log.warning("%s: %d articles not fully translated by %s (%s)", lang, len(variant.missing), provider.name, kinds)
-    return variant, why
+    return _Language(variant, why, all_settled), new
+
+
+_ORPHAN = ""  # a repeated answer given to a text of no article (the site description): never cached
+
+
+def _repeat_members(
+    texts: dict[str, list[str]], hits: dict[str, VariantEntry], results: SegmentResults
+) -> dict[str, set[str]]:
+    """Answer group -> the source keys of the articles refused with that repeated answer (this run's and cached)."""
+    from syndicate.translate.validate import repeat_group
+
+    members: dict[str, set[str]] = {}
+    owned: set[str] = set()
+    for key, segs in texts.items():
+        for group in results.groups(segs):
+            members.setdefault(group, set()).add(key)
+        owned.update(t for t in segs if t in results.repeats)
+    for key, entry in hits.items():
+        for _, answer in entry.pairs:
+            members.setdefault(repeat_group(answer), set()).add(key)
+    for text, (_, answer) in results.repeats.items():
+        if text not in owned:
+            members.setdefault(repeat_group(answer), set()).add(_ORPHAN)
+    return members
+
+
+def _refusal(
+    key: str,
+    segs: Sequence[str],
+    reason: str,
+    results: SegmentResults,
+    members: dict[str, set[str]],
+    deterministic: bool,
+) -> VariantEntry | None:
+    """The cache entry of a refused article, or None when its refusal may not be final."""
+    from syndicate.translate import settled
+    from syndicate.translate.validate import repeat_group
+    from syndicate.translate.variant_cache import Entry
+
+    if not deterministic or not settled(reason):
+        return None
+    if not all(settled(results.failures[t]) for t in segs if t in results.failures):
+        return None
+    pairs = tuple(results.repeats[t] for t in dict.fromkeys(segs) if t in results.repeats)
+    partners: set[str] = set()
+    for _, answer in pairs:
+        partners |= members.get(repeat_group(answer), set())
+    if _ORPHAN in partners:
+        return None
+    partners.discard(key)
+    return Entry(None, reason, partners=tuple(sorted(partners)), pairs=pairs)
 
 
 def _unexplained(article: Article, results: SegmentResults, mode: str) -> str:
@@ -587,22 +781,18 @@ def _unexplained(article: Article, results: SegmentResults, mode: str) -> str:
     return "not translated"
 
 
-def _source_segments(config: Config, articles: Sequence[Article], language: str) -> tuple[list[Article], list[str]]:
-    """The source-language articles an engine must translate into ``language``, and their distinct texts.
+def _source_articles(config: Config, articles: Sequence[Article], language: str) -> list[Article]:
+    """The source-language articles an engine must translate into ``language``.
 
     An article a person translated into ``language`` (DESIGN 4: human translations
     win) is not sent, in that language.
     """
-    from syndicate.translate.variants import all_segments
-
     by_hand = {
         a.translation.original_id
         for a in articles
         if a.translation is not None and a.translation.human and a.language == language
     }
-    source = [a for a in articles if a.language == config.site.language and a.id not in by_hand]
-    mode = config.translation.mode_for(language)
-    return source, all_segments(source, extra=[config.site.description], mode=mode)
+    return [a for a in articles if a.language == config.site.language and a.id not in by_hand]
 
 
 def _translate(
@@ -613,39 +803,55 @@ def _translate(
     cache: SegmentCache,
     glossary: Glossary,
     budget: Budget,
+    known: Sequence[tuple[str, str]] = (),
 ) -> SegmentResults:
-    from syndicate.translate import SegmentResults, translate_segments
+    from syndicate.translate import UNAVAILABLE, SegmentResults, translate_segments
 
     usable, reason = provider.available()
     if not usable:
         log.error("%s: provider %s is not usable here: %s", target, provider.name, reason)
         results = SegmentResults()
         for text in segments:
-            results.fail(text, f"engine unavailable ({reason})")
+            results.fail(text, f"{UNAVAILABLE} ({reason})")
         return results
-    return translate_segments(segments, source, target, provider, cache, glossary, budget)
+    return translate_segments(segments, source, target, provider, cache, glossary, budget, known)
 
 
 def translation_cost(config: Config, *, stage: Stage | None = None) -> list[CostLine]:
-    """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing."""
+    """``--dry-run``: per language and provider, the uncached segments and characters; sends nothing.
+
+    Articles the variant cache has (translated, or a deterministic engine's refusal) are not counted:
+    a publish would not send them.
+    """
+    from syndicate.cachefile import cache_directory
+    from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache, plan
     from syndicate.translate.protect import glossary_for
-    from syndicate.translate.variants import CostLine
+    from syndicate.translate.variant_cache import cache_path
+    from syndicate.translate.variants import CostLine, all_segments
 
     stage = stage or Stage()
     articles, _ = read_inputs(config)
     factory = _provider_factory(config, stage)
     cache = SegmentCache(config.translation.cache)
+    variants = _open_variant_cache(cache_path(cache_directory(config.translation.cache)))
     budget = Budget(config.translation.max_chars_per_run)
     lines = []
     try:
-        for configured, lang, provider in edition_languages(config, factory):
+        for edition in edition_languages(config, factory):
+            configured, lang, provider = edition
             glossary = glossary_for(config.translation, configured)
-            _, segments = _source_segments(config, articles, configured)
+            source = _source_articles(config, articles, configured)
+            keys = [content_key(a) for a in source]
+            hits = _usable_hits(variants.load(_variant_context(config, edition, glossary)), keys)
+            todo = [a for a, key in zip(source, keys, strict=True) if key not in hits]
+            mode = config.translation.mode_for(configured)
+            segments = all_segments(todo, extra=[config.site.description], mode=mode)
             cost = plan(segments, config.site.language, lang, provider, cache, glossary, budget)
             lines.append(CostLine(lang, provider.name, cost.segments, cost.characters, cost.tokens, cost.deferred))
     finally:
         cache.close()
+        variants.close()
     return lines
 
 
@@ -679,7 +885,9 @@ def build_editions(site: Site, articles: Sequence[Article], variants: Sequence[V
     by_language: dict[str, list[Article]] = {site.language: []}
     for article in articles:
         language = normalize_tag(article.language)
-        by_language.setdefault(language, []).append(article.replace(language=language))
+        # the same object when already canonical: render keys computed for it stay memoized
+        same = article if article.language == language else article.replace(language=language)
+        by_language.setdefault(language, []).append(same)
     descriptions = {}
     for variant in variants:  # a configured language keeps its edition even when it is empty
         by_language.setdefault(variant.language, []).extend(variant.articles)

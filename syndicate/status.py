@@ -59,7 +59,10 @@ class Status:
     removed: int | None = None
     errors: tuple[str, ...] = ()
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    fingerprint: str | None = None  # only a complete run's: a later run with the same one may be skipped
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> missing title -> why
+    # only a run that a rerun with the same inputs would repeat: complete, or partial by settled
+    # refusals only (a deterministic engine's, cached); a later run with the same one may be skipped
+    fingerprint: str | None = None
     target_changed: bool = False  # a failed run could not restore the target (the next run does)
     websub: dict[str, Any] | None = None  # WebSub pings: {"sent": n, "failed": [lines]}; None: no hub
     document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -81,7 +84,8 @@ class Status:
             removed=summary.removed,
             errors=tuple(str(e) for e in summary.errors),
             missing={lang: tuple(titles) for lang, titles in summary.missing.items()},
-            fingerprint=fingerprint if code == ExitCode.OK else None,
+            reasons={lang: dict(why) for lang, why in summary.reasons.items()},
+            fingerprint=fingerprint if _repeatable(summary) else None,
             websub=summary.websub.as_dict() if summary.websub is not None else None,
         )
 
@@ -113,6 +117,13 @@ class Status:
                 removed=self.removed,
                 missing={lang: list(titles) for lang, titles in self.missing.items()},
             )
+            failures = {  # why each missing title is missing, as `publish --json` says it (when known)
+                lang: [{"title": t, "reason": self.reasons[lang][t]} for t in titles if t in self.reasons.get(lang, {})]
+                for lang, titles in self.missing.items()
+                if any(t in self.reasons.get(lang, {}) for t in titles)
+            }
+            if failures:
+                doc["failures"] = failures
         if self.fingerprint:
             doc["fingerprint"] = self.fingerprint
         if self.target_changed:
@@ -174,6 +185,7 @@ class Status:
                 str(lang): tuple(_one_line(t) for t in _list(titles))
                 for lang, titles in (missing.items() if isinstance(missing, dict) else ())
             },
+            reasons=_reasons(doc.get("failures")),
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             target_changed=doc.get("target_changed") is True,
             websub=doc["websub"] if isinstance(doc.get("websub"), dict) else None,
@@ -279,6 +291,22 @@ def _run_problems(status: Status, outcome: str, code: ExitCode) -> list[str]:
             shown = "; ".join(names[:SHOWN_MAX]) + (f"; ... and {more} more" if more > 0 else "")
             problems.append(f"{lang}: {len(names)} articles without translation: {shown}")
     return problems
+
+
+def _repeatable(summary: RunSummary) -> bool:
+    """Whether a rerun with the same fingerprint would do the same: exit 0, or 1 by settled refusals only."""
+    code = summary.exit_code
+    return code == ExitCode.OK or (code == ExitCode.PARTIAL and summary.settled)
+
+
+def _reasons(failures: object) -> dict[str, dict[str, str]]:
+    """``failures`` of the status file (language -> [{title, reason}]) as language -> title -> reason."""
+    reasons: dict[str, dict[str, str]] = {}
+    for lang, rows in failures.items() if isinstance(failures, dict) else ():
+        for row in _list(rows):
+            if isinstance(row, dict) and isinstance(row.get("title"), str) and isinstance(row.get("reason"), str):
+                reasons.setdefault(str(lang), {}).setdefault(_one_line(row["title"]), row["reason"])
+    return reasons
 
 
 def _capped(lines: list[str], what: str) -> list[str]:

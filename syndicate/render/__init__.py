@@ -599,21 +599,26 @@ def _read_media(media: Media) -> bytes:
         raise InputError(media.file, f"cannot read: {exc.strerror or exc}") from None
 
 
-_key_memo: dict[int, tuple[Article, str]] = {}
+_key_memo: dict[int, tuple[Article, str]] = {}  # only ever prepared articles (see _prepare_article)
 
 
 def _article_key(article: Article) -> str:
     """A digest of every field of a prepared article (its repr is complete and stable).
 
     Memoized per article object for the duration of one render (pages, indexes and
-    feeds all ask); ``render_changed`` clears the memo.
+    feeds all ask); ``iter_render`` clears the memo.  An article that came in
+    already prepared got its key from :func:`prepared_key` (the same repr).
     """
     hit = _key_memo.get(id(article))
     if hit is not None and hit[0] is article:
         return hit[1]
-    key = hashlib.blake2b(repr(article).encode(), digest_size=12).hexdigest()
+    key = _repr_key(repr(article))
     _key_memo[id(article)] = (article, key)
     return key
+
+
+def _repr_key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def _file_digest(path: Path) -> str:
@@ -679,7 +684,76 @@ def _prepare_site(site: Site) -> Site:
     )
 
 
+# What repr() writes for the characters XML_FORBIDDEN matches: str's repr escapes every
+# one of them (\x00-\x1f but tab, newline and CR; surrogates; U+FFFE/U+FFFF).  A literal
+# backslash is written doubled, so it can only make a false alarm (the full cleaning), never a miss.
+_FORBIDDEN_IN_REPR = re.compile(r"\\x(?:0[0-8bcef]|1[0-9a-f])|\\ud[89a-f][0-9a-f]{2}|\\uff(?:fe|ff)")
+
+
+def prepared_key(article: Article) -> str | None:
+    """The render key of an article that render's preparation would leave as it is, else None.
+
+    One ``repr`` decides both: no character XML forbids in any field, language
+    tags already canonical, slugs valid.  A key found is remembered for this
+    render, so :func:`_prepare_article` passes the article through without
+    cleaning it and :func:`_article_key` does not digest it again.  Callers
+    that keep the key (the variant cache) hand it back with :func:`adopt_key`.
+    """
+    hit = _key_memo.get(id(article))
+    if hit is not None and hit[0] is article:
+        return hit[1]
+    text = repr(article)
+    if _FORBIDDEN_IN_REPR.search(text) or not _already_normal(article):
+        return None
+    key = _repr_key(text)
+    _key_memo[id(article)] = (article, key)
+    return key
+
+
+def content_key(article: Article) -> str:
+    """A digest of every field of ``article`` as it is (its render key when it is already prepared)."""
+    return prepared_key(article) or _repr_key(repr(article))
+
+
+def adopt_key(article: Article, key: str) -> None:
+    """Remember ``key`` (from :func:`prepared_key` in an earlier run) as ``article``'s render key.
+
+    Only for an article known to be prepared and an unchanged key: the caller
+    keys its cache by syndicate's code version, so the same fields give the same key.
+    """
+    _key_memo[id(article)] = (article, key)
+
+
+def _already_normal(article: Article) -> bool:
+    if not _SLUG_RE.fullmatch(article.slug):
+        return False
+    translation = article.translation
+    if translation is not None and not _SLUG_RE.fullmatch(translation.original_slug):
+        return False
+    tags = [article.language]
+    if translation is not None:
+        tags.append(translation.source_language)
+    if article.body_language:
+        tags.append(article.body_language)
+    try:
+        return all(_normal_tag(tag) == tag for tag in tags)
+    except ConfigError:
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _normal_tag(tag: str) -> str:
+    return localize.normalize_tag(tag)
+
+
 def _prepare_article(article: Article) -> Article:
+    """The article with checked slugs, canonical tags and XML-safe text (itself when it is already so)."""
+    if prepared_key(article) is not None:
+        return article
+    return _clean_article(article)
+
+
+def _clean_article(article: Article) -> Article:
     where = article.source or article.id
     if not _SLUG_RE.fullmatch(article.slug):
         raise InputError(where, f"slug {article.slug!r} {_SLUG_RULE}")

@@ -26,6 +26,14 @@ unknown-word counts behind an article's unknown share, see
 A failed segment is never cached, so the next run tries it again.
 :func:`plan` is the ``--dry-run`` cost: what would be sent, without sending.
 
+``known`` pairs (input sent, answer) are answers of earlier runs that the
+"one answer for several inputs" gate still counts: the segments of articles
+whose refusal a deterministic engine's variant cache keeps
+(:mod:`syndicate.translate.variant_cache`) are not sent again, but a new
+segment that gets their answer is refused as it would have been beside them.
+:func:`settled` says whether a failure reason is the engine's final word
+(a gate's verdict) or a passing one (no answer, deferred, engine unavailable).
+
 Submodules: ``base`` (the Translator protocol), ``registry`` (provider
 names), ``providers.apertium`` / ``providers.web`` / ``providers.openai``
 (engines), ``resilient`` (deadlines, retries, circuit breaker), ``split``,
@@ -48,6 +56,7 @@ from syndicate.translate.validate import (
     answer_problem,
     is_repeated,
     reason_kind,
+    repeat_group,
     repeated_answers,
     strip_unknown_marks,
     unchanged,
@@ -75,6 +84,18 @@ log = logging.getLogger("syndicate")
 
 DEFERRED = "deferred (translation.max_chars_per_run reached; sent on a later run)"
 ENGINE_FAILURE = "engine failure (no answer)"
+UNAVAILABLE = "engine unavailable"
+NOT_TRANSLATED = "not translated"
+REPEATED = "engine message (the same answer for several different inputs)"
+_PASSING = (DEFERRED, ENGINE_FAILURE, UNAVAILABLE, NOT_TRANSLATED)
+
+
+def settled(reason: str) -> bool:
+    """Whether a failure is a verdict on the answer (a quality gate, max_unknown), not a passing fault.
+
+    Only a settled failure of a deterministic engine may be cached.
+    """
+    return not reason.startswith(_PASSING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +119,8 @@ class SegmentResults(dict[str, str]):
         super().__init__()
         self.details: dict[str, Translated] = {}
         self.failures: dict[str, str] = {}
+        self.provisional: set[str] = set()  # used but not cached (a short text sent back unchanged)
+        self.repeats: dict[str, tuple[str, str]] = {}  # refused as one answer of several: text -> (sent, answer)
 
     def add(self, source: str, translated: Translated) -> None:
         self[source] = translated.text
@@ -116,6 +139,10 @@ class SegmentResults(dict[str, str]):
     def failure(self, texts: Iterable[str]) -> str | None:
         """The reason the first failed one of ``texts`` failed, or None."""
         return next((self.failures[t] for t in texts if t in self.failures), None)
+
+    def groups(self, texts: Iterable[str]) -> set[str]:
+        """The answer groups of the "one answer for several inputs" refusals among ``texts``."""
+        return {repeat_group(self.repeats[t][1]) for t in texts if t in self.repeats}
 
 
 class Budget:
@@ -185,8 +212,12 @@ def translate_segments(
     cache: SegmentCache,
     glossary: Glossary,
     budget: Budget | None = None,
+    known: Sequence[tuple[str, str]] = (),
 ) -> SegmentResults:
-    """Translate ``segments``; the successes (and why the others failed) as :class:`SegmentResults`."""
+    """Translate ``segments``; the successes (and why the others failed) as :class:`SegmentResults`.
+
+    ``known``: (sent, answer) pairs of earlier refusals the repeat gate still counts (module docstring).
+    """
     unique = _unique(segments)
     result = SegmentResults()
     for text in unique:
@@ -200,7 +231,7 @@ def translate_segments(
             result.add(text, Translated(hit.translation, hit.words, hit.unknown))
     todo = [text for text, key in keys.items() if key not in cached]
     if todo:
-        fresh = _translate_fresh(todo, source, target, provider, glossary, budget or Budget(), result)
+        fresh = _translate_fresh(todo, source, target, provider, glossary, budget or Budget(), result, known)
         cache.put_many(
             CacheEntry(keys[text], provider.name, source, target, done.text, done.words, done.unknown, text_hash(text))
             for text, done in fresh.items()
@@ -241,6 +272,7 @@ def _translate_fresh(
     glossary: Glossary,
     budget: Budget,
     result: SegmentResults,
+    known: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Translated]:
     """One ``translate_batch`` call for what the budget allows; checked successes only."""
     refusal = _refusal(provider, source, target)
@@ -250,7 +282,7 @@ def _translate_fresh(
             provider.name, source, target, refusal, len(texts),
         )  # fmt: skip
         for text in texts:
-            result.fail(text, f"engine unavailable ({refusal})")
+            result.fail(text, f"{UNAVAILABLE} ({refusal})")
         return {}
     protected: list[tuple[str, str, dict[str, str]]] = []
     for text in texts:
@@ -265,19 +297,22 @@ def _translate_fresh(
         strip_unknown_marks(sent, a) if marks and isinstance(a, str) else (a, 0)
         for (_, sent, _), a in zip(protected, answers, strict=True)
     ]
-    repeated = repeated_answers(
-        (sent, answer) for (_, sent, _), (answer, _) in zip(protected, unmarked, strict=True) if isinstance(answer, str)
-    )
+    pairs = [(sent, answer) for (_, sent, _), (answer, _) in zip(protected, unmarked, strict=True)]
+    repeated = repeated_answers([*((s, a) for s, a in pairs if isinstance(a, str)), *known])
     done: dict[str, Translated] = {}
     for (text, sent, mapping), (answer, unknown) in zip(protected, unmarked, strict=True):
         translation, problem = _accept(glossary, sent, mapping, answer, source, target, repeated)
         if translation is None:
             result.fail(text, problem)
+            if problem == REPEATED and isinstance(answer, str):
+                result.repeats[text] = (sent, answer)
             continue
         translated = Translated(translation, max(word_count(answer or ""), unknown), unknown)
         result.add(text, translated)
         if not (isinstance(answer, str) and unchanged(sent, answer) and _primary(source) != _primary(target)):
-            done[text] = translated  # a short text sent back unchanged is used, not cached: retried next run
+            done[text] = translated
+        else:  # a short text sent back unchanged is used, not cached: retried next run
+            result.provisional.add(text)
     _log_failures(provider, source, target, len(texts), result.failures)
     return done
 
@@ -332,7 +367,7 @@ def _accept(
     if answer is None:
         return None, ENGINE_FAILURE
     if isinstance(answer, str) and is_repeated(answer, repeated):
-        return None, "engine message (the same answer for several different inputs)"
+        return None, REPEATED
     problem = answer_problem(sent, answer, source_language=source, target_language=target)
     if problem is not None or not isinstance(answer, str):
         return None, problem or "engine message"

@@ -3,7 +3,7 @@
 This module owns the :class:`Translator` protocol (what the translation stage
 and the registry rely on), the optional extensions a provider may implement
 (:class:`PairCacheKey`, :class:`ListsLanguages`, :class:`MarksUnknown`,
-:class:`WritesTag`) and the small language-tag helpers the providers share.
+:class:`WritesTag`, :class:`Deterministic`) and the small language-tag helpers the providers share.
 It does no I/O.
 
 Languages are BCP 47 tags (``es``, ``pt-BR``, ``sr-Latn``); each provider maps
@@ -83,6 +83,25 @@ class WritesTag(Protocol):
     """
 
     def output_tag(self, target: str) -> str: ...
+
+
+@runtime_checkable
+class Deterministic(Protocol):
+    """Optional: the engine gives the same answer to the same input, every time (a local engine).
+
+    apertium is: for one installed version (its cache key), the same segments
+    give the same translations, so the same quality-gate refusals; a variant
+    cache may keep a refusal like a result.  Network engines are not (a refusal
+    there may be a passing fault): without this attribute a provider counts as
+    not deterministic, and its refusals are retried on every run.
+    """
+
+    deterministic: bool
+
+
+def is_deterministic(provider: Translator) -> bool:
+    """Whether ``provider`` declares itself deterministic (False unless it says so)."""
+    return isinstance(provider, Deterministic) and provider.deterministic is True
 
 
 def written_tag(provider: Translator, target: str) -> str:

@@ -18,7 +18,7 @@ from typing import Literal
 
 from syndicate.config import TranslationOptions
 from syndicate.errors import ConfigError, SyndicateError
-from syndicate.translate.base import ListsLanguages, Translator
+from syndicate.translate.base import ListsLanguages, Translator, is_deterministic
 
 Factory = Callable[[TranslationOptions], Translator]
 
@@ -66,6 +66,7 @@ class ProviderInfo:
     languages: tuple[str, ...] | Literal["any"]  # "en->es" pairs, or "any"
     usable: bool
     reason: str
+    deterministic: bool = False  # the same input gives the same answer: its refusals may be cached
 
     def languages_text(self) -> str:
         """``en->es (Latn), en->sr-Latn (Latn)``: each pair with the script the engine writes."""
@@ -127,4 +128,4 @@ def _info(name: str, options: TranslationOptions) -> ProviderInfo:
     languages: tuple[str, ...] | Literal["any"] = (
         "any" if pairs is None else tuple(f"{source}->{target}" for source, target in pairs)
     )
-    return ProviderInfo(name, provider.display_name, languages, usable, reason)
+    return ProviderInfo(name, provider.display_name, languages, usable, reason, is_deterministic(provider))

@@ -143,6 +143,11 @@ def is_repeated(answer: str, repeated: set[str]) -> bool:
     return _normal(answer) in repeated
 
 
+def repeat_group(answer: str) -> str:
+    """What :func:`repeated_answers` groups answers by (one group: one engine message)."""
+    return _normal(answer)
+
+
 def strip_unknown_marks(sent: str, answer: str) -> tuple[str, int]:
     """apertium's output without its ``*``/``@``/``#`` marks, and how many words were marked.
 

@@ -173,6 +173,28 @@ def translated_article(
     )
 
 
+def outcome(
+    article: Article,
+    language: str,
+    done: Mapping[str, str],
+    *,
+    engine: str,
+    on_error: str,
+    mode: str = "full",
+    refused: bool = False,
+) -> tuple[Article | None, bool]:
+    """One article's part of a variant: (what is published in ``language`` or None, whether it is missing)."""
+    translated = None if refused else translated_article(article, language, done, engine, mode)
+    if translated is not None:
+        return translated, False
+    return fallback(article, language, on_error), True
+
+
+def fallback(article: Article, language: str, on_error: str) -> Article | None:
+    """What a missing article publishes in ``language``: the original (``on_error = "original"``) or nothing."""
+    return article.replace(id=variant_id(article.id, language)) if on_error == "original" else None
+
+
 def build_variant(
     articles: Sequence[Article],
     language: str,
@@ -194,13 +216,13 @@ def build_variant(
     missing: list[str] = []
     for article in articles:
         refused = refuse is not None and refuse(article)
-        translated = None if refused else translated_article(article, language, done, engine, mode)
-        if translated is not None:
-            result.append(translated)
-            continue
-        missing.append(article.title)
-        if on_error == "original":
-            result.append(article.replace(id=variant_id(article.id, language)))
+        published, failed = outcome(
+            article, language, done, engine=engine, on_error=on_error, mode=mode, refused=refused
+        )
+        if failed:
+            missing.append(article.title)
+        if published is not None:
+            result.append(published)
     return Variant(
         language=language,
         provider=provider,

@@ -88,6 +88,7 @@ class ApertiumTranslator:
     display_name = "Apertium"
     max_chars = 1_000_000  # no engine limit; one process takes the whole batch
     marks_unknown = True  # output keeps apertium's */@/# marks; the stage counts and strips them
+    deterministic = True  # local, versioned: the same input gives the same answer (and the same refusal)
 
     def __init__(self, timeout: float = 20.0, executable: str = "apertium") -> None:
         self.timeout = timeout

@@ -82,6 +82,7 @@ class OpenAIEngine:
 
     name = "openai"
     max_bytes: int | None = None
+    deterministic = False  # a network engine (and sampled): a refusal is retried next run
 
     def __init__(self, settings: Mapping[str, str], environ: Mapping[str, str]) -> None:
         unknown = sorted(set(settings) - set(SETTINGS))

@@ -165,6 +165,7 @@ class WebEngine:
     """A deep-translator engine (see :class:`~syndicate.translate.resilient.RemoteEngine`)."""
 
     translator_class = ""  # deep-translator class name
+    deterministic = False  # a network engine: a refusal may be a passing fault, retried next run
 
     def __init__(self, spec: EngineSpec, settings: Mapping[str, str], environ: Mapping[str, str]) -> None:
         _check_settings(spec.name, settings)
