@@ -259,7 +259,7 @@ def _build_and_publish(
         archive_page_size=config.archive_pages,
         sections=config.sections,
         fragments=store,
-        workers=render_workers(config, editions),
+        workers=worker_processes(),  # iter_render keeps a render with little to do in this process
         lines=lines,
     )
     started = time.monotonic()
@@ -296,16 +296,24 @@ def _build_and_publish(
     )
 
 
-PARALLEL_PAGES = 2000  # below this many article pages, a worker process costs more than it saves
+MAX_WORKERS = 4  # worker processes at most: each may hold a large feed's tree while it renders it
 
 
-def render_workers(config: Config, editions: Sequence[Edition]) -> int:
-    """Render processes: 2 (article pages in a second process) on a machine with two or more cores
-    when there are at least :data:`PARALLEL_PAGES` pages to render, else 1."""
+def worker_processes() -> int:
+    """Worker processes for the parallel stages (parsing, rendering): one per core this process
+    may run on, at most :data:`MAX_WORKERS`; 1 on a single core (then everything runs in this process).
+
+    Whether a stage has enough work to be worth a fork is the stage's own call, on
+    what it really has to do (files to parse, outputs to render): see
+    :data:`syndicate.sources.PARALLEL_READ_MIN` and ``syndicate.render._PARALLEL_MIN``.
+    """
     import os
 
-    pages = sum(len(e.articles) for e in editions) if config.site.pages else 0
-    return 2 if pages >= PARALLEL_PAGES and (os.cpu_count() or 1) >= 2 else 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 def _fragment_store(config: Config, manifest: Manifest) -> FragmentStore:
@@ -371,7 +379,14 @@ def read_inputs(
                 log.debug("read %s: %s", shown, outcome)
                 advance(f"read {shown}")
 
-            result = read_articles(config.sources, config.site.language, cache=cache, on_file=on_file, listing=listing)
+            result = read_articles(
+                config.sources,
+                config.site.language,
+                cache=cache,
+                on_file=on_file,
+                listing=listing,
+                workers=worker_processes(),
+            )
     finally:
         cache.close()
     from syndicate.translate.human import pair_translations

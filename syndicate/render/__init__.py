@@ -21,14 +21,16 @@ Before rendering, language tags are normalized and validated (they become
 directory names), slugs are checked, and characters XML forbids are removed
 from all text, so bad input never produces a broken feed.  Feeds render with
 feedgen, which calls the process-global ``setlocale``: do not render from
-threads.  :func:`iter_render` can hand the article pages to forked worker
-processes (``workers``); feeds are always rendered in the calling process.
+threads.  :func:`iter_render` can hand the rendering to forked worker
+processes (``workers``): article pages, feeds and index pages; the calling
+process keeps the fragment store and yields the outputs in the same order.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -148,10 +150,11 @@ def iter_render(
     chooses the section feeds and pages (:mod:`.sections`).  With a
     ``fragments`` store, a feed whose last document is still published is
     joined from its fragments and only the new or changed items are rendered
-    (:mod:`.fragments`).  With ``workers`` > 1, article pages are rendered in
-    ``workers - 1`` forked processes while this one renders the feeds and
-    everything else; the outputs, and their order, are the same.  With a ``lines``
-    store, the listing pages join their items' kept lines (:mod:`.lines`).
+    (:mod:`.fragments`).  With ``workers`` > 1, the outputs are rendered in
+    that many forked processes while this one takes them in order (and the
+    publisher stages them); the outputs, and their order, are the same.  With a
+    ``lines`` store, the listing pages join their items' kept lines
+    (:mod:`.lines`), in this process (the store is this process's).
     """
     chosen = _check_formats(formats)
     if max_items < 0:
@@ -161,7 +164,7 @@ def iter_render(
     try:
         pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments, lines)
         specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
-        yield from _in_parallel(specs, workers) if workers > 1 else _in_order(specs)
+        yield from _in_parallel(specs, workers, previous or {}) if workers > 1 else _in_order(specs)
     finally:
         html.clear_content_memo()
         _key_memo.clear()
@@ -193,81 +196,221 @@ def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, bytes | None]]:
             html.clear_content_memo()  # this edition's item contents are not needed again: free them
 
 
-_BATCH = 200  # article pages per task sent to a worker
-_AHEAD = 8  # tasks in flight: pages rendered ahead while this process renders a feed
+_BATCH = 100  # article pages per task sent to a worker
+_AHEAD = 8  # tasks in flight per worker at most: outputs rendered ahead while this process publishes
+_AHEAD_WEIGHT = 3000  # and at most this much work in flight (:func:`_weight`): the results wait here
 _SPECS: list[Spec] = []  # what forked workers render from (inherited, never pickled)
-_PARALLEL_MIN = 400  # fewer article pages to render than this: all in this process
+_PARALLEL_MIN = 400  # less work than this (in article pages' worth, :func:`_weight`): all in this process
 
 
-def _in_parallel(specs: Iterator[Spec], workers: int) -> Iterator[tuple[str, str, bytes | None]]:
-    """Article pages in ``workers - 1`` forked processes, everything else here; same outputs, same order.
+class _Here:
+    """A render that stays in this process: reading a file (sending its bytes back costs more), or
+    a listing page that joins its lines through the line store (this process's: :mod:`.lines`)."""
 
-    The renderers are pure, so a worker renders exactly what this process would;
-    feeds stay here (feedgen sets the process-wide locale, and the fragment store
-    is this process's).  A task that fails in a worker is rendered again here, so
-    an error is the same error, raised where it would have been.
+    def __init__(self, read: Callable[[], bytes]) -> None:
+        self.read = read
+
+    def __call__(self) -> bytes:
+        return self.read()
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """An index page's render and how many items it lists (what it costs: :func:`_weight`)."""
+
+    render: Callable[[], bytes]
+    items: int
+
+    def __call__(self) -> bytes:
+        return self.render()
+
+
+@dataclass(frozen=True, slots=True)
+class _FeedJob:
+    """One feed document to render, and what the fragment store records of it.
+
+    Called here, it is joined from its published fragments where ``store`` has
+    them (:mod:`.fragments`) and recorded.  A worker process calls
+    :meth:`whole` (the same bytes, without the store: the store's reads and
+    writes stay in this process) and this process :meth:`record` s the result.
+    """
+
+    store: FragmentStore | None
+    base: str
+    fmt: str
+    path: str
+    edition: Edition
+    keys: Sequence[str]
+    render: Callable[[Edition], bytes]
+
+    def __call__(self) -> bytes:
+        if self.store is None:
+            return self.render(self.edition)
+        context = self._context()
+        previous = self.store.previous(self.path, self.fmt, context)
+        data = fragments.render_feed(self.fmt, self.edition, self.keys, self.render, previous)
+        self.store.record(data, self.fmt, context, self.keys)
+        return data
+
+    def whole(self) -> bytes:
+        return self.render(self.edition)
+
+    def record(self, data: bytes) -> None:
+        if self.store is not None:
+            self.store.record(data, self.fmt, self._context(), self.keys)
+
+    def _context(self) -> str:
+        return _digest(self.base, self.edition.language)
+
+
+def _in_parallel(
+    specs: Iterator[Spec], workers: int, previous: Mapping[str, str]
+) -> Iterator[tuple[str, str, bytes | None]]:
+    """Render in ``workers`` forked processes; same outputs, same order as :func:`_in_order`.
+
+    The renderers are pure, so a worker renders exactly what this process
+    would: article pages in batches, each feed document, each index page.
+    This process takes the results in order and yields them (the publisher
+    stages them meanwhile); it renders only the media and theme files it reads
+    and the listing pages of a line store (:class:`_Here`), and the feeds that
+    can be joined from their published fragments (a few new items each: the
+    fragment store is this process's).
+    feedgen sets the process-wide locale: processes, not threads.  A task that
+    fails in a worker is rendered again here, so an error is the same error,
+    raised where it would have been; a worker that dies leaves the rest to
+    this process.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _SPECS
     _SPECS = list(specs)
-    if sum(1 for index in range(len(_SPECS)) if _remote(index)) < _PARALLEL_MIN:
-        yield from _in_order(iter(_SPECS))  # a few pages to render (an incremental run): not worth a process
+    # Fragments can be reused only when the render keys' base did not change (then some output is
+    # unchanged) and the document is published: such a feed renders a few items, here, with the store.
+    reuse = any(render is None for path, _, render in _SPECS if path)
+    remote = [_remote(spec, reuse, previous) for spec in _SPECS]
+    if sum(_weight(spec) for spec, far in zip(_SPECS, remote, strict=True) if far) < _PARALLEL_MIN:
+        yield from _in_order(iter(_SPECS))  # little to render (an incremental run): not worth a process
         _SPECS = []
         return
-    plan: list[list[int]] = []  # runs of spec indices: a batch of pages for a worker, or one spec for here
-    for index, (path, _key, render) in enumerate(_SPECS):
-        remote = render is not None and "/articles/" in path
-        if remote and plan and len(plan[-1]) < _BATCH and _remote(plan[-1][-1]):
-            plan[-1].append(index)
-        else:
-            plan.append([index])
+    plan = _plan(remote)
     futures: dict[int, Future[list[bytes] | None]] = {}
+    weights: dict[int, int] = {}  # of the tasks in flight
     submitted, broken = 0, False
+    gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
     try:
-        with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            for position, run in enumerate(plan):
-                while submitted < len(plan) and len(futures) < _AHEAD and not broken:
-                    if _remote(plan[submitted][0]):
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for position, (_edition, run) in enumerate(plan):
+                while submitted < len(plan) and not broken:
+                    edition, indices = plan[submitted]
+                    if remote[indices[0]]:
+                        weight = sum(_weight(_SPECS[i]) for i in indices)
+                        if not _room(weights, workers, weight):
+                            break
                         try:
-                            futures[submitted] = pool.submit(_render_batch, plan[submitted])
+                            futures[submitted] = pool.submit(_render_batch, edition, indices)
+                            weights[submitted] = weight
                         except BrokenProcessPool:
                             broken = True  # a worker died (killed, out of memory): the rest is rendered here
                     submitted += 1
+                weights.pop(position, None)
                 done = _result(futures.pop(position)) if position in futures else None
                 for offset, index in enumerate(run):
                     path, key, render = _SPECS[index]
                     if not path:
                         html.clear_content_memo()
                         continue
-                    data = done[offset] if done is not None else render() if render is not None else None
-                    yield path, key, data
+                    if done is None:
+                        yield path, key, render() if render is not None else None
+                        continue
+                    if isinstance(render, _FeedJob):
+                        render.record(done[offset])
+                    yield path, key, done[offset]
     finally:
+        gc.unfreeze()
         _SPECS = []
 
 
+def _room(in_flight: Mapping[int, int], workers: int, weight: int) -> bool:
+    """Whether a task of ``weight`` may go out now: one per worker always (both keep busy), more
+    while what is rendered ahead (and waits here, in memory) stays under :data:`_AHEAD_WEIGHT`."""
+    if len(in_flight) < workers:
+        return True
+    return len(in_flight) < _AHEAD * workers and sum(in_flight.values()) + weight <= _AHEAD_WEIGHT
+
+
+def _remote(spec: Spec, reuse: bool, previous: Mapping[str, str]) -> bool:
+    """Whether a worker renders ``spec``: everything to render but file reads and fragment joins."""
+    path, _key, render = spec
+    if render is None or isinstance(render, _Here):
+        return False
+    if isinstance(render, _FeedJob):
+        return render.store is None or not reuse or path not in previous
+    return True
+
+
+def _weight(spec: Spec) -> int:
+    """Rough cost of rendering ``spec``, in article pages' worth: a feed or an index page of n items ~ n / 4."""
+    render = spec[2]
+    if isinstance(render, _FeedJob):
+        return 1 + len(render.keys) // 4
+    if isinstance(render, _Listing):
+        return 1 + render.items // 4
+    return 1
+
+
+def _plan(remote: Sequence[bool]) -> list[tuple[int, list[int]]]:
+    """Tasks in output order: ``(edition number, spec indices)``.
+
+    A task for a worker is a batch of up to :data:`_BATCH` article pages of one
+    edition, or one other output; a task for this process is one spec.
+    """
+    plan: list[tuple[int, list[int]]] = []
+    edition = 0
+    for index, (path, _key, _render) in enumerate(_SPECS):
+        if not path:
+            edition += 1
+        page = remote[index] and "/articles/" in path
+        last = plan[-1][1] if plan else []
+        if page and last and len(last) < _BATCH and "/articles/" in _SPECS[last[-1]][0] and remote[last[-1]]:
+            last.append(index)
+        else:
+            plan.append((edition, [index]))
+    return plan
+
+
 def _result(future: Future[list[bytes] | None]) -> list[bytes] | None:
-    """A worker's pages, or None (rendered here instead) when the worker died."""
+    """A worker's outputs, or None (rendered here instead) when the worker died or its answer was lost."""
     try:
         return future.result()
-    except BrokenProcessPool:
+    except Exception:  # BrokenProcessPool above all: killed, out of memory
         return None
 
 
-def _remote(index: int) -> bool:
-    path, _key, render = _SPECS[index]
-    return render is not None and "/articles/" in path
+_worker_edition = -1  # in a worker: the edition whose item contents its memo holds
 
 
-def _render_batch(indices: list[int]) -> list[bytes] | None:
-    """In a worker: the pages of ``indices``; None on any failure (this process renders them again)."""
-    try:
-        rendered = [render() for _, _, render in (_SPECS[i] for i in indices) if render is not None]
-    except Exception:
-        return None
-    finally:
+def _render_batch(edition: int, indices: list[int]) -> list[bytes] | None:
+    """In a worker: the outputs of ``indices``; None on any failure (this process renders them again).
+
+    The item contents memo (:func:`html.item_content_html`) is kept while the
+    tasks are of one edition (its pages and feeds share them) and freed when
+    they move on to the next.
+    """
+    global _worker_edition
+    if edition != _worker_edition:
         html.clear_content_memo()
+        _worker_edition = edition
+    try:
+        rendered = []
+        for index in indices:
+            render = _SPECS[index][2]
+            if render is not None:
+                rendered.append(render.whole() if isinstance(render, _FeedJob) else render())
+    except Exception:
+        html.clear_content_memo()
+        _worker_edition = -1
+        return None
     return rendered
 
 
@@ -307,17 +450,32 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
                 (head, switcher, _article_key(article), tuple(sorted(links.items()))),
                 functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
-        yield from _edition_files(out, site, edition, prepared, pages, switcher, sections)
+        files = _edition_files(out, site, edition, prepared, pages, switcher, sections)
+        yield from _listings(files, edition, sections, here=pages.lines is not None)
         yield _EDITION_DONE
     for media in _media_files(prepared):
-        yield out.add(media.path, (media.file, media.length, media.mtime_ns), functools.partial(_read_media, media))
-    yield out.add(
-        "index.html", everything, lambda: html.site_index_page(site, prepared, chosen, theme=theme, lines=pages.lines)
-    )
+        read = _Here(functools.partial(_read_media, media))
+        yield out.add(media.path, (media.file, media.length, media.mtime_ns), read)
+    front = functools.partial(html.site_index_page, site, prepared, chosen, theme=theme, lines=pages.lines)
+    yield out.add("index.html", everything, front if pages.lines is None else _Here(front))
     for path, source in theme.static_files():
-        yield out.add(path, (_file_digest(source),), source.read_bytes)
+        yield out.add(path, (_file_digest(source),), _Here(source.read_bytes))
     listed = tuple((lang, tuple((s.slug, s.edition.title) for s in found)) for lang, found in sections.items())
     yield out.add("feeds.opml", (everything, listed), lambda: render_opml(site, prepared, chosen, sections))
+
+
+def _listings(
+    specs: Iterator[Spec], edition: Edition, sections: Mapping[str, Sequence[Section]], *, here: bool
+) -> Iterator[Spec]:
+    """``specs`` with the edition's and its sections' listing pages marked: rendered ``here`` (they
+    join their lines through this process's line store), else with how many items they list."""
+    lang = edition.language
+    listed = {html.index_path(lang): len(edition.articles)}
+    listed.update((f"{section_dir(lang, s.slug)}/index.html", len(s.edition.articles)) for s in sections.get(lang, ()))
+    for path, key, render in specs:
+        if render is not None and path in listed:
+            render = _Here(render) if here else _Listing(render, listed[path])
+        yield path, key, render
 
 
 def _edition_files(
@@ -410,8 +568,8 @@ def _feed_set(
         for fmt in pages.formats:
             path = feed_path(chain.directory, fmt)
             renderer = functools.partial(_render_document, BY_NAME[fmt].renderer, site, siblings, chain)
-            render = functools.partial(_feed, store, out.base, fmt, path, subset, window_keys, renderer)
-            yield out.add(path, (fmt, chain, top, window_keys), render)
+            job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer)
+            yield out.add(path, (fmt, chain, top, window_keys), job)
 
 
 def _render_document(
@@ -439,24 +597,6 @@ def _read_media(media: Media) -> bytes:
         return Path(media.file).read_bytes()
     except OSError as exc:
         raise InputError(media.file, f"cannot read: {exc.strerror or exc}") from None
-
-
-def _feed(
-    store: FragmentStore | None,
-    base: str,
-    fmt: str,
-    path: str,
-    edition: Edition,
-    keys: Sequence[str],
-    render: Callable[[Edition], bytes],
-) -> bytes:
-    """One feed document: joined from the published one's fragments where the store has them."""
-    if store is None:
-        return render(edition)
-    context = _digest(base, edition.language)
-    data = fragments.render_feed(fmt, edition, keys, render, store.previous(path, fmt, context))
-    store.record(data, fmt, context, keys)
-    return data
 
 
 _key_memo: dict[int, tuple[Article, str]] = {}  # only ever prepared articles (see _prepare_article)

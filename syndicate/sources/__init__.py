@@ -8,11 +8,14 @@ symlink leading outside the source directories is skipped with a warning.  A bad
 never stops the others: its :class:`InputError` is collected and reported,
 and the exit code says the run was incomplete.  Articles come back in a
 deterministic order, duplicates (same id) merged and slugs made unique.
+Many files to parse are parsed in forked worker processes
+(:class:`_ParsedAhead`); the results, errors and their order do not change.
 """
 
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import logging
 import os
@@ -40,6 +43,8 @@ from syndicate.sources.safe import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from syndicate.incremental import ParseCache
 
 log = logging.getLogger("syndicate")
@@ -180,20 +185,24 @@ def read_articles(
     cache: ParseCache | None = None,
     listing: InputListing | None = None,
     on_file: Callable[[str, str], None] = lambda _shown, _outcome: None,
+    workers: int = 1,
 ) -> ReadResult:
     """Read every input file; bad files become errors, the rest articles.
 
     ``listing`` is this run's :func:`list_inputs` (made here when None).  With a
     ``cache``, a file whose path, size and mtime are unchanged is not read again;
     the cache is asked once for every listed file.  ``on_file(shown path,
-    outcome)`` is told about each file, for ``-vv`` and progress.
+    outcome)`` is told about each file, for ``-vv`` and progress.  With
+    ``workers`` > 1 and at least :data:`PARALLEL_READ_MIN` files to parse, they
+    are parsed in that many forked processes (:class:`_ParsedAhead`); the
+    articles, the errors and their order are those of a read in one process.
     """
     from syndicate.sources.fields import INCLUDE_DRAFTS
 
     listing = listing if listing is not None else list_inputs(options)
     token = INCLUDE_DRAFTS.set(options.drafts)
     try:
-        return _read_all(options, language, reader, cache, on_file, listing)
+        return _read_all(options, language, reader, cache, on_file, listing, workers)
     finally:
         INCLUDE_DRAFTS.reset(token)
 
@@ -205,11 +214,34 @@ def _read_all(
     cache: ParseCache | None,
     on_file: Callable[[str, str], None],
     listing: InputListing,
+    workers: int = 1,
 ) -> ReadResult:
     articles: list[Article] = []
     errors: list[InputError] = []
-    count = 0
     known = cache.get_many(listing.files) if cache is not None else {}
+    misses = [f for r in listing.roots if r.error is None for f in r.files if f.path not in known]
+    ahead = _ParsedAhead(misses, options, language, reader, workers)
+    try:
+        _read_each(options, language, reader, cache, on_file, listing, known, ahead, articles, errors)
+    finally:
+        ahead.close()
+    count = sum(len(r.files) for r in listing.roots if r.error is None)
+    return ReadResult(articles=merge(articles), errors=tuple(errors), files=count)
+
+
+def _read_each(
+    options: SourceOptions,
+    language: str,
+    reader: Callable[[Path], bytes] | None,
+    cache: ParseCache | None,
+    on_file: Callable[[str, str], None],
+    listing: InputListing,
+    known: dict[Path, tuple[Article, ...]],
+    ahead: _ParsedAhead,
+    articles: list[Article],
+    errors: list[InputError],
+) -> None:
+    """The listed files in order: from the cache, parsed ahead by a worker, or read here."""
     for listed in listing.roots:
         if listed.error is not None:
             errors.append(listed.error)
@@ -217,23 +249,98 @@ def _read_all(
         for entry in sorted(listed.skipped, key=lambda e: os.fsencode(e.path)):
             log.warning("%s", entry)
         for file in listed.files:
-            count += 1
             cached = known.get(file.path)
             if cached is not None:
                 articles.extend(cached)
                 on_file(file.shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
                 continue
-            try:
-                found = read_file(file.path, file.shown, file.relative, options, language, reader)
-            except InputError as exc:
-                errors.append(exc)
-                on_file(file.shown, "error")
-                continue
+            found = ahead.get(file)
+            if found is None:  # not parsed ahead, or it failed there: read here (the same error, in order)
+                try:
+                    found = read_file(file.path, file.shown, file.relative, options, language, reader)
+                except InputError as exc:
+                    errors.append(exc)
+                    on_file(file.shown, "error")
+                    continue
             articles.extend(found)
             on_file(file.shown, _count(len(found)))
             if cache is not None:
                 cache.put(file, found)
-    return ReadResult(articles=merge(articles), errors=tuple(errors), files=count)
+
+
+PARALLEL_READ_MIN = 200  # fewer files to parse than this: all in this process
+_READ_BATCH = 40  # files per task sent to a worker
+_PENDING: list[tuple[InputFile, SourceOptions, str, Callable[[Path], bytes] | None]] = []  # inherited by workers
+
+
+class _ParsedAhead:
+    """The files the parse cache does not hold, parsed in forked worker processes ahead of the read loop.
+
+    The loop asks for each file in its order (:meth:`get`) and waits only for
+    the batch that holds it, so this process stores what came back (the parse
+    cache is written here only) while the workers parse the next batches.  A
+    file that fails in a worker (a bad file, or a worker that died) is None:
+    the loop reads it itself, so its error is the one a serial read gives.
+    """
+
+    def __init__(
+        self,
+        files: list[InputFile],
+        options: SourceOptions,
+        language: str,
+        reader: Callable[[Path], bytes] | None,
+        workers: int,
+    ) -> None:
+        self._where: dict[InputFile, tuple[int, int]] = {}
+        self._futures: list[Future[list[list[Article] | None]]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        if workers < 2 or len(files) < PARALLEL_READ_MIN:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _PENDING
+        _PENDING = [(file, options, language, reader) for file in files]
+        gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        for batch, start in enumerate(range(0, len(files), _READ_BATCH)):
+            for offset, file in enumerate(files[start : start + _READ_BATCH]):
+                self._where.setdefault(file, (batch, offset))
+            self._futures.append(self._pool.submit(_parse_batch, start, min(start + _READ_BATCH, len(files))))
+
+    def get(self, file: InputFile) -> list[Article] | None:
+        where = self._where.get(file)
+        if where is None:
+            return None
+        batch, offset = where
+        try:
+            return self._futures[batch].result()[offset]
+        except Exception:  # a worker died (killed, out of memory): the loop reads this file itself
+            return None
+
+    def close(self) -> None:
+        global _PENDING
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            gc.unfreeze()
+        _PENDING = []
+
+
+def _parse_batch(start: int, stop: int) -> list[list[Article] | None]:
+    """In a worker: the articles of the pending files ``start:stop``; None for a file that fails."""
+    from syndicate.sources.fields import INCLUDE_DRAFTS
+
+    parsed: list[list[Article] | None] = []
+    for file, options, language, reader in _PENDING[start:stop]:
+        token = INCLUDE_DRAFTS.set(options.drafts)
+        try:
+            parsed.append(read_file(file.path, file.shown, file.relative, options, language, reader))
+        except Exception:
+            parsed.append(None)
+        finally:
+            INCLUDE_DRAFTS.reset(token)
+    return parsed
 
 
 def _count(articles: int) -> str:
