@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,32 @@ class Schema:
 
     name: str  # as messages say it: "translation cache", "parse cache"
     check: Callable[[sqlite3.Connection, set[str]], None]
+
+
+def tables_schema(name: str, version: int, tables: Mapping[str, str], *, create: bool = True) -> Schema:
+    """The usual cache schema: a ``meta`` table holding ``version`` and ``tables`` (name -> CREATE statement).
+
+    An empty file gets them (in WAL mode) when ``create``; an existing one must
+    hold exactly those tables and that version, else it is :class:`CacheDamaged`.
+    """
+
+    def check(conn: sqlite3.Connection, found: set[str]) -> None:
+        if not found and create:
+            with conn:
+                conn.execute("CREATE TABLE meta (schema INTEGER)")
+                conn.execute("INSERT INTO meta VALUES (?)", (version,))
+                for statement in tables.values():
+                    conn.execute(statement)
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        if found != {"meta", *tables}:
+            raise CacheDamaged(f"unexpected tables {sorted(found)}")
+        row = conn.execute("SELECT schema FROM meta").fetchone()
+        if row is None or row[0] != version:
+            raise CacheDamaged(f"schema {row[0] if row else None}, expected {version}")
+
+    return Schema(name, check)
 
 
 def cache_directory(translation_cache: Path | None) -> Path:

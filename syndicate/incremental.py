@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicate import __version__
-from syndicate.cachefile import Schema, give_up
+from syndicate.cachefile import give_up, tables_schema
 from syndicate.config import Config, SourceOptions
 from syndicate.models import Article
 
@@ -41,7 +41,14 @@ if TYPE_CHECKING:
     from syndicate.sources import InputFile, InputListing
 
 log = logging.getLogger("syndicate")
-_SCHEMA = 1
+_SCHEMA = tables_schema(
+    "parse cache",
+    1,
+    {
+        "parsed": "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+        " options TEXT, articles BLOB)",
+    },
+)
 
 
 def input_stats(listing: InputListing) -> list[tuple[str, int, int]]:
@@ -118,7 +125,7 @@ class ParseCache:
         self.options_key = hashlib.blake2b(
             f"{code_version()}|{options!r}|{language}".encode(), digest_size=16
         ).hexdigest()
-        self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _SCHEMA_CHECK)
+        self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _SCHEMA)
         self._pending: list[tuple[str, int, int, str, bytes]] = []
         self.hits = 0
 
@@ -195,33 +202,3 @@ def _media_current(articles: Iterable[Article]) -> bool:
             if (st.st_size, st.st_mtime_ns) != (media.length, media.mtime_ns):
                 return False
     return True
-
-
-def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
-    from syndicate.cachefile import CacheDamaged
-
-    if not tables:
-        with conn:
-            conn.execute("CREATE TABLE meta (schema INTEGER)")
-            conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
-            conn.execute(
-                "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
-                " options TEXT, articles BLOB)"
-            )
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("PRAGMA journal_mode=WAL")
-        return
-    if tables != {"meta", "parsed"}:
-        raise CacheDamaged(f"unexpected tables {sorted(tables)}")
-    row = conn.execute("SELECT schema FROM meta").fetchone()
-    if row is None or row[0] != _SCHEMA:
-        raise CacheDamaged(f"schema {row[0] if row else None}, expected {_SCHEMA}")
-
-
-def _schema_check() -> Schema:
-    from syndicate.cachefile import Schema
-
-    return Schema("parse cache", _check)
-
-
-_SCHEMA_CHECK = _schema_check()

@@ -41,11 +41,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from syndicate.cachefile import give_up
+from syndicate.cachefile import give_up, tables_schema
 from syndicate.models import Edition
 
 log = logging.getLogger("syndicate")
-_SCHEMA = 1
+_SCHEMA = tables_schema(
+    "fragment store",
+    1,
+    {
+        "documents": "CREATE TABLE documents (digest TEXT NOT NULL, context TEXT NOT NULL, keys TEXT NOT NULL,"
+        " run INTEGER NOT NULL, PRIMARY KEY (digest, context)) WITHOUT ROWID",
+    },
+)
 _KEEP_RUNS = 3  # records of documents published by older runs are dropped
 
 
@@ -139,10 +146,10 @@ class FragmentStore:
     """
 
     def __init__(self, path: Path, published: Callable[[str], bytes | None]) -> None:
-        from syndicate.cachefile import Schema, open_or_rebuild
+        from syndicate.cachefile import open_or_rebuild
 
         self.published = published
-        self._conn = open_or_rebuild(path, Schema("fragment store", _check))
+        self._conn = open_or_rebuild(path, _SCHEMA)
         self._pending: list[tuple[str, str, str]] = []
         self.reused = 0  # fragments taken from published documents, this run
 
@@ -201,22 +208,3 @@ def _digest(data: bytes) -> str:
 
 def _context(fmt: str, context: str) -> str:
     return f"{fmt}|{context}"
-
-
-def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
-    from syndicate.cachefile import CacheDamaged
-
-    if not tables:
-        with conn:
-            conn.execute("CREATE TABLE meta (schema INTEGER)")
-            conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
-            conn.execute(
-                "CREATE TABLE documents (digest TEXT NOT NULL, context TEXT NOT NULL, keys TEXT NOT NULL,"
-                " run INTEGER NOT NULL, PRIMARY KEY (digest, context)) WITHOUT ROWID"
-            )
-        return
-    if tables != {"meta", "documents"}:
-        raise CacheDamaged(f"unexpected tables {sorted(tables)}")
-    row = conn.execute("SELECT schema FROM meta").fetchone()
-    if row is None or row[0] != _SCHEMA:
-        raise CacheDamaged(f"schema {row[0] if row else None}, expected {_SCHEMA}")

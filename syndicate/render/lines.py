@@ -34,11 +34,20 @@ from typing import Any
 
 from markupsafe import Markup
 
-from syndicate.cachefile import give_up
+from syndicate.cachefile import give_up, tables_schema
 from syndicate.models import Article
 from syndicate.render.theme import Theme
 
-_SCHEMA = 2
+_SCHEMA = tables_schema(
+    "line store",
+    2,
+    {
+        "lines": "CREATE TABLE lines (context TEXT NOT NULL, key TEXT NOT NULL, line TEXT NOT NULL,"
+        " PRIMARY KEY (context, key)) WITHOUT ROWID",
+        "contexts": "CREATE TABLE contexts (context TEXT PRIMARY KEY, slot TEXT NOT NULL, run INTEGER NOT NULL)"
+        " WITHOUT ROWID",
+    },
+)
 _KEEP_CONTEXTS = 2  # per language and heading: the newest contexts (code, site, theme) kept with their lines
 ITEM_TEMPLATE = "item.html"
 LINE_VARIABLES = ("site", "lang", "dir", "labels")  # what item.html sees besides item and heading
@@ -55,9 +64,9 @@ class LineStore:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        from syndicate.cachefile import Schema, open_or_rebuild
+        from syndicate.cachefile import open_or_rebuild
 
-        self._conn = open_or_rebuild(path, Schema("line store", _check)) if path is not None else None
+        self._conn = open_or_rebuild(path, _SCHEMA) if path is not None else None
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):  # a cache: a lost last commit only costs a re-render
                 self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -189,28 +198,3 @@ def _code_version() -> str:
 
     libraries = ",".join(f"{package}={version(package)}" for package in ("babel", "jinja2", "markupsafe"))
     return f"{code_version()}|{libraries}"
-
-
-def _check(conn: sqlite3.Connection, tables: set[str]) -> None:
-    from syndicate.cachefile import CacheDamaged
-
-    if not tables:
-        with conn:
-            conn.execute("CREATE TABLE meta (schema INTEGER)")
-            conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
-            conn.execute(
-                "CREATE TABLE lines (context TEXT NOT NULL, key TEXT NOT NULL, line TEXT NOT NULL,"
-                " PRIMARY KEY (context, key)) WITHOUT ROWID"
-            )
-            conn.execute(
-                "CREATE TABLE contexts (context TEXT PRIMARY KEY, slot TEXT NOT NULL, run INTEGER NOT NULL)"
-                " WITHOUT ROWID"
-            )
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("PRAGMA journal_mode=WAL")
-        return
-    if tables != {"meta", "lines", "contexts"}:
-        raise CacheDamaged(f"unexpected tables {sorted(tables)}")
-    row = conn.execute("SELECT schema FROM meta").fetchone()
-    if row is None or row[0] != _SCHEMA:
-        raise CacheDamaged(f"schema {row[0] if row else None}, expected {_SCHEMA}")

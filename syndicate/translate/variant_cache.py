@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syndicate.cachefile import SIDE_FILES, CacheDamaged, Schema, give_up, is_busy, open_or_rebuild, verify
+from syndicate.cachefile import SIDE_FILES, CacheDamaged, give_up, is_busy, open_or_rebuild, tables_schema, verify
 from syndicate.models import Article
 
 log = logging.getLogger("syndicate")
@@ -104,7 +104,7 @@ class VariantCache:
         except sqlite3.Error as exc:
             raise InputError(path, f"cannot open {_NAME}: {exc}") from exc
         try:
-            verify(conn, Schema(_NAME, _check_existing))
+            verify(conn, tables_schema(_NAME, _SCHEMA, _TABLES, create=False))
         except (sqlite3.Error, CacheDamaged) as exc:
             conn.close()
             if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
@@ -253,29 +253,10 @@ def _entry(blob: object) -> Entry:
     return entry
 
 
-def _check(conn: sqlite3.Connection, tables: set[str], *, create: bool = True) -> None:
-    if not tables and create:
-        with conn:
-            conn.execute("CREATE TABLE meta (schema INTEGER)")
-            conn.execute("INSERT INTO meta VALUES (?)", (_SCHEMA,))
-            conn.execute(
-                "CREATE TABLE variants (context TEXT NOT NULL, source TEXT NOT NULL, site TEXT NOT NULL,"
-                " provider TEXT NOT NULL, refused INTEGER NOT NULL,"
-                " target TEXT NOT NULL, created REAL NOT NULL, entry BLOB NOT NULL,"
-                " PRIMARY KEY (context, source)) WITHOUT ROWID"
-            )
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("PRAGMA journal_mode=WAL")
-        return
-    if tables != {"meta", "variants"}:
-        raise CacheDamaged(f"unexpected tables {sorted(tables)}")
-    row = conn.execute("SELECT schema FROM meta").fetchone()
-    if row is None or row[0] != _SCHEMA:
-        raise CacheDamaged(f"schema {row[0] if row else None}, expected {_SCHEMA}")
-
-
-def _check_existing(conn: sqlite3.Connection, tables: set[str]) -> None:
-    _check(conn, tables, create=False)
-
-
-_SCHEMA_CHECK = Schema(_NAME, _check)
+_TABLES = {
+    "variants": "CREATE TABLE variants (context TEXT NOT NULL, source TEXT NOT NULL, site TEXT NOT NULL,"
+    " provider TEXT NOT NULL, refused INTEGER NOT NULL,"
+    " target TEXT NOT NULL, created REAL NOT NULL, entry BLOB NOT NULL,"
+    " PRIMARY KEY (context, source)) WITHOUT ROWID",
+}
+_SCHEMA_CHECK = tables_schema(_NAME, _SCHEMA, _TABLES)
