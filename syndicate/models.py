@@ -138,6 +138,25 @@ class Article:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
+def _pickled_by_fields(cls: type) -> None:
+    """Pickle a frozen slotted dataclass as ``cls(*fields)``.
+
+    The caches (parse, variant) and the worker processes move tens of thousands
+    of articles through pickle; the dataclass default (a ``fields()`` call and a
+    ``setattr`` per field on every load) measured a quarter slower to load.
+    """
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+        return cls, tuple(getattr(self, name) for name in names)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment, method-assign]
+
+
+for _cls in (Block, Translation, Media, Article):
+    _pickled_by_fields(_cls)
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     """The publication as configured; ``url`` always ends with a slash."""

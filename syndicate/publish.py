@@ -292,6 +292,7 @@ class _Stager:
     """
 
     _PENDING = 256  # bound on staged files waiting for a writer (their bytes stay in memory)
+    _PENDING_BYTES = 32 << 20  # and on their bytes: a few 10,000-item feeds must not wait all at once
 
     def __init__(self, staging: Path, target: Path, old: Manifest, *, empty: bool = False) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -299,7 +300,8 @@ class _Stager:
         self.staging, self.target, self.old, self.empty = str(staging), target, old, empty
         self.root = str(target)
         self.pool = ThreadPoolExecutor(max_workers=_WRITERS)
-        self.pending: deque[tuple[str, str | None, Future[_Entry]]] = deque()
+        self.pending: deque[tuple[str, str | None, Future[_Entry], int]] = deque()
+        self.pending_bytes = 0
         self.paths: list[str] = []
         self.changed: list[str] = []
         self.absent: set[str] = set()  # changed paths that had no file at all when checked
@@ -333,9 +335,10 @@ class _Stager:
         else:
             self.absent.add(rel)
         self.changed.append(rel)
-        self._wait(self._PENDING)
+        self._wait(self._PENDING, self._PENDING_BYTES - len(data))
         name = f"{self.staging}/{_staged_name(rel)}"
-        self.pending.append((rel, key, self.pool.submit(_write_staged, name, data, self.target / rel)))
+        self.pending.append((rel, key, self.pool.submit(_write_staged, name, data, self.target / rel), len(data)))
+        self.pending_bytes += len(data)
 
     def _check_parents(self, rel: str) -> None:
         """Each directory is checked once per run, not once per file in it."""
@@ -352,9 +355,11 @@ class _Stager:
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _wait(self, keep: int) -> None:
-        while len(self.pending) > keep:
-            rel, key, future = self.pending.popleft()
+    def _wait(self, keep: int, room: int = 0) -> None:
+        """Until at most ``keep`` files and ``room`` bytes (or one file) are still waiting for a writer."""
+        while len(self.pending) > keep or (self.pending and self.pending_bytes > max(room, 0)):
+            rel, key, future, size = self.pending.popleft()
+            self.pending_bytes -= size
             written = future.result()
             self.entries[rel] = written if key is None else _Entry(*_fields(written), key)
 
