@@ -321,7 +321,9 @@ def _fragment_store(config: Config, manifest: Manifest) -> FragmentStore:
     from syndicate.cachefile import cache_directory
     from syndicate.render.fragments import FragmentStore
 
-    return FragmentStore(cache_directory(config.translation.cache) / "fragments.sqlite3", manifest.published)
+    return FragmentStore(
+        cache_directory(config.translation.cache) / "fragments.sqlite3", manifest.published, manifest.sha256
+    )
 
 
 def _line_store(config: Config) -> LineStore:

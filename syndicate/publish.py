@@ -130,6 +130,11 @@ class Manifest:
             self._intact[rel] = known
         return known
 
+    def sha256(self, rel: str) -> str | None:
+        """The recorded sha256 of ``rel`` (of the bytes :meth:`published` gives while it is intact)."""
+        entry = self.files.get(rel)
+        return entry.sha256 if entry is not None else None
+
     def published(self, rel: str) -> bytes | None:
         """The bytes of ``rel`` as published, when it is still intact; else None."""
         if self.target is None or _unsafe_reason(rel) is not None or not self.intact(rel):

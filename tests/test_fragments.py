@@ -133,6 +133,25 @@ def test_the_store_reuses_only_the_document_it_recorded(tmp_path: Path, edition:
     store.close()
 
 
+def test_the_store_takes_the_publishers_recorded_digest(tmp_path: Path, edition: tuple[Site, Edition]) -> None:
+    """A published document is found by the sha256 the manifest recorded: it is not hashed again."""
+    import hashlib
+
+    site, full = edition
+    data = render_feed("rss", full, _keys(full), _renderer(site, "rss"), None)
+    store = FragmentStore(tmp_path / "fragments.sqlite3", {"en/rss.xml": data}.get)
+    store.record(data, "rss", "context", _keys(full))
+    store.close()
+
+    recorded = {"en/rss.xml": hashlib.sha256(data).hexdigest()}
+    store = FragmentStore(tmp_path / "fragments.sqlite3", {"en/rss.xml": data}.get, recorded.get)
+    previous = store.previous("en/rss.xml", "rss", "context")
+    assert previous is not None and set(previous) == set(_keys(full))
+    recorded["en/rss.xml"] = "0" * 64  # the digest asked is the recorded one, not one computed here
+    assert store.previous("en/rss.xml", "rss", "context") is None
+    store.close()
+
+
 def test_a_damaged_store_is_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "fragments.sqlite3"
     path.write_bytes(b"not a database" * 300)

@@ -140,15 +140,22 @@ class FragmentStore:
     """The last runs' feed documents: which item keys each holds, found again by its sha256.
 
     ``published(path)`` gives the bytes of a path as the target holds it when
-    it is intact (else None).  Records live in ``fragments.sqlite3`` (opened
+    it is intact (else None); ``recorded(path)``, when given, their sha256 as
+    the publisher recorded it (a 10,000-item feed is then not hashed again).  Records live in ``fragments.sqlite3`` (opened
     with :func:`syndicate.cachefile.open_or_rebuild`: a damaged file is rebuilt,
     and any error makes the store a no-op: whole documents are rendered).
     """
 
-    def __init__(self, path: Path, published: Callable[[str], bytes | None]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        published: Callable[[str], bytes | None],
+        recorded: Callable[[str], str | None] | None = None,
+    ) -> None:
         from syndicate.cachefile import open_or_rebuild
 
         self.published = published
+        self.recorded = recorded  # the sha256 the publisher recorded for an intact path: not hashed again
         self._conn = open_or_rebuild(path, _SCHEMA)
         self._pending: list[tuple[str, str, str]] = []
         self.reused = 0  # fragments taken from published documents, this run
@@ -162,7 +169,8 @@ class FragmentStore:
             return None
         try:
             row = self._conn.execute(
-                "SELECT keys FROM documents WHERE digest = ? AND context = ?", (_digest(data), _context(fmt, context))
+                "SELECT keys FROM documents WHERE digest = ? AND context = ?",
+                ((self.recorded and self.recorded(path)) or _digest(data), _context(fmt, context)),
             ).fetchone()
         except sqlite3.Error as exc:
             self._disable(exc)
