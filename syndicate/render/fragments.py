@@ -141,9 +141,10 @@ class FragmentStore:
 
     ``published(path)`` gives the bytes of a path as the target holds it when
     it is intact (else None); ``recorded(path)``, when given, their sha256 as
-    the publisher recorded it (a 10,000-item feed is then not hashed again).  Records live in ``fragments.sqlite3`` (opened
-    with :func:`syndicate.cachefile.open_or_rebuild`: a damaged file is rebuilt,
-    and any error makes the store a no-op: whole documents are rendered).
+    the publisher recorded it (a 10,000-item feed is then not hashed again).
+    Records live in ``fragments.sqlite3`` (opened with
+    :func:`syndicate.cachefile.open_or_rebuild`: a damaged file is rebuilt, and
+    any error makes the store a no-op: whole documents are rendered).
     """
 
     def __init__(
