@@ -297,7 +297,9 @@ def _has_text(nodes: Sequence[Any]) -> bool:
 
 
 def _text(text: str) -> str:
-    return html.escape(_SPACES.sub(" ", text), quote=False)
+    # Every space character but " " is unprintable: printable text without "  " has nothing to change.
+    spaced = text if text.isprintable() and "  " not in text else _SPACES.sub(" ", text)
+    return html.escape(spaced, quote=False)
 
 
 def _attr(value: str) -> str:
