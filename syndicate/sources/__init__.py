@@ -390,7 +390,13 @@ def reader_for(suffix: str) -> Reader:
 
 
 def _real(path: Path) -> Path:
-    """The listed path with its symlinks resolved (the listing checked where they lead)."""
+    """The listed path with its symlinks resolved (the listing checked where they lead).
+
+    A path that is not a symlink is opened as it is (one ``lstat``, not one per
+    component): the same file ``realpath`` names, and ``O_NOFOLLOW`` still refuses a symlink put there since.
+    """
+    if not os.path.islink(path):
+        return path
     try:
         return Path(os.path.realpath(path, strict=True))
     except OSError:
