@@ -85,6 +85,13 @@ def html_to_blocks(fragment: str, base: str | None = None) -> tuple[Block, ...]:
     return tuple(_Builder(base).blocks(root))
 
 
+def prepare() -> None:
+    """Import and configure what :func:`html_to_blocks` needs, ahead (before read workers are forked)."""
+    import lxml.html  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+
+    _cleaner()
+
+
 def sanitize(fragment: str) -> str:
     """``fragment`` with only the allowlisted tags, attributes and URL schemes (nh3)."""
     return _cleaner()(fragment)

@@ -304,6 +304,7 @@ class _ParsedAhead:
 
         global _PENDING
         _PENDING = [(file, options, language, reader) for file in files]
+        _prepare_readers(files)
         gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         for batch, start in enumerate(range(0, len(files), _READ_BATCH)):
@@ -330,6 +331,14 @@ class _ParsedAhead:
             self._pool = None
             gc.unfreeze()
         _PENDING = []
+
+
+def _prepare_readers(files: Iterable[InputFile]) -> None:
+    """The readers of ``files`` imported, and their optional ``prepare()`` run, here: once, not in every worker."""
+    for suffix in sorted({file.path.suffix.lower() for file in files}):
+        prepare = getattr(importlib.import_module(f"syndicate.sources.{READERS[suffix]}"), "prepare", None)
+        if prepare is not None:
+            prepare()
 
 
 def _parse_batch(start: int, stop: int) -> list[bytes | None]:
