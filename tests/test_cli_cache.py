@@ -9,8 +9,6 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from syndicate.cli import app
-from syndicate.translate.cache import SegmentCache
-from syndicate.translate.variant_cache import cache_path
 from tests.test_cache_commands import ROWS, _fill, _on_a_terminal, _stats
 from tests.test_ops import write_config
 
@@ -50,8 +48,6 @@ def test_clear_keeps_the_build_caches_and_says_so(site_dir: Path) -> None:
     )
     assert all((cache.parent / name).is_file() for name in BUILD)
     assert _stats(cache)["entries"] == 0
-    code, out, _ = invoke("publish", "--config", config, "-v")
-    assert code == 0  # a kept parse cache: nothing to read again
 
 
 def test_clear_all_deletes_them_and_the_next_publish_rebuilds_the_same_feeds(site_dir: Path) -> None:
@@ -73,14 +69,17 @@ def test_clear_all_deletes_them_and_the_next_publish_rebuilds_the_same_feeds(sit
     assert _rows(cache.parent / "parsed.sqlite3", "sqlite_master") > 0  # rebuilt by the run
 
 
-def test_clear_all_with_the_translated_articles(site_dir: Path) -> None:
+def test_clear_all_with_translations_removes_both(site_dir: Path) -> None:
     config, cache = _published_site(site_dir)
     _fill(cache, ROWS)
-    with SegmentCache(cache):
-        pass
-    assert cache_path(cache.parent).parent == cache.parent  # variants.sqlite3 lives beside it: cleared, not deleted
     code, out, _ = invoke("cache", "clear", "--config", config, "--all", "--yes")
-    assert code == 0 and out.startswith("removed 4 cached translations; removed the build caches (")
+    assert code == 0 and out == (
+        "removed 4 cached translations; removed the build caches "
+        f"(parsed.sqlite3, fragments.sqlite3, lines.sqlite3) in {cache.parent}\n"
+    )
+    assert _stats(cache)["entries"] == 0 and not any((cache.parent / name).exists() for name in BUILD)
+    code, out, _ = invoke("cache", "clear", "--config", config, "--all", "--yes")  # nothing left: nothing to name
+    assert code == 0 and out == "removed 0 cached translations\n"
 
 
 def test_clear_all_asks_on_a_terminal_naming_the_build_caches(site_dir: Path) -> None:
