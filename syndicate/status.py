@@ -408,14 +408,14 @@ def _summary(status: Status, outcome: str, code: ExitCode) -> str:
     parts = [outcome if code == ExitCode.OK else f"{outcome} (exit {int(code)})"]
     if status.items:
         langs = ", ".join(f"{lang} {n}" for lang, n in status.items.items())
-        parts.append(f"{sum(status.items.values())} items ({langs})")
+        parts.append(f"{plural(sum(status.items.values()), 'item')} ({langs})")
     if status.written is not None:
         parts.append(f"{status.written} written")
     counts = {lang: len(titles) for lang, titles in status.missing.items() if titles}
     if counts:
         parts.append("translations missing: " + " ".join(f"{lang} {n}" for lang, n in counts.items()))
     if status.errors:
-        parts.append(f"{len(status.errors)} errors")
+        parts.append(plural(len(status.errors), "error"))
     if status.skipped:
         parts.append(f"{plural(len(status.skipped), 'input')} skipped")
     failed = _list(status.websub.get("failed")) if status.websub is not None else []

@@ -105,7 +105,7 @@ def test_a_ping_no_longer_owed_says_so(tmp_path: Path) -> None:
     }  # fmt: skip
     write_state_file(tmp_path, STATUS_FILE, json.dumps(doc).encode())
     code, out, err = invoke("status", tmp_path)
-    assert code == 0 and ", WebSub: 1 ping failed, " in out
+    assert code == 0 and ": ok, 1 item (en 1), 3 written, WebSub: 1 ping failed, " in out  # plurals
     assert err == (
         "syndicate: warning: WebSub ping to https://hub.example/ for https://news.example.org/en/rss.xml failed: "
         "HTTP 410; no longer pending: not sent again\n"
