@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from syndicate.render.fragments import FragmentStore
     from syndicate.render.lines import LineStore
     from syndicate.sources import InputListing
+    from syndicate.sources.safe import Skipped
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
     from syndicate.translate.variant_cache import Entry as VariantEntry
@@ -59,6 +60,7 @@ class RunSummary:
     changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds this run wrote (for WebSub)
     websub: PingReport | None = None  # None: no hub configured
     settled: bool = False  # every missing translation is a deterministic refusal the variant cache keeps
+    skipped: tuple[Skipped, ...] = ()  # inputs left unread (a FIFO, a link leading out): warned, recorded
 
     @property
     def exit_code(self) -> ExitCode:
@@ -85,6 +87,8 @@ class RunSummary:
             )
         if self.errors:
             text += f"; {plural(len(self.errors), 'input error')}"
+        if self.skipped:
+            text += f"; {plural(len(self.skipped), 'input')} skipped"
         if self.websub is not None and self.websub.failed:
             text += f"; WebSub: {plural(len(self.websub.failed), 'ping')} failed (sent again next run)"
         return text
@@ -119,6 +123,7 @@ class RunSummary:
                 if titles
             },
             "dropped": dict(self.dropped),
+            "skipped": [entry.as_dict() for entry in self.skipped],
             **({"websub": self.websub.as_dict()} if self.websub is not None else {}),
         }
 
@@ -150,9 +155,13 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
             listing = _list_inputs(config)
             fingerprint = _fingerprint(config, stage, listing)
             manifest = read_manifest(config.target)  # once per run: the no-op check, render keys and publish
-            summary = _unchanged_run(config, fingerprint, manifest) or _build_and_publish(
+            unchanged = _unchanged_run(config, fingerprint, manifest)
+            for entry in listing.skipped if unchanged is not None else ():  # else the read loop warns
+                log.warning("%s", entry)
+            summary = unchanged or _build_and_publish(
                 config, strict=strict, stage=stage, manifest=manifest, listing=listing
             )
+            summary = dataclasses.replace(summary, skipped=listing.skipped)
         except SyndicateError as exc:
             with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
                 Status.of_failure(started, config.target, exc).save(config.target)
