@@ -890,7 +890,6 @@ def _progress(enabled: bool, label: str, total: int | None) -> Iterator[Callable
 def build_editions(site: Site, articles: Sequence[Article], variants: Sequence[Variant] = ()) -> list[Edition]:
     """One edition per language, the source language first, articles newest first."""
     from syndicate.localize import edition_title, normalize_tag, text_direction
-
     from syndicate.translate.human import placed
 
     by_language: dict[str, list[Article]] = {site.language: []}

@@ -100,7 +100,7 @@ def test_max_unknown_per_language_table() -> None:
     assert options.max_unknown_for("hr") == 0.5 and options.max_unknown_for("es") == 0.2
     assert options.max_unknown_for("bs") == 1.0
     assert options.max_unknown_for("sr", "sr-Latn") == 0.9  # the published tag names the configured sr
-    assert options.max_unknown_for("sr") == 0.9  # sr-Latn names sr too, since sr is no edition of its own
+    assert options.max_unknown_for("sr") == 0.2  # an sr edition in Cyrillic (Microsoft's sr) is another edition
     without_default = config_from_mapping({"translation": {"max_unknown": {"hr": 0.5}}}, base=Path("."))
     assert without_default.translation.max_unknown_for("es") == 0.15
 
@@ -121,14 +121,16 @@ def test_max_unknown_table_problems_are_reported_together_one_line_each(tmp_path
     }  # fmt: skip
     assert "did you mean 'default'?" in found["translation.max_unknown.defualt"].message
     assert found["translation.max_unknown.defualt"].line == 6
-    assert "from 0 to 1" in found["translation.max_unknown.hr"].message and found["translation.max_unknown.hr"].line == 7
+    assert "from 0 to 1" in found["translation.max_unknown.hr"].message
+    assert found["translation.max_unknown.hr"].line == 7
     assert found["translation.max_unknown.bs"].line == 9
 
     result = runner.invoke(app, ["publish", "--config", str(config)])
     assert result.exit_code == ExitCode.USAGE
     assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if "max_unknown" in line]
-    assert len(lines) == 4 and all("syndicate.toml" in line for line in lines)
+    lines = result.stderr.splitlines()
+    shape = r"syndicate: error: \S+syndicate\.toml:\d+: translation\."
+    assert len(lines) == 5 and all(re.match(shape, line) for line in lines)
 
 
 def test_tags_naming_an_edition() -> None:
@@ -335,7 +337,7 @@ def test_an_engine_that_cannot_write_the_script_asked_stops_the_run_before_sendi
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and "Traceback" not in result.output
     assert "'libre' cannot translate en into sr-Latn: LibreTranslate writes sr in Cyrl script only" in errors[0]
-    assert server.hits == 0 and not (tmp_path / "feeds").exists()
+    assert server.hits == 0 and not list((tmp_path / "feeds").rglob("*.xml"))
 
 
 _TO_CYRILLIC = str.maketrans(
@@ -412,7 +414,9 @@ def test_an_answer_in_the_wrong_script_is_refused_not_published(
     reasons = [f["reason"] for f in summary["failures"]["sr-Latn"]]
     assert reasons and all(r.startswith("wrong script (Cyrl, but sr-Latn is written in Latn)") for r in reasons)
     latin_dir = tmp_path / "feeds" / "sr-Latn"
-    assert not any(CYRILLIC.search(p.read_text(encoding="utf-8")) for p in latin_dir.rglob("*") if p.is_file())
+    for path in latin_dir.rglob("*"):  # the language switcher names the sr edition "српски", nothing else is Cyrillic
+        text = path.read_text(encoding="utf-8").replace('hreflang="sr">српски<', "") if path.is_file() else ""
+        assert not CYRILLIC.search(text), path
 
     server.default = _microsoft({"sr-Cyrl": "Cyrl", "sr-Latn": "Latn"})  # healthy again: nothing bad was cached
     result = runner.invoke(app, ["publish", "--config", str(config), "--json"])

@@ -3,7 +3,8 @@
 This module owns the :class:`Translator` protocol (what the translation stage
 and the registry rely on), the optional extensions a provider may implement
 (:class:`PairCacheKey`, :class:`ListsLanguages`, :class:`MarksUnknown`,
-:class:`WritesTag`, :class:`Deterministic`, :class:`ExplainsRefusal`) and the small language-tag helpers the providers share.
+:class:`WritesTag`, :class:`Deterministic`, :class:`ExplainsRefusal`) and the small
+language-tag helpers the providers share.
 It does no I/O.
 
 Languages are BCP 47 tags (``es``, ``pt-BR``, ``sr-Latn``); each provider maps
