@@ -547,7 +547,8 @@ def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> T
     cache = table.get("cache")
     max_chars = table.get("max_chars_per_run")
     default = TranslationOptions()
-    max_unknown = problems.take("translation.max_unknown", lambda: _max_unknown(table), (0.15, ()))
+    fallback: tuple[float, tuple[tuple[str, float], ...]] = (0.15, ())
+    max_unknown = problems.take("translation.max_unknown", lambda: _max_unknown(table), fallback)
     return TranslationOptions(
         languages=problems.take("translation.languages", tags, ()),
         provider=problems.take(

@@ -299,6 +299,7 @@ def test_web_engines_are_asked_for_the_script_of_the_tag() -> None:
         assert engine.supports("en", "sr"), name
         assert not engine.supports("en", "sr-Latn"), name
         assert engine.refusal("en", "sr-Latn") == f"{engine.display_name} writes sr in Cyrl script only, not Latn"
+        assert engine.target_code("sr-Cyrl") == "sr"  # the script asked for is the one its plain code writes
     google = web_engine("google", {}, {})
     assert google.supports("en", "zh-Hant") and google.supports("en", "zh")
     # Google's Manipuri is Meitei script; the tag mni means Bengali script: asked for mni-Mtei it is honest

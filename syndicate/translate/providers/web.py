@@ -221,7 +221,7 @@ class WebEngine:
 
     def refusal(self, source: str, target: str) -> str | None:
         """Why this engine cannot translate ``source`` into ``target`` (a script it cannot write...), or None."""
-        src, tgt = self.code(source, target=False), self.code(target, target=True)
+        src, tgt = self.code(source, target=False), self.target_code(target)
         wanted = script_of(target)
         if src is None:
             return f"{self.display_name} has no code for {source}"
@@ -237,6 +237,16 @@ class WebEngine:
         if "?" not in (wanted, written) and written != wanted:
             return f"{self.display_name} writes {target} as {tgt}, in {written} script, not {wanted}"
         return None
+
+    def target_code(self, tag: str) -> str | None:
+        """The code to ask for ``tag``; a tag naming its script (``sr-Cyrl``) may take the plain code
+        (``sr``) when that code is written in that script."""
+        code = self.code(tag, target=True)
+        parts = parse_tag(tag)
+        if code is not None or not parts.script or not self.codes_are_tags:
+            return code
+        plain = self.code("-".join(p for p in (parts.language, parts.region) if p), target=True)
+        return plain if plain is not None and script_of(plain) == parts.script else None
 
     def scripts(self) -> tuple[tuple[str, str], ...]:
         """(tag, script written) for the many-script languages this engine can write (:data:`SCRIPT_TAGS`)."""
@@ -255,7 +265,7 @@ class WebEngine:
     # ------------------------------------------------------------ clients
 
     def client(self, source: str, target: str) -> Client:
-        src, tgt = self.code(source, target=False), self.code(target, target=True)
+        src, tgt = self.code(source, target=False), self.target_code(target)
         if src is None or tgt is None:
             raise ValueError(f"{self.name} has no code for {source} or {target}")
         engine = self._construct()
@@ -449,7 +459,7 @@ class DeepLEngine(WebEngine):
     def client(self, source: str, target: str) -> Client:
         import deepl
 
-        src, tgt = self.code(source, target=False), self.code(target, target=True)
+        src, tgt = self.code(source, target=False), self.target_code(target)
         if src is None or tgt is None:
             raise ValueError(f"deepl has no code for {source} or {target}")
         deepl.http_client.max_network_retries = 0  # retries are ours (resilient.py), not the library's
