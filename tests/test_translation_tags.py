@@ -286,6 +286,19 @@ def test_of_two_human_translations_for_one_edition_the_published_tag_wins(
     assert re.search(r"harbour\.sr\.md: left out: \S*harbour\.sr-latn\.md", caplog.text)
 
 
+@needs_hbs
+def test_apertium_refuses_cyrillic_serbian_at_start_saying_why(tmp_path: Path) -> None:
+    src = _write_sources(tmp_path)
+    config = config_from_mapping(_raw(tmp_path, src, languages=["sr-Cyrl"]), base=tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        publish_site(config)
+    assert str(caught.value) == (
+        "translation provider 'apertium' cannot translate en into sr-Cyrl: apertium writes sr in Latn script only, "
+        "not Cyrl"
+    )
+    assert not list((tmp_path / "feeds").rglob("*.xml"))
+
+
 # --------------------------------------------------------------------------- web engines and scripts
 
 
