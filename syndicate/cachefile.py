@@ -147,6 +147,21 @@ def move_aside(path: Path) -> None:
             side.unlink()
 
 
+BUILD_CACHES = ("parsed.sqlite3", "fragments.sqlite3", "lines.sqlite3")  # no translation in them
+
+
+def build_caches(directory: Path) -> list[Path]:
+    """The build caches present in ``directory`` (``cache clear --all`` removes them)."""
+    return [directory / name for name in BUILD_CACHES if (directory / name).is_file()]
+
+
+def remove_cache(path: Path) -> None:
+    """Delete a cache file, its side files and a copy moved aside as damaged (OSError if one cannot go)."""
+    for victim in (path, *(Path(f"{path}{suffix}") for suffix in SIDE_FILES), path.with_name(path.name + ".damaged")):
+        with contextlib.suppress(FileNotFoundError):
+            victim.unlink()
+
+
 def give_up(conn: sqlite3.Connection | None, what: str, exc: Exception) -> None:
     """A cache that failed mid-run: warn once and close it; the run goes on without it."""
     log.warning("%s disabled for this run: %s", what, exc)

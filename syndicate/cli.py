@@ -36,6 +36,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: importing rich costs ~120 ms of start-up
 )
 _state = {"traceback": False}
+WARNING_PREFIX = "syndicate: warning: "  # as the log handler words a warning (_Formatter)
 
 # The built-in engines (syndicate.translate.registry.PROVIDERS, kept equal by a test): importing
 # the registry here would cost every command the translation package's start-up.
@@ -266,9 +267,12 @@ def _print_cost(settings: Any, as_json: bool) -> None:
         )
 
 
-@app.command()
+@app.command(cls=_Command)
 def providers(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file.")] = None,
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", "-c", help="Config file (default: ./syndicate.toml if present).", metavar="FILE"),
+    ] = None,
 ) -> None:
     """List translation engines, their languages (with the script written) and whether each is usable here."""
     from syndicate.config import load_config
@@ -289,8 +293,14 @@ cache_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(cache_app, name="cache")
-_CONFIG_OPTION = typer.Option("--config", "-c", help="Config file.")
-_CACHE_OPTION = typer.Option("--cache", help="Translation cache file.")
+_CONFIG_OPTION = typer.Option(
+    "--config", "-c", help="Config file (default: ./syndicate.toml if present).", metavar="FILE"
+)
+_CACHE_OPTION = typer.Option(
+    "--cache",
+    help="Translation cache file (default: translation.cache, else the user cache directory).",
+    metavar="FILE",
+)
 
 
 def _cache_path(config: Optional[Path], path: Optional[Path]) -> Path:
@@ -336,11 +346,11 @@ def _variants_do(segments_path: Path, action: Callable[[Any], int]) -> int:
             _fail(exc)
 
 
-@cache_app.command("stats")
+@cache_app.command("stats", cls=_Command)
 def cache_stats(
     config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
     path: Annotated[Optional[Path], _CACHE_OPTION] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
 ) -> None:
     """Show the translation cache's location, size and entries per provider and language."""
     cache_path = _cache_path(config, path)
@@ -378,18 +388,29 @@ def cache_stats(
         typer.echo(f"translated articles: {kept['entries']} ({kept['refused']} refused) in {kept['path']}")
 
 
-@cache_app.command("forget")
+@cache_app.command("forget", cls=_Command)
 def cache_forget(
-    provider: Annotated[Optional[str], typer.Option("--provider", help="Only this provider's entries.")] = None,
+    provider: Annotated[
+        Optional[str],
+        typer.Option(
+            "--provider", help="Only this engine's entries.", metavar="ENGINE", autocompletion=_complete_provider
+        ),
+    ] = None,
     language: Annotated[
-        Optional[str], typer.Option("--lang", "-l", help="Only entries into (or from) this language.")
+        Optional[str],
+        typer.Option("--lang", "-l", help="Only entries into (or from) this language.", metavar="LANG"),
     ] = None,
     article: Annotated[
         Optional[list[str]],
-        typer.Option("--article", help="Only the segments of this article (id, slug or source file; repeatable)."),
+        typer.Option(
+            "--article",
+            help="Only the segments of this article (id, slug or source file; repeatable).",
+            metavar="ARTICLE",
+        ),
     ] = None,
     older_than: Annotated[
-        Optional[str], typer.Option("--older-than", help="Only entries created before this date (ISO 8601).")
+        Optional[str],
+        typer.Option("--older-than", help="Only entries created before this date (ISO 8601).", metavar="DATE"),
     ] = None,
     config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
     path: Annotated[Optional[Path], _CACHE_OPTION] = None,
@@ -474,33 +495,69 @@ def _same_file(article: Any, name: str) -> bool:
     return str(source) == name or Path(str(source)).name == name or Path(str(source)).resolve() == Path(name).resolve()
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", cls=_Command)
 def cache_clear(
     config: Annotated[Optional[Path], _CONFIG_OPTION] = None,
     path: Annotated[Optional[Path], _CACHE_OPTION] = None,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also delete the build caches beside it (parsed.sqlite3, fragments.sqlite3, lines.sqlite3):"
+            " the next publish reads and renders everything again.",
+        ),
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete every cached translation and translated article (the next publish translates everything again)."""
+    """Delete every cached translation and translated article (the next publish translates everything again).
+
+    The build caches in the same directory hold no translation and are kept
+    (their names are printed); --all deletes them too.
+    """
+    from syndicate.cachefile import build_caches
+
     cache_path = _cache_path(config, path)
+    build = build_caches(cache_path.parent)
     cache = _existing_cache(cache_path, writable=True)
-    if cache is None:
-        articles = _variants_do(cache_path, lambda variants: int(variants.clear()))
-        also = f" and {articles} translated articles" if articles else ""
-        typer.echo(f"removed 0 cached translations{also} (there is no cache yet)")
-        return
-    with cache:
-        if not yes and sys.stdin.isatty():
-            entries = cache.stats()["entries"]
-            if not typer.confirm(f"delete all {entries} cached translations in {cache_path}?", default=False):
+    try:
+        if not yes and sys.stdin.isatty() and (cache is not None or (everything and build)):
+            entries = cache.stats()["entries"] if cache is not None else 0
+            also = f" and the build caches ({_names(build)})" if everything and build else ""
+            if not typer.confirm(f"delete all {entries} cached translations in {cache_path}{also}?", default=False):
                 typer.echo("nothing removed")
                 raise typer.Exit(int(ExitCode.USAGE))
-        try:
-            removed = cache.clear()
-        except SyndicateError as exc:
-            _fail(exc)
+        removed = cache.clear() if cache is not None else 0
+    except SyndicateError as exc:
+        _fail(exc)
+    finally:
+        if cache is not None:
+            cache.close()
     articles = _variants_do(cache_path, lambda variants: int(variants.clear()))
-    also = f" and {articles} translated articles" if articles else ""
-    typer.echo(f"removed {removed} cached translations{also}")
+    line = f"removed {removed} cached translations" + (f" and {articles} translated articles" if articles else "")
+    if cache is None:
+        line += " (there is no cache yet)"
+    if build and everything:
+        line += _clear_build_caches(build)
+    elif build:
+        line += f"; kept the build caches ({_names(build)}; --all removes them)"
+    typer.echo(line)
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(p.name for p in paths)
+
+
+def _clear_build_caches(paths: list[Path]) -> str:
+    """Delete the build caches; what the summary line says about them."""
+    from syndicate.cachefile import remove_cache
+    from syndicate.errors import ConfigError
+
+    for cache_file in paths:
+        try:
+            remove_cache(cache_file)
+        except OSError as exc:
+            _fail(ConfigError(f"{cache_file}: cannot delete: {exc.strerror or exc}"))
+    return f"; removed the build caches ({_names(paths)}) in {paths[0].parent}"
 
 
 @app.command(cls=_Command)
@@ -533,7 +590,13 @@ def status(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status file as JSON.")] = False,
 ) -> None:
-    """Print the last run's status; exit non-zero if it failed or is older than --max-age."""
+    """Print the last run's status; exit non-zero if it failed or is older than --max-age.
+
+    Problems go to stderr, one line each: errors (why the check fails) with the
+    prefix ``syndicate: error:``, and warnings (translations missing, inputs
+    skipped, WebSub pings that failed and when they are sent again) with
+    ``syndicate: warning:``.
+    """
     from syndicate.status import check_status, parse_duration
 
     try:
@@ -545,7 +608,9 @@ def status(
     else:
         typer.echo(report.line)
     for problem in report.problems:
-        typer.echo(f"syndicate: {problem}", err=True)
+        typer.echo(f"{ERROR_PREFIX}{problem}", err=True)
+    for warning in report.warnings:
+        typer.echo(f"{WARNING_PREFIX}{warning}", err=True)
     raise typer.Exit(int(report.exit_code))
 
 

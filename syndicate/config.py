@@ -110,6 +110,7 @@ DEFAULT_FURNITURE = (
         r"(?:прочитај|прочитајте|читај|читајте|сазнај|сазнајте) више|опширније",
     ),
 )
+T = TypeVar("T")
 ON_ERROR = ("skip", "original")
 MODES = ("full", "title", "bilingual")
 
@@ -157,16 +158,48 @@ class TranslationOptions:
     cache: Path | None = None  # None: the user cache directory
     settings: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # per-provider settings
     max_unknown: float = 0.15  # an article with a larger share of unknown words is not published
+    max_unknowns: tuple[tuple[str, float], ...] = ()  # (language, share) overrides of max_unknown
     max_chars_per_run: int | None = None  # characters sent per run at most; the rest waits
 
     def provider_for(self, language: str) -> str:
         return dict(self.providers).get(language, self.provider)
 
-    def mode_for(self, language: str) -> str:
-        return dict(self.modes).get(language, self.mode)
+    def tags_for(self, configured: str, written: str | None = None) -> tuple[str, ...]:
+        """The keys that name one edition in per-language tables, the one that wins first.
+
+        An edition has the tag configured in ``languages`` (``sr``) and the tag it is
+        published with (``written``: apertium writes ``sr`` as ``sr-Latn``); a user may
+        write either.  The published tag wins, then the configured one, then either
+        without its script (``sr-Latn`` -> ``sr``) unless that tag is an edition of its own.
+        """
+        tags = [written or configured, configured]
+        for tag in tuple(tags):
+            parts = tag.split("-")
+            if len(parts) > 1 and len(parts[1]) == 4 and parts[1].isalpha():
+                bare = "-".join([parts[0], *parts[2:]])
+                if bare not in self.languages:
+                    tags.append(bare)
+        return tuple(dict.fromkeys(tags))
+
+    def mode_for(self, language: str, written: str | None = None) -> str:
+        return _first(self.modes, self.tags_for(language, written), self.mode)
+
+    def max_unknown_for(self, language: str, written: str | None = None) -> float:
+        """The unknown-word share over which an article is refused in ``language``."""
+        return _first(self.max_unknowns, self.tags_for(language, written), self.max_unknown)
+
+    def rendering(self, renderings: Sequence[tuple[str, str]], language: str, written: str | None = None) -> str | None:
+        """A glossary term's rendering for one edition (``[translation.terms]``), or None."""
+        return _first(renderings, self.tags_for(language, written), None)
 
     def settings_for(self, provider: str) -> dict[str, str]:
         return dict(dict(self.settings).get(provider, ()))
+
+
+def _first(table: Sequence[tuple[str, T]], keys: Sequence[str], default: T) -> T:
+    """The value of the first of ``keys`` that ``table`` holds, else ``default``."""
+    found = dict(table)
+    return next((found[key] for key in keys if key in found), default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +289,6 @@ def _find_key(text: str, tables: list[str], name: str) -> int | None:
         if assigned and current == tables and next(g for g in assigned.groups() if g is not None) == name:
             return number
     return None
-
-
-T = TypeVar("T")
 
 
 class _Problems:
@@ -517,6 +547,8 @@ def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> T
     cache = table.get("cache")
     max_chars = table.get("max_chars_per_run")
     default = TranslationOptions()
+    fallback: tuple[float, tuple[tuple[str, float], ...]] = (0.15, ())
+    max_unknown = problems.take("translation.max_unknown", lambda: _max_unknown(table), fallback)
     return TranslationOptions(
         languages=problems.take("translation.languages", tags, ()),
         provider=problems.take(
@@ -565,9 +597,8 @@ def _translation(table: Mapping[str, Any], base: Path, problems: _Problems) -> T
             ),
             (),
         ),
-        max_unknown=problems.take(
-            "translation.max_unknown", lambda: _share(table.get("max_unknown", 0.15), "translation.max_unknown"), 0.15
-        ),
+        max_unknown=max_unknown[0],
+        max_unknowns=max_unknown[1],
         max_chars_per_run=problems.take(
             "translation.max_chars_per_run",
             lambda: _positive_int(max_chars, "translation.max_chars_per_run"),
@@ -590,6 +621,38 @@ def _terms(value: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
             raise ConfigError(f"translation.terms.{term} must be a table of language = rendering (text)")
         result.append((str(term), tuple(sorted((normalize_tag(k), v) for k, v in renderings.items()))))
     return tuple(result)
+
+
+def _max_unknown(table: Mapping[str, Any]) -> tuple[float, tuple[tuple[str, float], ...]]:
+    """``max_unknown = 0.15``, or a table ``{ default = 0.15, hr = 0.5 }``: the default and the per-language shares."""
+    value = table.get("max_unknown", 0.15)
+    if not isinstance(value, Mapping):
+        return _share(value, "translation.max_unknown"), ()
+    from syndicate.localize import normalize_tag
+
+    problems = _Problems()
+    default = 0.15
+    per_language: dict[str, float] = {}
+    for name, share in value.items():
+        key = f"translation.max_unknown.{name}"
+        if name == "default":
+            default = problems.take(key, functools.partial(_share, share, key), default)
+            continue
+        close = difflib.get_close_matches(str(name), ["default"], n=1, cutoff=0.75)
+        try:
+            tag = None if close else normalize_tag(str(name))
+        except ConfigError:
+            tag = None
+        if tag is None:
+            hint = " (did you mean 'default'?)" if close else ""
+            problems.found.append(Problem(f"{key}: not a language tag or 'default'{hint}", key=key))
+            continue
+        if tag in per_language:
+            problems.found.append(Problem(f"{key}: {tag} is given twice", key=key))
+            continue
+        per_language[tag] = problems.take(key, functools.partial(_share, share, key), default)
+    problems.check()
+    return default, tuple(sorted(per_language.items()))
 
 
 def _mode(value: object, key: str) -> str:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from syndicate.render.fragments import FragmentStore
     from syndicate.render.lines import LineStore
     from syndicate.sources import InputListing
+    from syndicate.sources.safe import Skipped
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
     from syndicate.translate.variant_cache import Entry as VariantEntry
@@ -59,6 +60,7 @@ class RunSummary:
     changed_feeds: tuple[str, ...] = ()  # URLs of the subscription feeds this run wrote (for WebSub)
     websub: PingReport | None = None  # None: no hub configured
     settled: bool = False  # every missing translation is a deterministic refusal the variant cache keeps
+    skipped: tuple[Skipped, ...] = ()  # inputs left unread (a FIFO, a link leading out): warned, recorded
 
     @property
     def exit_code(self) -> ExitCode:
@@ -85,6 +87,8 @@ class RunSummary:
             )
         if self.errors:
             text += f"; {plural(len(self.errors), 'input error')}"
+        if self.skipped:
+            text += f"; {plural(len(self.skipped), 'input')} skipped"
         if self.websub is not None and self.websub.failed:
             text += f"; WebSub: {plural(len(self.websub.failed), 'ping')} failed (sent again next run)"
         return text
@@ -119,6 +123,7 @@ class RunSummary:
                 if titles
             },
             "dropped": dict(self.dropped),
+            "skipped": [entry.as_dict() for entry in self.skipped],
             **({"websub": self.websub.as_dict()} if self.websub is not None else {}),
         }
 
@@ -150,9 +155,13 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
             listing = _list_inputs(config)
             fingerprint = _fingerprint(config, stage, listing)
             manifest = read_manifest(config.target)  # once per run: the no-op check, render keys and publish
-            summary = _unchanged_run(config, fingerprint, manifest) or _build_and_publish(
+            unchanged = _unchanged_run(config, fingerprint, manifest)
+            for entry in listing.skipped if unchanged is not None else ():  # else the read loop warns
+                log.warning("%s", entry)
+            summary = unchanged or _build_and_publish(
                 config, strict=strict, stage=stage, manifest=manifest, listing=listing
             )
+            summary = dataclasses.replace(summary, skipped=listing.skipped)
         except SyndicateError as exc:
             with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
                 Status.of_failure(started, config.target, exc).save(config.target)
@@ -464,10 +473,12 @@ def _provider_factory(config: Config, stage: Stage) -> ProviderFactory:
 
 
 def _checked_provider(config: Config, factory: ProviderFactory, language: str) -> Translator:
-    name = config.translation.provider_for(language)
-    provider = factory(name)
-    if not provider.supports(config.site.language, language):
-        raise ConfigError(f"translation provider {name!r} cannot translate {config.site.language} into {language}")
+    from syndicate.translate.base import unsupported
+
+    provider = factory(config.translation.provider_for(language))
+    problem = unsupported(provider, config.site.language, language)
+    if problem is not None:
+        raise ConfigError(problem)
     return provider
 
 
@@ -521,7 +532,7 @@ def translate_editions(
     options = config.translation
     factory = _provider_factory(config, stage)
     editions = edition_languages(config, factory)
-    sources = {configured: _source_articles(config, articles, configured) for configured, _, _ in editions}
+    sources = {configured: _source_articles(config, articles, configured, lang) for configured, lang, _ in editions}
     keys = {id(a): content_key(a) for a in articles if a.language == config.site.language}
     budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
@@ -594,8 +605,8 @@ def _translate_language(
 
     configured, lang, provider = edition
     options = config.translation
-    mode = options.mode_for(configured)
-    glossary = glossary_for(options, configured)
+    mode = options.mode_for(configured, lang)
+    glossary = glossary_for(options, configured, lang)
     context = _variant_context(config, edition, glossary)
     cache = _open_variant_cache(variants_file)  # one SQLite connection per thread
     try:
@@ -608,7 +619,11 @@ def _translate_language(
             results = _translate(segments, config.site.language, lang, provider, segment_cache, glossary, budget, known)
         finally:
             segment_cache.close()
-        done, new = _variant(config, source, keys, hits, lang, provider, results, mode, is_deterministic(provider))
+        limit = options.max_unknown_for(configured, lang)
+        done, new = _variant(
+            config, source, keys, hits, lang, provider, results, mode, is_deterministic(provider), limit
+        )
+        done.variant = dataclasses.replace(done.variant, tags=options.tags_for(configured, lang))
         cache.store(context, str(config.target), lang, provider.name, new, keep=(keys[id(a)] for a in source))
     finally:
         cache.close()
@@ -625,7 +640,8 @@ def _variant_context(config: Config, edition: tuple[str, str, Translator], gloss
     options = config.translation
     return context_key(
         config.site.language, lang, cache_key_for(provider, config.site.language, lang), provider.name,
-        provider.display_name, options.mode_for(configured), glossary.version, options.max_unknown, options.on_error,
+        provider.display_name, options.mode_for(configured, lang), glossary.version,
+        options.max_unknown_for(configured, lang), options.on_error,
     )  # fmt: skip
 
 
@@ -657,6 +673,7 @@ def _variant(
     results: SegmentResults,
     mode: str,
     deterministic: bool,
+    limit: float,
 ) -> tuple[_Language, dict[str, VariantEntry]]:
     """Build one language's Variant (articles over ``max_unknown`` are refused as a whole), and the new
     variant cache entries: every translated article (a network engine's only when no segment of it was
@@ -666,7 +683,6 @@ def _variant(
     from syndicate.translate.variants import Variant, fallback, outcome, segments_of, translate_text
 
     options = config.translation
-    limit = options.max_unknown
     texts = {keys[id(a)]: segments_of(a, mode) for a in source if keys[id(a)] not in hits}
     members = _repeat_members(texts, hits, results)
     published: list[Article] = []
@@ -783,17 +799,17 @@ def _unexplained(article: Article, results: SegmentResults, mode: str) -> str:
     return "not translated"
 
 
-def _source_articles(config: Config, articles: Sequence[Article], language: str) -> list[Article]:
-    """The source-language articles an engine must translate into ``language``.
+def _source_articles(config: Config, articles: Sequence[Article], language: str, written: str) -> list[Article]:
+    """The source-language articles an engine must translate into ``language`` (published as ``written``).
 
-    An article a person translated into ``language`` (DESIGN 4: human translations
-    win) is not sent, in that language.
+    An article a person translated into that edition (DESIGN 4: human translations
+    win; tagged ``sr`` or ``sr-Latn`` for an ``sr`` published as ``sr-Latn``, see
+    :func:`syndicate.translate.human.serves`) is not sent, in that language.
     """
-    by_hand = {
-        a.translation.original_id
-        for a in articles
-        if a.translation is not None and a.translation.human and a.language == language
-    }
+    from syndicate.translate.human import serves
+
+    tags = config.translation.tags_for(language, written)
+    by_hand = {a.translation.original_id for a in articles if a.translation is not None and serves(a, tags)}
     return [a for a in articles if a.language == config.site.language and a.id not in by_hand]
 
 
@@ -842,12 +858,12 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
     try:
         for edition in edition_languages(config, factory):
             configured, lang, provider = edition
-            glossary = glossary_for(config.translation, configured)
-            source = _source_articles(config, articles, configured)
+            glossary = glossary_for(config.translation, configured, lang)
+            source = _source_articles(config, articles, configured, lang)
             keys = [content_key(a) for a in source]
             hits = _usable_hits(variants.load(_variant_context(config, edition, glossary)), keys)
             todo = [a for a, key in zip(source, keys, strict=True) if key not in hits]
-            mode = config.translation.mode_for(configured)
+            mode = config.translation.mode_for(configured, lang)
             segments = all_segments(todo, extra=[config.site.description], mode=mode)
             cost = plan(segments, config.site.language, lang, provider, cache, glossary, budget)
             lines.append(CostLine(lang, provider.name, cost.segments, cost.characters, cost.tokens, cost.deferred))
@@ -883,9 +899,10 @@ def _progress(enabled: bool, label: str, total: int | None) -> Iterator[Callable
 def build_editions(site: Site, articles: Sequence[Article], variants: Sequence[Variant] = ()) -> list[Edition]:
     """One edition per language, the source language first, articles newest first."""
     from syndicate.localize import edition_title, normalize_tag, text_direction
+    from syndicate.translate.human import placed
 
     by_language: dict[str, list[Article]] = {site.language: []}
-    for article in articles:
+    for article in placed(articles, variants):
         language = normalize_tag(article.language)
         # the same object when already canonical: render keys computed for it stay memoized
         same = article if article.language == language else article.replace(language=language)

@@ -201,12 +201,20 @@ def new_article(
 
 
 def write_article(path: Path, meta: dict[str, Any], body: str) -> Path:
-    """A Markdown file with YAML front matter at ``path``, or ``-2``, ``-3`` ... if taken (never overwritten)."""
+    """A Markdown file with YAML front matter at ``path``, or ``-2``, ``-3`` ... if taken (never overwritten).
+
+    In ``-2`` and later the slug follows the file name, and an explicit ``id``
+    is written (:func:`collision_id`): the article id is derived from title and
+    date, so two "Budget" articles written in the same second would otherwise be
+    merged as one.
+    """
     import yaml
 
     for candidate in _candidates(path):
-        if "slug" in meta:  # the slug follows the file name, so two "Budget" articles stay two pages
-            meta = {**meta, "slug": candidate.stem}
+        if candidate != path:
+            if "slug" in meta:  # the slug follows the file name, so two "Budget" articles stay two pages
+                meta = {**meta, "slug": candidate.stem}
+            meta = {**meta, "id": collision_id(meta, candidate)}
         text = "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1_000_000) + "---\n"
         text += f"\n{body}" if body else "\n"
         try:
@@ -218,6 +226,19 @@ def write_article(path: Path, meta: dict[str, Any], body: str) -> Path:
         except OSError as exc:
             raise ConfigError(f"{candidate}: cannot write: {exc.strerror or exc}") from exc
     raise ConfigError(f"{path}: too many articles with this name")  # pragma: no cover - 1000 collisions
+
+
+def collision_id(meta: dict[str, Any], path: Path) -> str:
+    """A stable ``urn:uuid:`` for an article written to ``path`` because its first name was taken.
+
+    UUID-5 of the date and the file name: the same ``new`` on the same second gives the
+    same id, and a ``-2`` never shares it with its namesake.
+    """
+    import uuid
+
+    from syndicate.sources.common import NAMESPACE
+
+    return uuid.uuid5(NAMESPACE, f"new|{meta.get('date', '')}|{path.name}").urn
 
 
 def _candidates(path: Path) -> Sequence[Path]:

@@ -5,8 +5,11 @@ started, its outcome and exit code, items per language, missing
 translations, input errors, files written, and whether a failed run left the
 target changed.  The document is built only here (:meth:`Status.of_run`,
 :meth:`Status.of_failure`) and parsed only here (:meth:`Status.load`).
-:func:`check_status` turns it into one human line, a list of problems and
-the exit code a monitoring check (cron, Nagios, systemd timer) should act on:
+:func:`check_status` turns it into one human line, the problems (errors:
+what makes the check fail), the warnings (what a run survived: missing
+translations, inputs skipped, WebSub pings that failed and when they are
+sent again) and the exit code a monitoring check (cron, Nagios, systemd
+timer) should act on:
 
 * 0: the last run published everything and is recent enough;
 * the last run's own exit code when it was not 0: 1 partial (translations
@@ -28,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from syndicate.errors import ConfigError, ExitCode, PublishError, SyndicateError, TargetChangedError
+from syndicate.errors import ConfigError, ExitCode, PublishError, SyndicateError, TargetChangedError, plural
 from syndicate.publish import STATE_DIR, STATUS_FILE, read_state_file, write_state_file
 
 if TYPE_CHECKING:
@@ -65,6 +68,7 @@ class Status:
     fingerprint: str | None = None
     target_changed: bool = False  # a failed run could not restore the target (the next run does)
     websub: dict[str, Any] | None = None  # WebSub pings: {"sent": n, "failed": [lines]}; None: no hub
+    skipped: tuple[tuple[str, str], ...] = ()  # (path as shown, reason): inputs left unread, never opened
     document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # -- building -------------------------------------------------------------
@@ -87,6 +91,7 @@ class Status:
             reasons={lang: dict(why) for lang, why in summary.reasons.items()},
             fingerprint=fingerprint if _repeatable(summary) else None,
             websub=summary.websub.as_dict() if summary.websub is not None else None,
+            skipped=tuple((entry.as_dict()["path"], entry.reason) for entry in summary.skipped),
         )
 
     @classmethod
@@ -130,6 +135,8 @@ class Status:
             doc["target_changed"] = True
         if self.websub is not None:
             doc["websub"] = self.websub
+        if self.skipped:
+            doc["skipped"] = [{"path": path, "reason": reason} for path, reason in self.skipped]
         return {key: value for key, value in doc.items() if value is not None}
 
     # -- writing and reading --------------------------------------------------
@@ -189,6 +196,11 @@ class Status:
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             target_changed=doc.get("target_changed") is True,
             websub=doc["websub"] if isinstance(doc.get("websub"), dict) else None,
+            skipped=tuple(
+                (_one_line(row["path"]), _one_line(row["reason"]))
+                for row in _list(doc.get("skipped"))
+                if isinstance(row, dict) and isinstance(row.get("path"), str) and isinstance(row.get("reason"), str)
+            ),
             document=dict(doc),
         )
 
@@ -199,8 +211,9 @@ class StatusReport:
 
     status: dict[str, Any]  # the status document as read ({} when there is none)
     line: str  # one human line about the last run
-    problems: list[str] = field(default_factory=list)  # one line each, for stderr
+    problems: list[str] = field(default_factory=list)  # errors, one line each, for stderr
     exit_code: ExitCode = ExitCode.OK
+    warnings: list[str] = field(default_factory=list)  # what the run survived, one line each, for stderr
 
 
 def parse_duration(text: str) -> timedelta:
@@ -225,13 +238,14 @@ def check_status(target: Path, max_age: timedelta | None, now: datetime | None =
     path = target / STATE_DIR / STATUS_FILE
     status, error = Status.read(target)
     if status is None:
-        return StatusReport({}, f"{target}: no run recorded", [error], ExitCode.PARTIAL)
+        return StatusReport({}, f"{target}: no run recorded", [error], ExitCode.PARTIAL, _websub_warnings(None, target))
     problems: list[str] = []
     if status.time is None:
         problems.append(f"{path}: no valid 'time' (ISO 8601) in the status file")
     code = _run_code(status, path, problems)
     outcome = status.outcome or ("failed" if code >= ExitCode.USAGE else code.name.lower())
     problems += _run_problems(status, outcome, code)
+    warnings = _missing_warnings(status) + _skipped_warnings(status) + _websub_warnings(status.websub, target)
     when = status.time.isoformat() if status.time else "at an unknown time"
     line = f"last run {when}: {_summary(status, outcome, code)}"
     if status.time is not None:
@@ -242,7 +256,7 @@ def check_status(target: Path, max_age: timedelta | None, now: datetime | None =
             code = max(code, ExitCode.PARTIAL)
     elif code == ExitCode.OK:
         code = ExitCode.PARTIAL
-    return StatusReport(status.document, line, problems, code)
+    return StatusReport(status.document, line, problems, code, warnings)
 
 
 # -- reading ------------------------------------------------------------------
@@ -284,13 +298,61 @@ def _run_problems(status: Status, outcome: str, code: ExitCode) -> list[str]:
         else:
             problems.append(f"last run failed (exit {int(code)}), nothing was published{first}")
         errors = errors[1:]
-    problems += _capped([f"input error: {e}" for e in errors], "input errors")
+    return problems + _capped(errors, "input errors")
+
+
+def _missing_warnings(status: Status) -> list[str]:
+    """The articles left untranslated, per language (the run published the rest: exit 1, not a failure)."""
+    warnings = []
     for lang, names in status.missing.items():
         if names:
             more = len(names) - SHOWN_MAX
             shown = "; ".join(names[:SHOWN_MAX]) + (f"; ... and {more} more" if more > 0 else "")
-            problems.append(f"{lang}: {len(names)} articles without translation: {shown}")
-    return problems
+            warnings.append(f"{lang}: {len(names)} articles without translation: {shown}")
+    return warnings
+
+
+def _skipped_warnings(status: Status) -> list[str]:
+    """The inputs the run left unread, as the run's own warnings named them."""
+    return _capped([f"{path}: skipped: {reason}" for path, reason in status.skipped], "inputs skipped")
+
+
+def _websub_warnings(websub: Mapping[str, Any] | None, target: Path) -> list[str]:
+    """The failed WebSub pings (hub, feed URL, why) and whether the next publish sends each again.
+
+    The last run's ``websub.failed`` says why; ``.syndicate/websub.json`` says
+    which pings wait for the next run (:func:`syndicate.websub.pending_pings`),
+    including those of an earlier run when the last one failed before pinging.
+    """
+    from syndicate.websub import pending_pings
+
+    pending = pending_pings(target)
+    failed: dict[tuple[str, str], str] = {}
+    for line in _list(websub.get("failed") if websub is not None else None):
+        hub, url, reason = _ping_failure(_one_line(line))
+        failed.setdefault((hub, url), reason)
+    lines = []
+    for (hub, url), reason in failed.items():
+        when = "sent again on the next publish" if (hub, url) in pending else "no longer pending: not sent again"
+        lines.append(f"WebSub ping to {hub} for {url} failed: {reason}; {when}")
+    lines += [
+        f"WebSub ping to {hub} for {url} failed in an earlier run; sent again on the next publish"
+        for hub, url in pending
+        if (hub, url) not in failed
+    ]
+    return _capped(lines, "failed WebSub pings")
+
+
+def _ping_failure(line: str) -> tuple[str, str, str]:
+    """``"hub: feed URL: reason"`` (as :class:`syndicate.websub.PingReport` words it) -> its three parts.
+
+    URLs hold no spaces, so ``": "`` only ever separates the parts.
+    """
+    parts = line.split(": ", 2)
+    if len(parts) < 3:
+        return "a hub", "a feed", line
+    hub, url, reason = parts
+    return hub, url, reason
 
 
 def _repeatable(summary: RunSummary) -> bool:
@@ -346,14 +408,19 @@ def _summary(status: Status, outcome: str, code: ExitCode) -> str:
     parts = [outcome if code == ExitCode.OK else f"{outcome} (exit {int(code)})"]
     if status.items:
         langs = ", ".join(f"{lang} {n}" for lang, n in status.items.items())
-        parts.append(f"{sum(status.items.values())} items ({langs})")
+        parts.append(f"{plural(sum(status.items.values()), 'item')} ({langs})")
     if status.written is not None:
         parts.append(f"{status.written} written")
     counts = {lang: len(titles) for lang, titles in status.missing.items() if titles}
     if counts:
         parts.append("translations missing: " + " ".join(f"{lang} {n}" for lang, n in counts.items()))
     if status.errors:
-        parts.append(f"{len(status.errors)} errors")
+        parts.append(plural(len(status.errors), "error"))
+    if status.skipped:
+        parts.append(f"{plural(len(status.skipped), 'input')} skipped")
+    failed = _list(status.websub.get("failed")) if status.websub is not None else []
+    if failed:
+        parts.append(f"WebSub: {plural(len(failed), 'ping')} failed")
     return ", ".join(parts)
 
 

@@ -165,6 +165,11 @@ def post_form(url: str, form: Mapping[str, str], deadline: float) -> tuple[int, 
 # ------------------------------------------------------------------------ state
 
 
+def pending_pings(target: Path) -> list[Ping]:
+    """The (hub, feed URL) pings the next run sends again, in order (``syndicate status`` shows them); never raises."""
+    return _read_pending(target)
+
+
 def _read_pending(target: Path) -> list[Ping]:
     """The pings a previous run could not deliver; a damaged or unreadable file counts as none."""
     try:

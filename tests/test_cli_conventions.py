@@ -21,7 +21,8 @@ from syndicate.cli import PROVIDER_CHOICES, app
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "syndicate"
-OURS = ("publish", "validate", "status", "serve", "init", "new")  # cache and providers have their own owner
+OURS = ("publish", "validate", "status", "serve", "init", "new")
+COMMANDS = (*OURS, "providers", "cache", "cache stats", "cache forget", "cache clear")
 
 runner = CliRunner()
 
@@ -55,7 +56,7 @@ def all_commands() -> dict[str, object]:
 
 def test_every_command_and_every_option_has_help_text() -> None:
     commands = all_commands()
-    assert set(OURS) | {"cache", "providers", "cache stats", "cache clear"} <= set(commands)
+    assert set(COMMANDS) == set(commands)
     for name, command in commands.items():
         assert command.help, f"`syndicate {name}` has no help text"  # type: ignore[attr-defined]
         for param in command.params:  # type: ignore[attr-defined]
@@ -64,10 +65,32 @@ def test_every_command_and_every_option_has_help_text() -> None:
         assert code == 0 and out.startswith("Usage: syndicate ")
 
 
-@pytest.mark.parametrize("name", OURS)
+@pytest.mark.parametrize("name", COMMANDS)
 def test_help_shows_clean_metavars(name: str) -> None:
-    _, out, _ = invoke(name, "--help")
+    _, out, _ = invoke(*name.split(), "--help")
     assert not re.search(r"<(?!skip\|)[^>]*>|\{[A-Za-z_]+\}", out), out
+    for option, metavar in re.findall(r"^\s+(?:-\w, )?(--[a-z-]+)(?: ([^\s]+))?", out, re.M):
+        # a value is named in capitals, as in every command (FILE, DIR, LANG), or lists its choices
+        assert not metavar or re.fullmatch(r"[A-Z]+|\[[a-z|]+\]", metavar), f"{name} {option} {metavar}"
+        assert metavar not in ("PATH", "INTEGER"), f"{name} {option}: typer's bare metavar {metavar}"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("providers", ["--config FILE"]),
+        ("cache stats", ["--config FILE", "--cache FILE", "--json"]),
+        ("cache forget", ["--provider ENGINE", "--lang LANG", "--article ARTICLE", "--older-than DATE",
+                          "--config FILE", "--cache FILE"]),
+        ("cache clear", ["--config FILE", "--cache FILE", "--all", "--yes"]),
+    ],
+)  # fmt: skip
+def test_cache_and_providers_options_are_named_like_the_others(name: str, expected: list[str]) -> None:
+    _, out, _ = invoke(*name.split(), "--help")
+    shown = re.findall(r"^\s+(?:-\w, )?(--[a-z-]+(?: [A-Z]+)?)", out, re.M)
+    assert shown == [*expected, "--help"], out
+    config_help = " ".join(out.split()).split("--config FILE")[1]
+    assert config_help.lstrip().startswith("Config file (default: ./syndicate.toml if present).")
 
 
 def test_help_shows_the_choices() -> None:

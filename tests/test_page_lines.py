@@ -88,6 +88,10 @@ def _headlines(page: bytes) -> list[str]:
 def test_one_new_article_among_300_renders_its_own_lines_only(
     archive: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import syndicate.pipeline
+
+    one_process = (syndicate.pipeline, "worker_processes", lambda: 1)  # the renders are counted in this process
+    monkeypatch.setattr(*one_process)
     first = ItemRenders(monkeypatch)
     assert publish_site(archive).exit_code == ExitCode.OK
     # A full build renders each article's line once per heading level: the edition index and the
@@ -98,6 +102,7 @@ def test_one_new_article_among_300_renders_its_own_lines_only(
 
     (archive.sources.paths[0] / "new.md").write_text(NEW, encoding="utf-8")
     monkeypatch.undo()
+    monkeypatch.setattr(*one_process)
     renders = ItemRenders(monkeypatch)
     assert publish_site(archive).exit_code == ExitCode.OK
     after = _published(archive)

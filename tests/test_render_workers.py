@@ -406,13 +406,14 @@ def test_the_worker_count_follows_the_cores(monkeypatch: pytest.MonkeyPatch) -> 
         assert pipeline.worker_processes() == workers
 
 
-def test_listing_pages_with_a_line_store_stay_in_this_process(
+def test_listing_pages_render_in_the_workers_on_a_cold_line_store_and_here_on_a_warm_one(
     editions: tuple[Config, list],  # type: ignore[type-arg]
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    """The line store is this process's: with one, the listing pages render here (and it keeps
-    every line), the feeds and article pages in the workers; the bytes are those of one process."""
+    """The line store is this process's.  With no line kept (a full build) the listing pages render in
+    the workers, which hand their new lines back to it; once it holds lines, they join them here.
+    Either way the bytes are those of one process and the store ends up with every line."""
     from syndicate.render import html
     from syndicate.render.lines import LineStore
 
@@ -427,11 +428,17 @@ def test_listing_pages_with_a_line_store_stay_in_this_process(
 
     monkeypatch.setattr(html, "edition_index_page", edition_index_page)
     store = LineStore(tmp_path / "lines.sqlite3")
+    assert store.cold
     got = list(iter_render(config.site, eds, sections=True, workers=2, lines=store))
     store.close()
     assert got == expected
-    assert set(record.read_text().split()) == {str(os.getpid())}
-    again = LineStore(tmp_path / "lines.sqlite3")  # a rerun finds every line the first one rendered
+    assert str(os.getpid()) not in set(record.read_text().split())  # rendered in the workers
+    assert store.rendered > 0
+
+    record.unlink()
+    again = LineStore(tmp_path / "lines.sqlite3")  # a rerun finds every line the workers rendered
+    assert not again.cold
     assert list(iter_render(config.site, eds, sections=True, workers=2, lines=again)) == expected
     assert again.rendered == 0 and again.reused > 0
+    assert set(record.read_text().split()) == {str(os.getpid())}  # joined here, from the store
     again.close()

@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from syndicate.cli import app
-from syndicate.config import load_config
+from syndicate.config import SourceOptions, load_config
 from syndicate.errors import ConfigError
 from syndicate.scaffold import crontab_line, init_site, launcher_command, new_article
 from syndicate.sources import read_articles
@@ -75,7 +75,13 @@ def test_new_never_overwrites_and_keeps_slugs_apart(tmp_path: Path) -> None:
     second = new_article(tmp_path, "Budget", timezone="UTC", clock=clock, draft=True)
     assert second.name == "budget-2.md"
     assert front_matter(second)["slug"] == "budget-2" and front_matter(second)["draft"] is True
+    assert "id" not in front_matter(first) and str(front_matter(second)["id"]).startswith("urn:uuid:")
     assert first.read_text().endswith("Already written.\n")
+    # both written in the same second, with the same title: two articles, not one merged duplicate
+    first_again = new_article(tmp_path, "Budget", timezone="UTC", clock=clock)
+    assert first_again.name == "budget-3.md" and front_matter(first_again)["id"] != front_matter(second)["id"]
+    articles = read_articles(SourceOptions(paths=(tmp_path,), drafts=True), "en").articles
+    assert sorted(a.slug for a in articles) == ["budget", "budget-2", "budget-3"] and len({a.id for a in articles}) == 3
 
 
 def test_new_with_quotes_and_a_title_without_letters(tmp_path: Path) -> None:

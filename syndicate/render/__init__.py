@@ -48,7 +48,7 @@ from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.fragments import FragmentStore
 from syndicate.render.jsonfeed import render_json_feed
-from syndicate.render.lines import LineStore
+from syndicate.render.lines import LineStore, NewLines
 from syndicate.render.opml import render_opml
 from syndicate.render.sections import Section, SectionChoice, sections_by_language
 from syndicate.render.theme import Theme, load_theme
@@ -263,6 +263,37 @@ class _FeedJob:
         return _digest(self.base, self.edition.language)
 
 
+Rendered = bytes | tuple[bytes, NewLines]  # what a worker sends back: bytes, or a listing page and its lines
+
+
+@dataclass(frozen=True, slots=True)
+class _LineJob:
+    """A listing page that joins its lines through the line ``store``, rendered by a worker.
+
+    Called here, it is an ordinary render.  A worker calls :meth:`whole`: its copy
+    of the store is detached (memory only: the database is this process's) and the
+    page comes back with the lines it rendered, which :meth:`record` gives to this
+    process's store.
+    """
+
+    render: Callable[[], bytes]
+    items: int
+    store: LineStore
+
+    def __call__(self) -> bytes:
+        return self.render()
+
+    def whole(self) -> tuple[bytes, NewLines]:
+        self.store.detach()
+        data = self.render()
+        return data, self.store.take_new()
+
+    def record(self, done: tuple[bytes, NewLines]) -> bytes:
+        data, (new, asked) = done
+        self.store.adopt(new, asked)
+        return data
+
+
 def _in_parallel(
     specs: Iterator[Spec], workers: int, previous: Mapping[str, str]
 ) -> Iterator[tuple[str, str, bytes | None]]:
@@ -294,7 +325,7 @@ def _in_parallel(
         _SPECS = []
         return
     plan = _plan(remote)
-    futures: dict[int, Future[list[bytes] | None]] = {}
+    futures: dict[int, Future[list[Rendered] | None]] = {}
     weights: dict[int, int] = {}  # of the tasks in flight
     submitted, broken = 0, False
     gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
@@ -323,12 +354,20 @@ def _in_parallel(
                     if done is None:
                         yield path, key, render() if render is not None else None
                         continue
-                    if isinstance(render, _FeedJob):
-                        render.record(done[offset])
-                    yield path, key, done[offset]
+                    yield path, key, _received(render, done[offset])
     finally:
         gc.unfreeze()
         _SPECS = []
+
+
+def _received(render: object, result: Rendered) -> bytes:
+    """A worker's output as published; what it holds for this process's stores is recorded first."""
+    if isinstance(render, _LineJob) and isinstance(result, tuple):
+        return render.record(result)
+    assert isinstance(result, bytes)
+    if isinstance(render, _FeedJob):
+        render.record(result)
+    return result
 
 
 def _room(in_flight: Mapping[int, int], workers: int, weight: int) -> bool:
@@ -354,7 +393,7 @@ def _weight(spec: Spec) -> int:
     render = spec[2]
     if isinstance(render, _FeedJob):
         return 1 + len(render.keys) // 4
-    if isinstance(render, _Listing):
+    if isinstance(render, (_Listing, _LineJob)):
         return 1 + render.items // 4
     return 1
 
@@ -379,7 +418,7 @@ def _plan(remote: Sequence[bool]) -> list[tuple[int, list[int]]]:
     return plan
 
 
-def _result(future: Future[list[bytes] | None]) -> list[bytes] | None:
+def _result(future: Future[list[Rendered] | None]) -> list[Rendered] | None:
     """A worker's outputs, or None (rendered here instead) when the worker died or its answer was lost."""
     try:
         return future.result()
@@ -390,7 +429,7 @@ def _result(future: Future[list[bytes] | None]) -> list[bytes] | None:
 _worker_edition = -1  # in a worker: the edition whose item contents its memo holds
 
 
-def _render_batch(edition: int, indices: list[int]) -> list[bytes] | None:
+def _render_batch(edition: int, indices: list[int]) -> list[Rendered] | None:
     """In a worker: the outputs of ``indices``; None on any failure (this process renders them again).
 
     The item contents memo (:func:`html.item_content_html`) is kept while the
@@ -406,7 +445,7 @@ def _render_batch(edition: int, indices: list[int]) -> list[bytes] | None:
         for index in indices:
             render = _SPECS[index][2]
             if render is not None:
-                rendered.append(render.whole() if isinstance(render, _FeedJob) else render())
+                rendered.append(render.whole() if isinstance(render, (_FeedJob, _LineJob)) else render())
     except Exception:
         html.clear_content_memo()
         _worker_edition = -1
@@ -451,7 +490,7 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
                 functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
             )
         files = _edition_files(out, site, edition, prepared, pages, switcher, sections)
-        yield from _listings(files, edition, sections, here=pages.lines is not None)
+        yield from _listings(files, edition, sections, pages.lines)
         yield _EDITION_DONE
     for media in _media_files(prepared):
         read = _Here(functools.partial(_read_media, media))
@@ -465,16 +504,21 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
 
 
 def _listings(
-    specs: Iterator[Spec], edition: Edition, sections: Mapping[str, Sequence[Section]], *, here: bool
+    specs: Iterator[Spec], edition: Edition, sections: Mapping[str, Sequence[Section]], lines: LineStore | None
 ) -> Iterator[Spec]:
-    """``specs`` with the edition's and its sections' listing pages marked: rendered ``here`` (they
-    join their lines through this process's line store), else with how many items they list."""
+    """``specs`` with the edition's and its sections' listing pages marked with how many items they
+    list: with a warm line store they join their kept lines here (the store is this process's); with
+    none, or a cold one (a full build: every line to render), a worker may render them
+    (:class:`_LineJob` hands the new lines back to this process's store)."""
     lang = edition.language
     listed = {html.index_path(lang): len(edition.articles)}
     listed.update((f"{section_dir(lang, s.slug)}/index.html", len(s.edition.articles)) for s in sections.get(lang, ()))
     for path, key, render in specs:
         if render is not None and path in listed:
-            render = _Here(render) if here else _Listing(render, listed[path])
+            if lines is None:
+                render = _Listing(render, listed[path])
+            else:
+                render = _LineJob(render, listed[path], lines) if lines.cold else _Here(render)
         yield path, key, render
 
 

@@ -53,6 +53,8 @@ ITEM_TEMPLATE = "item.html"
 LINE_VARIABLES = ("site", "lang", "dir", "labels")  # what item.html sees besides item and heading
 
 ItemOf = Callable[[Article], Mapping[str, object]]  # an article -> the ``item`` variable of item.html
+# What a detached store rendered: new (context, key, line)s and the (context, slot, keys) its pages asked for.
+NewLines = tuple[list[tuple[str, str, str]], list[tuple[str, str, tuple[str, ...]]]]
 
 
 class LineStore:
@@ -67,15 +69,20 @@ class LineStore:
         from syndicate.cachefile import open_or_rebuild
 
         self._conn = open_or_rebuild(path, _SCHEMA) if path is not None else None
+        self.cold = True  # no line kept at all (a first or full build): listing pages may render elsewhere
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):  # a cache: a lost last commit only costs a re-render
                 self._conn.execute("PRAGMA synchronous=NORMAL")
+                self.cold = self._conn.execute("SELECT 1 FROM lines LIMIT 1").fetchone() is None
+        self._detached = False  # in a forked worker: the database is the parent's, never touched here
         self._context = ""
         self._memo: dict[str, str] = {}  # article key -> line, in the current context
         self._asked: dict[str, set[str]] = {}  # context -> the keys its pages listed this run
         self._loaded: dict[str, set[str]] = {}  # context -> the keys the store held for it
         self._pending: list[tuple[str, str, str]] = []  # (context, key, line) to write
         self._slots: dict[str, str] = {}  # context -> "language|heading", the pages it serves
+        self._adopted: dict[str, dict[str, str]] = {}  # context -> lines a worker rendered for this run
+        self._requests: list[tuple[str, str, tuple[str, ...]]] = []  # detached: (context, slot, keys) asked
         self.rendered = 0
         self.reused = 0
 
@@ -97,6 +104,8 @@ class LineStore:
         self._enter(context)
         memo = self._memo
         self._asked[context].update(keys)
+        if self._detached:
+            self._requests.append((context, self._slots[context], tuple(keys)))
         missing = [i for i, key in enumerate(keys) if key not in memo]
         self.reused += len(keys) - len(missing)
         if missing:
@@ -114,11 +123,43 @@ class LineStore:
         self._flush()
         self._context = context
         self._memo = self._load(context)
+        self._memo.update(self._adopted.get(context, {}))
         self._loaded.setdefault(context, set()).update(self._memo)
         self._asked.setdefault(context, set())
 
+    # ------------------------------------------------ listing pages in workers
+
+    def detach(self) -> None:
+        """In a forked worker process: render lines in memory only, never touching the parent's database
+        (not even closing it); :meth:`take_new` hands what was rendered back to the parent."""
+        if not self._detached:
+            self._detached = True
+            self._pending, self._requests = [], []  # the parent's, inherited: not this process's to hand back
+
+    def take_new(self) -> NewLines:
+        """In a worker: the lines rendered and the pages asked for since the last call."""
+        new, asked = self._pending, self._requests
+        self._pending, self._requests = [], []
+        return new, asked
+
+    def adopt(self, new: Sequence[tuple[str, str, str]], asked: Sequence[tuple[str, str, tuple[str, ...]]]) -> None:
+        """In the parent: keep the lines a worker rendered, as if its pages had been rendered here
+        (written at once: a page rendered here later finds them in the database, or in memory when
+        the store has none)."""
+        for context, key, line in new:
+            if self._conn is None:
+                self._adopted.setdefault(context, {})[key] = line
+            if context == self._context:
+                self._memo[key] = line
+        self._pending.extend(new)
+        self.rendered += len(new)
+        for context, slot, keys in asked:
+            self._slots[context] = slot
+            self._asked.setdefault(context, set()).update(keys)
+        self._flush()
+
     def _load(self, context: str) -> dict[str, str]:
-        if self._conn is None:
+        if self._conn is None or self._detached:
             return {}
         try:
             return dict(self._conn.execute("SELECT key, line FROM lines WHERE context = ?", (context,)).fetchall())
@@ -128,6 +169,8 @@ class LineStore:
 
     def _flush(self) -> None:
         """Write the new lines rendered since the last flush."""
+        if self._detached:
+            return  # kept for take_new
         pending, self._pending = self._pending, []
         if self._conn is None or not pending:
             return

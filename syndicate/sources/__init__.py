@@ -4,7 +4,10 @@ One reader per format: a module with a ``read(path, text, ctx)`` function
 (the :class:`~syndicate.sources.common.Reader` protocol), chosen by suffix
 from :data:`READERS`; a new format is one module and one entry.  Only
 regular files are listed and read (``safe.py``, DESIGN 3.5): a FIFO, device or
-symlink leading outside the source directories is skipped with a warning.  A bad file
+symlink leading outside the source directories is skipped with a warning, and
+recorded (:attr:`InputListing.skipped`: the run's summary and status.json name
+them).  Directory symlinks inside the source directories are followed, each
+directory once (a loop is a warning, never a hang).  A bad file
 never stops the others: its :class:`InputError` is collected and reported,
 and the exit code says the run was incomplete.  Articles come back in a
 deterministic order, duplicates (same id) merged and slugs made unique.
@@ -32,6 +35,7 @@ from syndicate.config import SourceOptions
 from syndicate.errors import InputError
 from syndicate.models import Article
 from syndicate.sources.common import ReadContext, Reader, decode_text
+from syndicate.sources.ids import uuid_form
 from syndicate.sources.safe import (
     Skipped,
     UnreadableSource,
@@ -85,6 +89,11 @@ class InputListing:
     def files(self) -> list[InputFile]:
         return [f for r in self.roots for f in r.files]
 
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """Every entry left out, root by root, in the order the warnings name them."""
+        return tuple(e for r in self.roots for e in sorted(r.skipped, key=lambda e: os.fsencode(e.path)))
+
 
 def list_inputs(options: SourceOptions) -> InputListing:
     """Every source root's input files with their size and mtime (one ``stat`` each)."""
@@ -122,9 +131,11 @@ def find_files(
     """Input files under ``paths`` with their display path, sorted; hidden ones skipped.
 
     Only regular files are listed, and symlinks only when their target is a
-    regular file inside one of the source ``roots`` (default: ``paths``; DESIGN 3.5); every other entry with
-    an input suffix (a FIFO, a device, a link leading outside, a symlink loop)
-    is appended to ``skipped`` instead, never opened.
+    regular file (or, for a directory symlink, a directory) inside one of the source
+    ``roots`` (default: ``paths``; DESIGN 3.5); every other entry with an input suffix
+    (a FIFO, a device, a link leading outside, a symlink loop), and every directory
+    symlink leading outside or back to a directory already listed, is appended to
+    ``skipped`` instead, never opened.
     """
     paths = list(paths)
     real_roots = resolved_roots(paths if roots is None else roots)
@@ -154,18 +165,53 @@ def _root_kind(root: Path) -> str:
 
 
 def _walk(root: Path, roots: tuple[Path, ...], skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
-    found = []
+    """The input files under the directory ``root``, sorted by their path below it.
+
+    A directory symlink is followed when its target is a directory inside one of
+    ``roots``, after every real directory (so a real path wins over a linked one);
+    a directory already listed (a loop back to an ancestor, or a second link to
+    the same place) is skipped by its ``(st_dev, st_ino)``, with a warning: no hang.
+    """
+    found: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+    links: list[Path] = []
+    _walk_tree(root, roots, skipped, found, visited, links)
+    while links:
+        link = links.pop(0)
+        target = _linked_directory(link, roots, visited, skipped)
+        if target is not None:
+            visited.add(target)
+            _walk_tree(link, roots, skipped, found, visited, links)
+    for path in sorted(found, key=lambda p: p.relative_to(root).as_posix()):
+        yield path, shown_name(path)
+
+
+def _walk_tree(
+    top: Path,
+    roots: tuple[Path, ...],
+    skipped: list[Skipped],
+    found: list[Path],
+    visited: set[tuple[int, int]],
+    links: list[Path],
+) -> None:
+    """The files under ``top`` into ``found``; directory symlinks met on the way into ``links``."""
 
     def unreadable(exc: OSError) -> None:
-        skipped.append(Skipped(Path(exc.filename or root), f"cannot list: {os_reason(exc)}"))
+        skipped.append(Skipped(Path(exc.filename or top), f"cannot list: {os_reason(exc)}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
-        visible = sorted(d for d in dirnames if not d.startswith("."))
-        dirnames[:] = visible
-        for name in visible:  # os.walk never follows a directory symlink: say so for one leading out
-            link = Path(dirpath, name)
-            if link.is_symlink() and not inside_roots(link, roots):
-                skipped.append(Skipped(link, "symlink to a directory outside the source directories"))
+    for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
+        try:
+            st = os.stat(dirpath)
+            visited.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        kept = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            if os.path.islink(os.path.join(dirpath, name)):
+                links.append(Path(dirpath, name))  # os.walk does not follow it: _walk decides later
+            else:
+                kept.append(name)
+        dirnames[:] = kept
         for name in filenames:
             path = Path(dirpath, name)
             if not name.startswith(".") and path.suffix.lower() in SUFFIXES:
@@ -174,8 +220,30 @@ def _walk(root: Path, roots: tuple[Path, ...], skipped: list[Skipped]) -> Iterat
                     skipped.append(checked)
                 else:
                     found.append(path)
-    for path in sorted(found, key=lambda p: p.relative_to(root).as_posix()):
-        yield path, shown_name(path)
+
+
+def _linked_directory(
+    link: Path, roots: tuple[Path, ...], visited: set[tuple[int, int]], skipped: list[Skipped]
+) -> tuple[int, int] | None:
+    """The ``(st_dev, st_ino)`` of a directory symlink's target when it is to be walked, else None (skipped)."""
+    try:
+        real = Path(os.path.realpath(link, strict=True))
+        st = os.stat(real)
+    except OSError as exc:
+        skipped.append(Skipped(link, f"symlink: {os_reason(exc)}"))
+        return None
+    if not inside_roots(real, roots):
+        skipped.append(Skipped(link, f"symlink to a directory outside the source directories ({shown_name(real)})"))
+        return None
+    key = (st.st_dev, st.st_ino)
+    if key in visited:
+        parent = Path(os.path.realpath(link.parent))
+        if real == parent or real in parent.parents:
+            skipped.append(Skipped(link, f"symlink loop: leads back to {shown_name(real)}, already listed"))
+        else:
+            skipped.append(Skipped(link, f"symlink to {shown_name(real)}, a directory already listed"))
+        return None
+    return key
 
 
 def read_articles(
@@ -434,7 +502,7 @@ def merge(articles: list[Article]) -> tuple[Article, ...]:
     for _, article in ordered:
         slug = article.slug
         if slug in seen:
-            slug = f"{slug}-{article.id.rsplit(':', 1)[-1][:8]}"
+            slug = f"{slug}-{uuid_form(article.id).rsplit(':', 1)[-1][:8]}"  # an IRI id: hex digits still
         seen.add(slug)
         result.append(article if slug == article.slug else article.replace(slug=slug))
     return tuple(result)

@@ -28,6 +28,7 @@ from syndicate.sources.common import (
     normalize_space,
     title_source,
 )
+from syndicate.sources.ids import explicit_id, uuid_form
 from syndicate.sources.pagetext import parse_header_date
 
 TITLE_KEYS = ("title",)
@@ -125,12 +126,19 @@ def base_url(path: str, meta: Mapping[str, Any], ctx: ReadContext) -> str | None
 
 
 def build_article(
-    path: str, meta: Mapping[str, Any], body: tuple[Block, ...], ctx: ReadContext, *, file: str | None = None
+    path: str,
+    meta: Mapping[str, Any],
+    body: tuple[Block, ...],
+    ctx: ReadContext,
+    *,
+    file: str | None = None,
+    own_id: bool = True,
 ) -> Article:
     """An Article from metadata and body blocks, with derived fields filled in.
 
     ``file`` is the article's file on disk when ``path`` (what errors name) is
     not, e.g. an item of a JSON list: local images are found next to it.
+    ``own_id``: an ``id`` in ``meta`` is the article's id (:mod:`syndicate.sources.ids`).
     """
     from syndicate.sources.media import read_media
 
@@ -149,14 +157,14 @@ def build_article(
     published, date_only = dated or (ctx.default_date, False)
     link_value = text_field(path, first(meta, LINK_KEYS), "url")
     link = check_url(path, link_value) if link_value else None
-    ident = article_id(title, published, link)
+    ident = (explicit_id(path, meta.get("id")) if own_id else None) or article_id(title, published, link)
     language_value = text_field(path, first(meta, LANGUAGE_KEYS), "language")
     slug_value = text_field(path, meta.get("slug"), "slug")
     categories = list_field(path, first(meta, CATEGORY_KEYS), "category")
     authors = list_field(path, first(meta, AUTHOR_KEYS), "author")
     return Article(
         id=ident,
-        slug=check_slug(path, slug_value) if slug_value else article_slug(title, ident),
+        slug=check_slug(path, slug_value) if slug_value else article_slug(title, uuid_form(ident)),
         title=title,
         summary=lede or title,
         body=body,

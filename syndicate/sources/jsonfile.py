@@ -49,7 +49,7 @@ def read(path: str, text: str, ctx: ReadContext) -> list[Article]:
         if is_draft(item):
             continue
         body = json_body(where, item, base_url(where, item, ctx))
-        articles.append(build_article(where, item, body, ctx, file=path))
+        articles.append(build_article(where, item, body, ctx, file=path, own_id=False))  # JSON `id`: not ours
     if not articles and not items:
         raise InputError(path, "no articles (an empty list)")
     return articles

@@ -5,7 +5,10 @@
   entry is skipped, from ``lstat`` alone.
 * A symlink is followed only when its final target is a regular file inside
   one of the source roots; a link to ``/etc/shadow``, ``/proc/self/status``
-  or ``/dev/zero`` is skipped with a warning that names it.
+  or ``/dev/zero`` is skipped with a warning that names it.  (Directory
+  symlinks are judged by the listing, ``sources._walk``: followed into a
+  source root, once per directory.)  Every skipped entry is a :class:`Skipped`,
+  which the run's summary and status.json record (``{"path", "reason"}``).
 * :func:`read_source` opens with ``O_NONBLOCK | O_NOFOLLOW``, checks the open
   file with ``fstat`` (regular, within the size limit) before reading, and
   never reads more than the limit plus one byte.
@@ -52,6 +55,10 @@ class Skipped:
 
     def __str__(self) -> str:
         return f"{shown_name(self.path)}: skipped: {self.reason}"
+
+    def as_dict(self) -> dict[str, str]:
+        """``{"path", "reason"}``: how the summary (``--json``) and status.json record it."""
+        return {"path": shown_name(self.path), "reason": self.reason}
 
 
 def shown_name(path: Path | str | bytes) -> str:

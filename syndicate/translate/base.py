@@ -3,7 +3,8 @@
 This module owns the :class:`Translator` protocol (what the translation stage
 and the registry rely on), the optional extensions a provider may implement
 (:class:`PairCacheKey`, :class:`ListsLanguages`, :class:`MarksUnknown`,
-:class:`WritesTag`, :class:`Deterministic`) and the small language-tag helpers the providers share.
+:class:`WritesTag`, :class:`Deterministic`, :class:`ExplainsRefusal`) and the small
+language-tag helpers the providers share.
 It does no I/O.
 
 Languages are BCP 47 tags (``es``, ``pt-BR``, ``sr-Latn``); each provider maps
@@ -97,6 +98,39 @@ class Deterministic(Protocol):
     """
 
     deterministic: bool
+
+
+@runtime_checkable
+class ExplainsRefusal(Protocol):
+    """Optional: why a pair is not supported (an engine that cannot write the script asked for)."""
+
+    def refusal(self, source: str, target: str) -> str | None: ...
+
+
+def unsupported(provider: Translator, source: str, target: str) -> str | None:
+    """Why ``provider`` cannot translate ``source`` into ``target`` (one line), or None when it can."""
+    if provider.supports(source, target):
+        return None
+    reason = provider.refusal(source, target) if isinstance(provider, ExplainsRefusal) else None
+    return f"translation provider {provider.name!r} cannot translate {source} into {target}" + (
+        f": {reason}" if reason else ""
+    )
+
+
+def script_of(tag: str) -> str:
+    """The script a tag is written in: its own script subtag, else CLDR's likely script ("?" if unknown)."""
+    from babel.core import get_global
+
+    parts = parse_tag(tag)
+    if parts.script:
+        return parts.script
+    likely = get_global("likely_subtags")
+    for key in (f"{parts.language}_{parts.region}" if parts.region else None, parts.language):
+        if key and key in likely:
+            found = [p for p in str(likely[key]).split("_") if len(p) == 4 and p.isalpha()]
+            if found:
+                return str(found[0]).title()
+    return "?"
 
 
 def is_deterministic(provider: Translator) -> bool:

@@ -132,9 +132,14 @@ class Glossary:
         return f"Glossary({list(self.terms)!r}, {self.renderings!r})"
 
 
-def glossary_for(options: TranslationOptions, language: str) -> Glossary:
-    """The glossary of one target language, from ``translation.glossary`` and ``translation.terms``."""
-    renderings = {term: dict(per_language).get(language) for term, per_language in options.terms}
+def glossary_for(options: TranslationOptions, language: str, written: str | None = None) -> Glossary:
+    """The glossary of one target language, from ``translation.glossary`` and ``translation.terms``.
+
+    ``language`` is the tag configured in ``translation.languages``, ``written`` the one the
+    edition is published with (``sr`` -> ``sr-Latn``): a rendering given for either applies
+    (the published tag's first, see :meth:`~syndicate.config.TranslationOptions.tags_for`).
+    """
+    renderings = {term: options.rendering(per_language, language, written) for term, per_language in options.terms}
     return Glossary(
         options.glossary,
         {term: value for term, value in renderings.items() if value},

@@ -18,7 +18,7 @@ from typing import Literal
 
 from syndicate.config import TranslationOptions
 from syndicate.errors import ConfigError, SyndicateError
-from syndicate.translate.base import ListsLanguages, Translator, is_deterministic
+from syndicate.translate.base import ListsLanguages, Translator, is_deterministic, script_of
 
 Factory = Callable[[TranslationOptions], Translator]
 
@@ -67,30 +67,15 @@ class ProviderInfo:
     usable: bool
     reason: str
     deterministic: bool = False  # the same input gives the same answer: its refusals may be cached
+    scripts: tuple[tuple[str, str], ...] = ()  # engines of "any" language: (tag, script) of many-script languages
 
     def languages_text(self) -> str:
-        """``en->es (Latn), en->sr-Latn (Latn)``: each pair with the script the engine writes."""
+        """``en->es (Latn), en->sr-Latn (Latn)``: each pair with the script the engine writes;
+        ``any (sr Cyrl, sr-Latn Latn, ...)`` for an engine of any language that can write these."""
         if isinstance(self.languages, str):
-            return self.languages
+            shown = ", ".join(f"{tag} {script}" for tag, script in self.scripts)
+            return f"{self.languages} ({shown})" if shown else self.languages
         return ", ".join(f"{pair} ({script_of(pair.rpartition('->')[2])})" for pair in self.languages)
-
-
-def script_of(tag: str) -> str:
-    """The script a tag is written in: its own script subtag, else CLDR's likely script."""
-    from babel.core import get_global
-
-    from syndicate.translate.base import parse_tag
-
-    parts = parse_tag(tag)
-    if parts.script:
-        return parts.script
-    likely = get_global("likely_subtags")
-    for key in (f"{parts.language}_{parts.region}" if parts.region else None, parts.language):
-        if key and key in likely:
-            found = [p for p in str(likely[key]).split("_") if len(p) == 4 and p.isalpha()]
-            if found:
-                return str(found[0]).title()
-    return "?"
 
 
 def register(name: str, factory: Factory) -> Factory | None:
@@ -128,4 +113,8 @@ def _info(name: str, options: TranslationOptions) -> ProviderInfo:
     languages: tuple[str, ...] | Literal["any"] = (
         "any" if pairs is None else tuple(f"{source}->{target}" for source, target in pairs)
     )
-    return ProviderInfo(name, provider.display_name, languages, usable, reason, is_deterministic(provider))
+    scripts = getattr(getattr(provider, "engine", provider), "scripts", None)
+    return ProviderInfo(
+        name, provider.display_name, languages, usable, reason, is_deterministic(provider),
+        scripts() if callable(scripts) and pairs is None else (),
+    )  # fmt: skip

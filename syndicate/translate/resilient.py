@@ -430,6 +430,11 @@ class ResilientTranslator:
     def supports(self, source: str, target: str) -> bool:
         return self.engine.supports(source, target)
 
+    def refusal(self, source: str, target: str) -> str | None:
+        """Why the engine cannot translate the pair (see :class:`~syndicate.translate.base.ExplainsRefusal`)."""
+        explain = getattr(self.engine, "refusal", None)
+        return explain(source, target) if callable(explain) else None
+
     def available(self) -> tuple[bool, str]:
         return self.engine.available()
 

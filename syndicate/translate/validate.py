@@ -17,7 +17,11 @@ Per segment (:func:`answer_problem`), an answer is rejected when it is:
   separators, so ``1,000`` and ``1.000`` are the same number), a URL, a
   placeholder token (see :data:`PLACEHOLDER`) or an HTML tag;
 * shaped like a transport error: an HTTP status line, an HTML page or a JSON
-  error body when the input was none of these.
+  error body when the input was none of these;
+* in the wrong script (``wrong script``): for a language written in Latin or
+  Cyrillic script (Serbian, Bosnian, Uzbek, ...), an answer almost all in
+  the other one (an engine asked for ``sr-Latn`` that writes Cyrillic, or
+  the reverse), so no edition is published under a tag its text belies.
 
 Per run (:func:`repeated_answers`): one answer given for several different
 inputs is an engine message, not a translation.
@@ -51,6 +55,12 @@ _DENSE_TARGETS = frozenset({"zh", "ja", "ko", "yue"})
 REPEAT_MIN_INPUTS = 3  # one answer for this many different inputs is an engine message...
 REPEAT_MIN_WORDS = 3  # ...or for two different inputs of at least this many words each
 
+# Languages written in Latin or Cyrillic script: an answer in the other script is refused.
+DIGRAPHIC = frozenset({"sr", "sh", "bs", "cnr", "uz", "az", "kk", "ky", "tk", "tg", "mn"})
+SCRIPT_MIN_LETTERS = 10  # letters of the other script before an answer is judged...
+SCRIPT_MIN_SHARE = 0.1  # ...and the share of the edition's script below which it is refused
+_SCRIPTS = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "GREEK": "Grek", "ARABIC": "Arab", "HEBREW": "Hebr"}
+
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f\u2009'’]\d+)*")
 _SPACED_NUMBER = re.compile(r"\d{1,3}(?: \d{3})+(?!\d)")  # "1 000 000" with plain spaces (fr, ru...)
@@ -77,7 +87,7 @@ def answer_problem(
     basic = basic_problem(source, answer)
     if basic is not None or not isinstance(answer, str) or not source.strip():
         return basic
-    for check in (_transport_error, _echo, _length, _lost_items):
+    for check in (_transport_error, _echo, _length, _lost_items, _wrong_script):
         problem = check(source, answer, source_language, target_language)
         if problem is not None:
             return problem
@@ -195,6 +205,31 @@ def _transport_error(source: str, answer: str, _src: str | None, _tgt: str | Non
     if _is_json_error(answer) and not _is_json_error(source):
         return "engine message (a JSON error body)"
     return None
+
+
+def _wrong_script(source: str, answer: str, _src: str | None, target_language: str | None) -> str | None:
+    """An answer almost all in the other script of a Latin/Cyrillic language (names in it may differ)."""
+    if target_language is None or _primary(target_language) not in DIGRAPHIC:
+        return None
+    from syndicate.translate.base import script_of
+
+    expected = script_of(target_language)
+    if expected not in ("Latn", "Cyrl"):
+        return None
+    other = "Cyrl" if expected == "Latn" else "Latn"
+    letters = letter_scripts(_URL.sub(" ", PLACEHOLDER.sub(" ", answer)))
+    theirs, ours = letters[other], letters[expected]
+    if theirs >= SCRIPT_MIN_LETTERS and ours < SCRIPT_MIN_SHARE * (ours + theirs):
+        return f"wrong script ({other}, but {target_language} is written in {expected})"
+    return None
+
+
+def letter_scripts(text: str) -> Counter[str]:
+    """How many letters of ``text`` are in each script this module tells apart (Latn, Cyrl, Grek, Arab, Hebr)."""
+    import unicodedata
+
+    found = (_SCRIPTS.get(unicodedata.name(c, "").split(" ", 1)[0]) for c in text if c.isalpha())
+    return Counter(script for script in found if script is not None)
 
 
 def _echo(source: str, answer: str, source_language: str | None, target_language: str | None) -> str | None:

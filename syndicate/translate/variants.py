@@ -39,6 +39,7 @@ class Variant:
     articles: tuple[Article, ...]
     missing: tuple[str, ...] = ()  # titles (in the source language) left out or untranslated
     description: str | None = None
+    tags: tuple[str, ...] = ()  # the tags naming this edition, ``language`` first (``sr-Latn``, ``sr``)
 
 
 @dataclass(frozen=True)

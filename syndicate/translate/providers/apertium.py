@@ -109,6 +109,16 @@ class ApertiumTranslator:
     def supports(self, source: str, target: str) -> bool:
         return self.mode_for(source, target) is not None
 
+    def refusal(self, source: str, target: str) -> str | None:
+        """Why the pair cannot be translated here (a script the modes do not write, no pair), or None."""
+        if self.supports(source, target):
+            return None
+        src, tgt = parse_tag(source), parse_tag(target)
+        mode = PAIRS.get((src.language, tgt.language))
+        if mode in _LATIN_ONLY and mode in self.modes() and tgt.script not in (None, "Latn"):
+            return f"apertium writes {tgt.language} in Latn script only, not {tgt.script}"
+        return f"no installed apertium pair for {source}->{target} (see `syndicate providers`)"
+
     def available(self) -> tuple[bool, str]:
         if shutil.which(self.executable) is None:
             return False, "apertium is not installed (Debian: apt install apertium apertium-eng-spa ...)"

@@ -15,6 +15,15 @@ through the official ``deepl`` package because deep-translator's adapter
 sends the key in the query string, which DeepL rejects.  Pons and Linguee
 (word dictionaries) and ChatGPT (needs the ``openai`` package) are not
 offered.
+
+Scripts: an edition's tag says the script its text is in (``sr`` is
+Cyrillic, ``sr-Latn`` Latin, by CLDR's likely subtags).  Each engine is
+asked for the code of that script (Microsoft ``sr-Latn``; MyMemory
+``sr-Latn-RS``); an engine without one (Google, LibreTranslate, Yandex know
+only ``sr``, which they write in Cyrillic) refuses the pair
+(:meth:`WebEngine.refusal`), and the run stops with a one-line config error
+before anything is sent, instead of publishing Cyrillic under a Latin tag.
+:meth:`WebEngine.scripts` is what ``syndicate providers`` shows.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from typing import Any
 
 from syndicate.config import TranslationOptions
 from syndicate.errors import ConfigError
-from syndicate.translate.base import parse_tag
+from syndicate.translate.base import parse_tag, script_of
 from syndicate.translate.resilient import Client, Failure, Policy, ResilientTranslator, Verdict
 
 
@@ -76,7 +85,10 @@ SETTINGS: dict[str, dict[str, str]] = {
         "url": "base URL of the LibreTranslate server (required), e.g. http://localhost:5000/",
         "languages": "comma-separated language codes the server offers (default: LibreTranslate's set)",
     },
-    "microsoft": {"region": "Azure resource region (instead of MICROSOFT_TRANSLATOR_REGION)"},
+    "microsoft": {
+        "region": "Azure resource region (instead of MICROSOFT_TRANSLATOR_REGION)",
+        "url": "translate endpoint (default: https://api.cognitive.microsofttranslator.com/translate?api-version=3.0)",
+    },
     "yandex": {},
     "papago": {},
     "qcri": {"domain": "QCRI translation domain (default: general)"},
@@ -159,6 +171,11 @@ SPECS: dict[str, EngineSpec] = {
         "deepl", "DeepL", 100000, max_bytes=120000, batch_size=50, output_settings=("url", "formality")
     ),
 }
+# Tags whose language is written in more than one script: ``syndicate providers`` shows each engine's script.
+SCRIPT_TAGS = (
+    "sr", "sr-Latn", "sr-Cyrl", "bs", "bs-Cyrl", "uz", "uz-Cyrl", "az", "az-Cyrl", "mn", "mn-Mong",
+    "pa", "pa-Arab", "zh-Hans", "zh-Hant",
+)  # fmt: skip
 
 
 class WebEngine:
@@ -166,6 +183,7 @@ class WebEngine:
 
     translator_class = ""  # deep-translator class name
     deterministic = False  # a network engine: a refusal may be a passing fault, retried next run
+    codes_are_tags = True  # the engine's codes are BCP 47 tags, so their script can be told
 
     def __init__(self, spec: EngineSpec, settings: Mapping[str, str], environ: Mapping[str, str]) -> None:
         _check_settings(spec.name, settings)
@@ -199,8 +217,40 @@ class WebEngine:
         return True, f"API key in {' and '.join(keys)}" if keys else "public endpoint, no key needed"
 
     def supports(self, source: str, target: str) -> bool:
-        src, tgt = self.code(source, target=False), self.code(target, target=True)
-        return src is not None and tgt is not None and src != tgt
+        return self.refusal(source, target) is None
+
+    def refusal(self, source: str, target: str) -> str | None:
+        """Why this engine cannot translate ``source`` into ``target`` (a script it cannot write...), or None."""
+        src, tgt = self.code(source, target=False), self.target_code(target)
+        wanted = script_of(target)
+        if src is None:
+            return f"{self.display_name} has no code for {source}"
+        if tgt is None:
+            language = parse_tag(target).language
+            plain = self.code(language, target=True) if parse_tag(target).script else None
+            if plain is not None and self.codes_are_tags:
+                return f"{self.display_name} writes {language} in {script_of(plain)} script only, not {wanted}"
+            return f"{self.display_name} has no code for {target}"
+        if src == tgt:
+            return f"{self.display_name} takes {source} and {target} as the same language ({src})"
+        written = script_of(tgt) if self.codes_are_tags else "?"
+        if "?" not in (wanted, written) and written != wanted:
+            return f"{self.display_name} writes {target} as {tgt}, in {written} script, not {wanted}"
+        return None
+
+    def target_code(self, tag: str) -> str | None:
+        """The code to ask for ``tag``; a tag naming its script (``sr-Cyrl``) may take the plain code
+        (``sr``) when that code is written in that script."""
+        code = self.code(tag, target=True)
+        parts = parse_tag(tag)
+        if code is not None or not parts.script or not self.codes_are_tags:
+            return code
+        plain = self.code("-".join(p for p in (parts.language, parts.region) if p), target=True)
+        return plain if plain is not None and script_of(plain) == parts.script else None
+
+    def scripts(self) -> tuple[tuple[str, str], ...]:
+        """(tag, script written) for the many-script languages this engine can write (:data:`SCRIPT_TAGS`)."""
+        return tuple((tag, script_of(tag)) for tag in SCRIPT_TAGS if self.refusal("en", tag) is None)
 
     def language_pairs(self) -> tuple[tuple[str, str], ...] | None:
         return None  # any pair of the engine's languages
@@ -215,7 +265,7 @@ class WebEngine:
     # ------------------------------------------------------------ clients
 
     def client(self, source: str, target: str) -> Client:
-        src, tgt = self.code(source, target=False), self.code(target, target=True)
+        src, tgt = self.code(source, target=False), self.target_code(target)
         if src is None or tgt is None:
             raise ValueError(f"{self.name} has no code for {source} or {target}")
         engine = self._construct()
@@ -320,6 +370,20 @@ class MicrosoftEngine(WebEngine):
         region = self.settings.get("region") or self._env("MICROSOFT_TRANSLATOR_REGION")
         return {"api_key": self._env("MICROSOFT_TRANSLATOR_KEY"), "region": region}
 
+    def _construct(self) -> Any:
+        from deep_translator import MicrosoftTranslator
+
+        class Translator(MicrosoftTranslator):  # type: ignore[misc]
+            def _get_supported_languages(self) -> dict[str, str]:
+                # deep-translator asks the live service for its languages on every construction;
+                # codes are mapped here (see the module docstring), so only the two it checks are given.
+                return {"english": "en", "spanish": "es"}
+
+        engine = Translator(source="en", target="es", **self._constructor_options())
+        if self.settings.get("url"):
+            engine._base_url = self.settings["url"]
+        return engine
+
 
 class YandexEngine(WebEngine):
     translator_class = "YandexTranslator"
@@ -358,6 +422,7 @@ class QcriEngine(WebEngine):
 
 class BaiduEngine(WebEngine):
     translator_class = "BaiduTranslator"
+    codes_are_tags = False  # "jp", "kor", "cht": its own codes (mapped with scripts in _BAIDU)
 
     def code(self, tag: str, *, target: bool) -> str | None:
         parts = parse_tag(tag)
@@ -394,7 +459,7 @@ class DeepLEngine(WebEngine):
     def client(self, source: str, target: str) -> Client:
         import deepl
 
-        src, tgt = self.code(source, target=False), self.code(target, target=True)
+        src, tgt = self.code(source, target=False), self.target_code(target)
         if src is None or tgt is None:
             raise ValueError(f"deepl has no code for {source} or {target}")
         deepl.http_client.max_network_retries = 0  # retries are ours (resilient.py), not the library's
