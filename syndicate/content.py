@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -85,18 +85,35 @@ def html_to_blocks(fragment: str, base: str | None = None) -> tuple[Block, ...]:
     return tuple(_Builder(base).blocks(root))
 
 
+def prepare() -> None:
+    """Import and configure what :func:`html_to_blocks` needs, ahead (before read workers are forked)."""
+    import lxml.html  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+
+    _cleaner()
+
+
 def sanitize(fragment: str) -> str:
     """``fragment`` with only the allowlisted tags, attributes and URL schemes (nh3)."""
+    return _cleaner()(fragment)
+
+
+@functools.lru_cache(maxsize=1)
+def _cleaner() -> Callable[[str], str]:
+    """nh3 with this module's allowlist, configured once per process (``nh3.Cleaner`` where there is one)."""
     import nh3
 
-    return nh3.clean(
-        fragment,
-        tags=set(_ALLOWED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()},
-        url_schemes={"http", "https", "mailto"},
-        link_rel=None,
-        strip_comments=True,
-    )
+    options: dict[str, Any] = {
+        "tags": set(_ALLOWED_TAGS),
+        "attributes": {tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()},
+        "url_schemes": {"http", "https", "mailto"},
+        "link_rel": None,
+        "strip_comments": True,
+    }
+    reusable = getattr(nh3, "Cleaner", None)  # nh3 >= 0.3: the allowlist is not rebuilt for every fragment
+    if reusable is not None:
+        clean: Callable[[str], str] = reusable(**options).clean
+        return clean
+    return functools.partial(nh3.clean, **options)
 
 
 class _Builder:
@@ -287,7 +304,9 @@ def _has_text(nodes: Sequence[Any]) -> bool:
 
 
 def _text(text: str) -> str:
-    return html.escape(re.sub(r"\s+", " ", text), quote=False)
+    # Every space character but " " is unprintable: printable text without "  " has nothing to change.
+    spaced = text if text.isprintable() and "  " not in text else _SPACES.sub(" ", text)
+    return html.escape(spaced, quote=False)
 
 
 def _attr(value: str) -> str:
@@ -300,9 +319,18 @@ def _title(el: Any) -> str:
 
 
 def _tidy(inner: str) -> str:
-    inner = re.sub(r" *<br> *", "<br>", inner)
-    inner = re.sub(r"(?:<br>)+$|^(?:<br>)+", "", inner.strip())
-    return re.sub(r" {2,}", " ", inner).strip()
+    if "<br>" in inner:
+        inner = _BR_SPACES.sub("<br>", inner)
+        inner = _BR_ENDS.sub("", inner.strip())
+        return _DOUBLE_SPACES.sub(" ", inner).strip()
+    inner = inner.strip()  # the common case: the same result without the regular expressions when they match nothing
+    return _DOUBLE_SPACES.sub(" ", inner).strip() if "  " in inner else inner
+
+
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # what `\s+` -> " " changes: runs, and any other space character alone
+_BR_SPACES = re.compile(r" *<br> *")
+_BR_ENDS = re.compile(r"(?:<br>)+$|^(?:<br>)+")
+_DOUBLE_SPACES = re.compile(r" {2,}")
 
 
 # ------------------------------------------------------------------ plain text in

@@ -127,6 +127,7 @@ class ParseCache:
         ).hexdigest()
         self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _SCHEMA)
         self._pending: list[tuple[str, int, int, str, bytes]] = []
+        self._keys: dict[Path, str] = {}
         self.hits = 0
 
     def get_many(self, files: Sequence[InputFile]) -> dict[Path, tuple[Article, ...]]:
@@ -143,7 +144,7 @@ class ParseCache:
         stored = {path: (size, mtime, blob) for path, size, mtime, blob in rows}
         found: dict[Path, tuple[Article, ...]] = {}
         for file in files:
-            row = stored.get(_key(file.path))
+            row = stored.get(self._key(file.path))
             if row is None or file.size < 0 or row[:2] != (file.size, file.mtime_ns):
                 continue
             try:
@@ -156,12 +157,24 @@ class ParseCache:
         self.hits += len(found)
         return found
 
-    def put(self, file: InputFile, articles: Sequence[Article]) -> None:
-        """Keep ``file``'s articles under the size and mtime it was listed with (written at :meth:`close`)."""
+    def put(self, file: InputFile, articles: Sequence[Article], blob: bytes | None = None) -> None:
+        """Keep ``file``'s articles under the size and mtime it was listed with (written at :meth:`close`).
+
+        ``blob`` is ``articles`` already pickled (by the worker that parsed them): stored as it is.
+        """
         if self._conn is None or file.size < 0:
             return
-        blob = pickle.dumps(tuple(articles), protocol=5)
-        self._pending.append((_key(file.path), file.size, file.mtime_ns, self.options_key, blob))
+        from syndicate.sources import PICKLE_PROTOCOL
+
+        blob = blob if blob is not None else pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL)
+        self._pending.append((self._key(file.path), file.size, file.mtime_ns, self.options_key, blob))
+
+    def _key(self, path: Path) -> str:
+        """:func:`_key`, once per file and run (:meth:`get_many` and :meth:`put` both need it)."""
+        key = self._keys.get(path)
+        if key is None:
+            key = self._keys[path] = _key(path)
+        return key
 
     def close(self) -> None:
         if self._conn is not None:

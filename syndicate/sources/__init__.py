@@ -22,6 +22,7 @@ import gc
 import importlib
 import logging
 import os
+import pickle
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -322,7 +323,8 @@ def _read_each(
                 articles.extend(cached)
                 on_file(file.shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
                 continue
-            found = ahead.get(file)
+            parsed = ahead.get(file)  # with its pickle: the parse cache stores it as it came
+            found, blob = parsed if parsed is not None else (None, None)
             if found is None:  # not parsed ahead, or it failed there: read here (the same error, in order)
                 try:
                     found = read_file(file.path, file.shown, file.relative, options, language, reader)
@@ -333,11 +335,12 @@ def _read_each(
             articles.extend(found)
             on_file(file.shown, _count(len(found)))
             if cache is not None:
-                cache.put(file, found)
+                cache.put(file, found, blob)
 
 
 PARALLEL_READ_MIN = 200  # fewer files to parse than this: all in this process
 _READ_BATCH = 40  # files per task sent to a worker
+PICKLE_PROTOCOL = 5  # of parsed articles, sent by a worker and kept by the parse cache
 _PENDING: list[tuple[InputFile, SourceOptions, str, Callable[[Path], bytes] | None]] = []  # inherited by workers
 
 
@@ -360,7 +363,7 @@ class _ParsedAhead:
         workers: int,
     ) -> None:
         self._where: dict[InputFile, tuple[int, int]] = {}
-        self._futures: list[Future[list[list[Article] | None]]] = []
+        self._futures: list[Future[list[bytes | None]]] = []
         self._pool: ProcessPoolExecutor | None = None
         if workers < 2 or len(files) < PARALLEL_READ_MIN:
             return
@@ -369,6 +372,7 @@ class _ParsedAhead:
 
         global _PENDING
         _PENDING = [(file, options, language, reader) for file in files]
+        _prepare_readers(files)
         gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         for batch, start in enumerate(range(0, len(files), _READ_BATCH)):
@@ -376,15 +380,17 @@ class _ParsedAhead:
                 self._where.setdefault(file, (batch, offset))
             self._futures.append(self._pool.submit(_parse_batch, start, min(start + _READ_BATCH, len(files))))
 
-    def get(self, file: InputFile) -> list[Article] | None:
+    def get(self, file: InputFile) -> tuple[list[Article], bytes] | None:
+        """The file's articles and their pickle (what the worker sent), or None: the loop reads it itself."""
         where = self._where.get(file)
         if where is None:
             return None
         batch, offset = where
         try:
-            return self._futures[batch].result()[offset]
+            blob = self._futures[batch].result()[offset]
         except Exception:  # a worker died (killed, out of memory): the loop reads this file itself
             return None
+        return None if blob is None else (list(pickle.loads(blob)), blob)
 
     def close(self) -> None:
         global _PENDING
@@ -395,15 +401,25 @@ class _ParsedAhead:
         _PENDING = []
 
 
-def _parse_batch(start: int, stop: int) -> list[list[Article] | None]:
-    """In a worker: the articles of the pending files ``start:stop``; None for a file that fails."""
+def _prepare_readers(files: Iterable[InputFile]) -> None:
+    """The readers of ``files`` imported, and their optional ``prepare()`` run, here: once, not in every worker."""
+    for suffix in sorted({file.path.suffix.lower() for file in files}):
+        prepare = getattr(importlib.import_module(f"syndicate.sources.{READERS[suffix]}"), "prepare", None)
+        if prepare is not None:
+            prepare()
+
+
+def _parse_batch(start: int, stop: int) -> list[bytes | None]:
+    """In a worker: the pickled articles of the pending files ``start:stop`` (as the parse cache
+    stores them: this process does not pickle them again); None for a file that fails."""
     from syndicate.sources.fields import INCLUDE_DRAFTS
 
-    parsed: list[list[Article] | None] = []
+    parsed: list[bytes | None] = []
     for file, options, language, reader in _PENDING[start:stop]:
         token = INCLUDE_DRAFTS.set(options.drafts)
         try:
-            parsed.append(read_file(file.path, file.shown, file.relative, options, language, reader))
+            articles = read_file(file.path, file.shown, file.relative, options, language, reader)
+            parsed.append(pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL))
         except Exception:
             parsed.append(None)
         finally:
@@ -451,7 +467,13 @@ def reader_for(suffix: str) -> Reader:
 
 
 def _real(path: Path) -> Path:
-    """The listed path with its symlinks resolved (the listing checked where they lead)."""
+    """The listed path with its symlinks resolved (the listing checked where they lead).
+
+    A path that is not a symlink is opened as it is (one ``lstat``, not one per
+    component): the same file ``realpath`` names, and ``O_NOFOLLOW`` still refuses a symlink put there since.
+    """
+    if not os.path.islink(path):
+        return path
     try:
         return Path(os.path.realpath(path, strict=True))
     except OSError:

@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 TEXT_KEYS = ("content_text", "body", "content", "text")
 
 
+def prepare() -> None:
+    """Import what reading a JSON file needs, once (before read workers are forked)."""
+    import syndicate.sources.media  # noqa: F401
+    from syndicate.content import prepare as prepare_content
+
+    prepare_content()
+
+
 def read(path: str, text: str, ctx: ReadContext) -> list[Article]:
     """The articles of one JSON file."""
     data = load_json(path, text)  # deep nesting, huge integers: one-line errors (safe.py)

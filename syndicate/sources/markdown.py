@@ -73,6 +73,18 @@ def _parse_meta(path: str, raw: str, kind: str) -> Mapping[str, Any]:
     return meta
 
 
+def prepare() -> None:
+    """Import and build what reading a Markdown file needs, once: read workers forked
+    afterwards inherit it instead of each importing it again."""
+    import yaml  # noqa: F401
+
+    import syndicate.sources.media  # noqa: F401
+    from syndicate.content import prepare as prepare_content
+
+    prepare_content()
+    _parser()
+
+
 @functools.lru_cache(maxsize=1)
 def _parser() -> Any:
     """One parser per process (building one costs more than parsing an article)."""
