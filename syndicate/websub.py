@@ -33,14 +33,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syndicate.config import WebSubOptions
 from syndicate.errors import PublishError
 from syndicate.formats import is_subscription_feed
 from syndicate.models import Site
 from syndicate.publish import STATE_DIR, read_state_file, write_state_file
-from syndicate.translate.resilient import CircuitBreaker, Failure, Policy, Verdict, classify
+
+if TYPE_CHECKING:  # imported when a hub is configured: it brings requests (50 ms of every cron run)
+    from syndicate.translate.resilient import CircuitBreaker, Failure, Policy
 
 log = logging.getLogger("syndicate")
 
@@ -86,6 +88,8 @@ def notify(
         return None
     todo = [p for p in _read_pending(target) if p[0] in options.hubs]
     todo = list(dict.fromkeys([*todo, *((hub, url) for hub in options.hubs for url in changed)]))
+    from syndicate.translate.resilient import CircuitBreaker, Policy
+
     policy = Policy(timeout=options.timeout, retries=options.retries, backoff_cap=5.0)
     breakers = {hub: CircuitBreaker(f"WebSub hub {hub}", BREAKER_THRESHOLD) for hub in options.hubs}
     sent, failed, pending = 0, [], []
@@ -106,6 +110,8 @@ def _ping(
     hub: str, url: str, policy: Policy, breaker: CircuitBreaker, post: Post, sleep: Callable[[float], None]
 ) -> str | None:
     """One publish ping with retries; None when the hub accepted it, else why it failed."""
+    from syndicate.translate.resilient import Failure, Verdict, classify
+
     reason = "not sent"
     for attempt in range(policy.retries + 1):
         if breaker.is_open:
