@@ -182,7 +182,7 @@ def _walk(root: Path, roots: tuple[Path, ...], skipped: list[Skipped]) -> Iterat
         if target is not None:
             visited.add(target)
             _walk_tree(link, roots, skipped, found, visited, links)
-    for path in sorted(found, key=lambda p: p.relative_to(root).as_posix()):
+    for path in sorted(found, key=lambda p: _relative(p, root)):
         yield path, shown_name(path)
 
 
@@ -432,7 +432,12 @@ def _count(articles: int) -> str:
 
 
 def _relative(path: Path, root: Path) -> str:
-    return path.name if path == root else path.relative_to(root).as_posix()
+    if path == root:
+        return path.name
+    text, top = str(path), str(root)
+    if text.startswith(top + os.sep):  # the walk builds every path from the root's own string
+        return text[len(top) + 1 :].replace(os.sep, "/")
+    return path.relative_to(root).as_posix()
 
 
 def read_file(
