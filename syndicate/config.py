@@ -188,6 +188,12 @@ class TranslationOptions:
         """The unknown-word share over which an article is refused in ``language``."""
         return _first(self.max_unknowns, self.tags_for(language, written), self.max_unknown)
 
+    def max_unknown_key(self, language: str, written: str | None = None) -> str:
+        """The setting :meth:`max_unknown_for` took its share from, as a message names it."""
+        found = dict(self.max_unknowns)
+        tag = next((key for key in self.tags_for(language, written) if key in found), None)
+        return f"translation.max_unknown.{tag}" if tag else "translation.max_unknown"
+
     def rendering(self, renderings: Sequence[tuple[str, str]], language: str, written: str | None = None) -> str | None:
         """A glossary term's rendering for one edition (``[translation.terms]``), or None."""
         return _first(renderings, self.tags_for(language, written), None)

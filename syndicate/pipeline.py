@@ -619,7 +619,7 @@ def _translate_language(
             results = _translate(segments, config.site.language, lang, provider, segment_cache, glossary, budget, known)
         finally:
             segment_cache.close()
-        limit = options.max_unknown_for(configured, lang)
+        limit = (options.max_unknown_for(configured, lang), options.max_unknown_key(configured, lang))
         done, new = _variant(
             config, source, keys, hits, lang, provider, results, mode, is_deterministic(provider), limit
         )
@@ -673,7 +673,7 @@ def _variant(
     results: SegmentResults,
     mode: str,
     deterministic: bool,
-    limit: float,
+    limit: tuple[float, str],  # max_unknown for this language, and the setting it comes from
 ) -> tuple[_Language, dict[str, VariantEntry]]:
     """Build one language's Variant (articles over ``max_unknown`` are refused as a whole), and the new
     variant cache entries: every translated article (a network engine's only when no segment of it was
@@ -704,7 +704,8 @@ def _variant(
         else:
             segs = texts[key]
             share = results.unknown_share(segs)
-            refused = f"unknown words {share:.0%} (over translation.max_unknown {limit:.0%})" if share > limit else None
+            share_limit, setting = limit
+            refused = f"unknown words {share:.0%} (over {setting} {share_limit:.0%})" if share > share_limit else None
             article_out, failed = outcome(
                 article, lang, results, engine=provider.display_name, on_error=options.on_error, mode=mode,
                 refused=refused is not None,

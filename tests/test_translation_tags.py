@@ -218,6 +218,7 @@ def test_per_language_max_unknown_with_real_apertium(tmp_path: Path) -> None:
     summary = publish_site(config_from_mapping(raw, base=tmp_path))
     assert summary.items.get("hr", 0) == 0
     assert all(r.startswith("unknown words") for r in summary.reasons["hr"].values())
+    assert "over translation.max_unknown.hr 0%" in next(iter(summary.reasons["hr"].values()))  # the key that applied
 
 
 @needs_hbs
