@@ -58,25 +58,7 @@ def input_stats(listing: InputListing) -> list[tuple[str, int, int]]:
         if root.error is not None:
             stats.append((str(root.root), -1, -1))
         stats.extend((str(f.path), f.size, f.mtime_ns) for f in root.files)
-    return stats + media_stats([r.root for r in listing.roots])
-
-
-def media_stats(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
-    """(path, size, mtime_ns) of the image files under the source directories (articles publish them)."""
-    from syndicate.sources.media import IMAGE_TYPES
-
-    stats: list[tuple[str, int, int]] = []
-    for root in paths:
-        if not root.is_dir():
-            continue
-        for top, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_TYPES:
-                    with contextlib.suppress(OSError):
-                        st = os.stat(os.path.join(top, name), follow_symlinks=False)
-                        stats.append((os.path.join(top, name), st.st_size, st.st_mtime_ns))
-    return stats
+    return stats + [image for root in listing.roots for image in root.media]
 
 
 def run_fingerprint(config: Config, stats: Sequence[tuple[str, int, int]], engines: Sequence[str]) -> str:

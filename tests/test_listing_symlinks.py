@@ -111,3 +111,30 @@ def test_through_the_cli_linked_articles_are_published_and_a_loop_is_a_warning(s
         "already listed\n"
     page = site_dir / "feeds" / "en" / "articles"
     assert any("Linked desk story" in p.read_text(encoding="utf-8") for p in page.glob("*.html"))
+
+
+def test_an_image_under_a_linked_directory_is_part_of_the_run_fingerprint(tmp_path: Path) -> None:
+    """Articles publish the images beside them: a replaced photo in a directory reached through a
+    symlink is a change (the listing's one walk collects the images too), a hidden one is not."""
+    import os
+
+    from syndicate.incremental import input_stats
+
+    root = tmp_path / "seeds"
+    shared = root / "desk" / "2025"
+    _article(shared / "a.md", "Harbour reopens")
+    (shared / "harbour.jpg").write_bytes(b"\xff\xd8 first photo")
+    (shared / ".draft.jpg").write_bytes(b"\xff\xd8 hidden")
+    (root / "photos").symlink_to(root / "desk", target_is_directory=True)  # a second way to the same photo
+
+    def stats() -> list[tuple[str, int, int]]:
+        return input_stats(list_inputs(SourceOptions(paths=(root,))))
+
+    before = stats()
+    images = [path for path, _, _ in before if path.endswith(".jpg")]
+    assert images == [str(shared / "harbour.jpg")]  # the real path, listed once; the hidden one not at all
+    (shared / "harbour.jpg").write_bytes(b"\xff\xd8 a replaced, longer photo")
+    assert stats() != before
+    changed = stats()
+    os.utime(shared / ".draft.jpg", ns=(1, 1))
+    assert stats() == changed

@@ -36,6 +36,7 @@ from syndicate.errors import InputError
 from syndicate.models import Article
 from syndicate.sources.common import ReadContext, Reader, decode_text
 from syndicate.sources.ids import uuid_form
+from syndicate.sources.media import IMAGE_TYPES
 from syndicate.sources.safe import (
     Skipped,
     UnreadableSource,
@@ -77,6 +78,7 @@ class RootListing:
     files: tuple[InputFile, ...] = ()
     error: InputError | None = None
     skipped: tuple[Skipped, ...] = ()
+    media: tuple[tuple[str, int, int], ...] = ()  # (path, size, mtime_ns) of the image files met by the walk
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,9 @@ def list_inputs(options: SourceOptions) -> InputListing:
     listed = []
     for root in options.paths:
         skipped: list[Skipped] = []
+        images: list[Path] = []
         try:
-            found = list(find_files([root], skipped, roots=options.paths))
+            found = list(find_files([root], skipped, roots=options.paths, media=images))
         except InputError as exc:
             listed.append(RootListing(root, error=exc))
             continue
@@ -113,7 +116,7 @@ def list_inputs(options: SourceOptions) -> InputListing:
             except OSError:
                 size, mtime = -1, -1
             files.append(InputFile(path, shown, _relative(path, root), size, mtime))
-        listed.append(RootListing(root, tuple(files), skipped=tuple(skipped)))
+        listed.append(RootListing(root, tuple(files), skipped=tuple(skipped), media=_media_stats(images)))
     return InputListing(tuple(listed))
 
 
@@ -125,8 +128,25 @@ class ReadResult:
     checked: tuple[str, ...] = field(default=(), repr=False)
 
 
+def _media_stats(images: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of image files, sorted by path: articles publish them, so they are part
+    of the run fingerprint (a replaced photo is a change)."""
+    stats = []
+    for path in images:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        stats.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(sorted(stats))
+
+
 def find_files(
-    paths: Iterable[Path], skipped: list[Skipped] | None = None, *, roots: Iterable[Path] | None = None
+    paths: Iterable[Path],
+    skipped: list[Skipped] | None = None,
+    *,
+    roots: Iterable[Path] | None = None,
+    media: list[Path] | None = None,
 ) -> Iterator[tuple[Path, str]]:
     """Input files under ``paths`` with their display path, sorted; hidden ones skipped.
 
@@ -135,7 +155,8 @@ def find_files(
     ``roots`` (default: ``paths``; DESIGN 3.5); every other entry with an input suffix
     (a FIFO, a device, a link leading outside, a symlink loop), and every directory
     symlink leading outside or back to a directory already listed, is appended to
-    ``skipped`` instead, never opened.
+    ``skipped`` instead, never opened.  The image files met on the way (any
+    hidden-or-not rule as for inputs) are appended to ``media``.
     """
     paths = list(paths)
     real_roots = resolved_roots(paths if roots is None else roots)
@@ -146,7 +167,7 @@ def find_files(
                 raise InputError(shown_name(root), f"unsupported file type (expected {', '.join(sorted(SUFFIXES))})")
             yield root, shown_name(root)
         elif kind == "dir":
-            yield from _walk(root, real_roots, skipped if skipped is not None else [])
+            yield from _walk(root, real_roots, skipped if skipped is not None else [], media)
         else:
             raise InputError(shown_name(root), kind)
 
@@ -164,7 +185,9 @@ def _root_kind(root: Path) -> str:
     return "not a regular file or directory; never opened"
 
 
-def _walk(root: Path, roots: tuple[Path, ...], skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
+def _walk(
+    root: Path, roots: tuple[Path, ...], skipped: list[Skipped], media: list[Path] | None = None
+) -> Iterator[tuple[Path, str]]:
     """The input files under the directory ``root``, sorted by their path below it.
 
     A directory symlink is followed when its target is a directory inside one of
@@ -175,13 +198,14 @@ def _walk(root: Path, roots: tuple[Path, ...], skipped: list[Skipped]) -> Iterat
     found: list[Path] = []
     visited: set[tuple[int, int]] = set()
     links: list[Path] = []
-    _walk_tree(root, roots, skipped, found, visited, links)
+    images = media if media is not None else []
+    _walk_tree(root, roots, skipped, found, visited, links, images)
     while links:
         link = links.pop(0)
         target = _linked_directory(link, roots, visited, skipped)
         if target is not None:
             visited.add(target)
-            _walk_tree(link, roots, skipped, found, visited, links)
+            _walk_tree(link, roots, skipped, found, visited, links, images)
     for path in sorted(found, key=lambda p: _relative(p, root)):
         yield path, shown_name(path)
 
@@ -193,8 +217,10 @@ def _walk_tree(
     found: list[Path],
     visited: set[tuple[int, int]],
     links: list[Path],
+    images: list[Path],
 ) -> None:
-    """The files under ``top`` into ``found``; directory symlinks met on the way into ``links``."""
+    """The files under ``top`` into ``found``, its image files into ``images``; directory symlinks met
+    on the way into ``links``."""
 
     def unreadable(exc: OSError) -> None:
         skipped.append(Skipped(Path(exc.filename or top), f"cannot list: {os_reason(exc)}"))
@@ -213,13 +239,18 @@ def _walk_tree(
                 kept.append(name)
         dirnames[:] = kept
         for name in filenames:
-            path = Path(dirpath, name)
-            if not name.startswith(".") and path.suffix.lower() in SUFFIXES:
+            if name.startswith("."):
+                continue
+            suffix = os.path.splitext(name)[1].lower()
+            if suffix in SUFFIXES:
+                path = Path(dirpath, name)
                 checked = classify(path, roots)
                 if isinstance(checked, Skipped):
                     skipped.append(checked)
                 else:
                     found.append(path)
+            elif suffix in IMAGE_TYPES:
+                images.append(Path(dirpath, name))
 
 
 def _linked_directory(
