@@ -113,28 +113,30 @@ def test_through_the_cli_linked_articles_are_published_and_a_loop_is_a_warning(s
     assert any("Linked desk story" in p.read_text(encoding="utf-8") for p in page.glob("*.html"))
 
 
-def test_an_image_under_a_linked_directory_is_part_of_the_run_fingerprint(tmp_path: Path) -> None:
-    """Articles publish the images beside them: a replaced photo in a directory reached through a
-    symlink is a change (the listing's one walk collects the images too), a hidden one is not."""
+def test_the_listing_collects_the_images_of_the_run_fingerprint(tmp_path: Path) -> None:
+    """Articles publish the images beside them: the listing's one walk collects the image files too
+    (under a linked directory's path as well as the real one), a replaced photo is a change of the
+    run fingerprint, a hidden file is not."""
     import os
 
     from syndicate.incremental import input_stats
 
-    root = tmp_path / "seeds"
-    shared = root / "desk" / "2025"
-    _article(shared / "a.md", "Harbour reopens")
-    (shared / "harbour.jpg").write_bytes(b"\xff\xd8 first photo")
-    (shared / ".draft.jpg").write_bytes(b"\xff\xd8 hidden")
-    (root / "photos").symlink_to(root / "desk", target_is_directory=True)  # a second way to the same photo
+    first, second = tmp_path / "first", tmp_path / "second"
+    _article(first / "a.md", "Harbour reopens")
+    _article(second / "archive" / "b.md", "From the linked archive")
+    (second / "archive" / "harbour.jpg").write_bytes(b"\xff\xd8 first photo")
+    (second / "archive" / ".draft.jpg").write_bytes(b"\xff\xd8 hidden")
+    (first / "archive").symlink_to(second / "archive", target_is_directory=True)
 
     def stats() -> list[tuple[str, int, int]]:
-        return input_stats(list_inputs(SourceOptions(paths=(root,))))
+        return input_stats(list_inputs(SourceOptions(paths=(first, second))))
 
+    listing = list_inputs(SourceOptions(paths=(first, second)))
+    images = [path for root in listing.roots for path, _, _ in root.media]
+    assert images == [str(first / "archive" / "harbour.jpg"), str(second / "archive" / "harbour.jpg")]
     before = stats()
-    images = [path for path, _, _ in before if path.endswith(".jpg")]
-    assert images == [str(shared / "harbour.jpg")]  # the real path, listed once; the hidden one not at all
-    (shared / "harbour.jpg").write_bytes(b"\xff\xd8 a replaced, longer photo")
-    assert stats() != before
+    (second / "archive" / "harbour.jpg").write_bytes(b"\xff\xd8 a replaced, longer photo")
     changed = stats()
-    os.utime(shared / ".draft.jpg", ns=(1, 1))
+    assert changed != before
+    os.utime(second / "archive" / ".draft.jpg", ns=(1, 1))
     assert stats() == changed
