@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from syndicate.sources.safe import Skipped
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
+    from syndicate.translate.variant_cache import Encoded, VariantCache
     from syndicate.translate.variant_cache import Entry as VariantEntry
-    from syndicate.translate.variant_cache import VariantCache
     from syndicate.translate.variants import CostLine, Variant
+    from syndicate.translate.workers import Job
     from syndicate.websub import PingReport
 
 Clock = Callable[[], datetime]
@@ -513,57 +514,81 @@ def translate_variants(config: Config, articles: Sequence[Article], stage: Stage
 
 
 def translate_editions(
-    config: Config, articles: Sequence[Article], stage: Stage
+    config: Config, articles: Sequence[Article], stage: Stage, *, workers: int | None = None
 ) -> tuple[list[Variant], Reasons, bool]:
     """One translated Variant per configured language, why each missing article is missing, and whether
     every missing one is settled (a deterministic engine's refusal, kept in the variant cache: the next
     run with the same inputs gives the same result without asking the engine).
 
     Each language first takes what the variant cache (:mod:`syndicate.translate.variant_cache`) has
-    for its source articles; only the others are segmented, looked up in the segment cache, sent and gated.
+    for its source articles; only the others are segmented (once per article, whatever the number of
+    languages), looked up in the segment cache and sent (the languages side by side, in threads: each
+    mostly waits on an engine).  Then the translated articles are built, gated and keyed, in ``workers``
+    forked processes when there are enough (:mod:`syndicate.translate.workers`; default
+    :func:`worker_processes`), and each language's new entries are stored in the variant cache.
     """
     if not target_languages(config):
         return [], {}, True
     from syndicate.cachefile import cache_directory
     from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache
+    from syndicate.translate import workers as forked
     from syndicate.translate.variant_cache import cache_path
 
+    started = time.monotonic()
     options = config.translation
     factory = _provider_factory(config, stage)
     editions = edition_languages(config, factory)
-    sources = {configured: _source_articles(config, articles, configured, lang) for configured, lang, _ in editions}
     keys = {id(a): content_key(a) for a in articles if a.language == config.site.language}
     budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
     variants_file = cache_path(cache_directory(options.cache))
-    _open_variant_cache(variants_file).close()  # the same for the variant cache
+    languages = _plan_languages(config, editions, articles, keys, variants_file)
 
-    def one_language(edition: tuple[str, str, Translator]) -> _Language:
-        configured, lang, provider = edition
-        started = time.monotonic()
-        done = _translate_language(config, edition, sources[configured], keys, budget, variants_file)
+    def look_up(language: _LanguagePlan) -> None:
+        begun = time.monotonic()
+        _look_up(config, language, budget)
         log.info(
             "translate %s: %d of %s from the variant cache, %s looked up or sent via %s in %.2f s",
-            lang, done.hits, plural(len(sources[configured]), "article"), plural(done.segments, "segment"),
-            provider.name, time.monotonic() - started,
+            language.lang, len(language.hits), plural(len(language.source), "article"),
+            plural(len(language.segments), "segment"), language.provider.name, time.monotonic() - begun,
         )  # fmt: skip
-        return done
 
-    # Languages are translated side by side: each is mostly waiting on an engine
-    # (an apertium process, or the network), and results come back in config order.
+    # Languages are looked up and sent side by side: each is mostly waiting on an engine
+    # (an apertium process, or the network); the budget is shared (thread-safe).
     from concurrent.futures import ThreadPoolExecutor
 
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(look_up, languages))
     variants: list[Variant] = []
     reasons: Reasons = {}
     settled = True
-    with _progress(stage.progress, "translating", len(editions)) as advance, ThreadPoolExecutor(max_workers=4) as pool:
-        for (_, lang, provider), done in zip(editions, pool.map(one_language, editions), strict=True):
-            advance(f"translated {done.segments} segments into {lang} with {provider.display_name}")
-            variants.append(done.variant)
-            settled = settled and done.settled
-            if done.why:
-                reasons[lang] = done.why
+    workers = worker_processes() if workers is None else workers
+    built_from = time.monotonic()
+    cache = _open_variant_cache(variants_file)
+    try:
+        with _progress(stage.progress, "translating", len(languages)) as advance:
+            jobs = [_build_job(config, language) for language in languages]
+            for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
+                done, new = _assemble(config, language, chunks)
+                cache.store(
+                    language.context, str(config.target), language.lang, language.provider.name, new,
+                    keep=(keys[id(a)] for a in language.source),
+                )  # fmt: skip
+                advance(f"translated {len(language.segments)} segments into {language.lang}")
+                variants.append(done.variant)
+                settled = settled and done.settled
+                if done.why:
+                    reasons[language.lang] = done.why
+    finally:
+        cache.close()
+    built = sum(len(language.misses) for language in languages)
+    log.info(
+        "translate: %s built in %.2f s (%s); the stage took %.2f s",
+        plural(built, "translated article"), time.monotonic() - built_from,
+        "this process" if workers < 2 or built < forked.PARALLEL_MIN else f"{workers} worker processes",
+        time.monotonic() - started,
+    )  # fmt: skip
     if budget.deferred:
         log.warning(
             "translation.max_chars_per_run (%d) reached: %d segments wait for the next run",
@@ -579,8 +604,35 @@ class _Language:
     variant: Variant
     why: dict[str, str]  # title -> why it is missing
     settled: bool  # every missing article is a cached deterministic refusal
-    hits: int = 0  # articles taken from the variant cache
-    segments: int = 0  # segments looked up in the segment cache or sent
+
+
+@dataclass
+class _LanguagePlan:
+    """One language's part of the translation stage, from the variant cache's hits to the engine's results."""
+
+    configured: str
+    lang: str  # the tag the engine writes (the edition's)
+    provider: Translator
+    mode: str
+    glossary: Glossary
+    context: str  # the variant cache's context (:func:`_variant_context`)
+    source: list[Article]  # the source articles to publish in this language
+    keys: dict[int, str]  # id(source article) -> its content key
+    hits: dict[str, VariantEntry]  # content key -> what the variant cache has (and still holds)
+    misses: list[Article]  # the source articles to build, in source order
+    texts: dict[str, list[str]]  # content key -> the article's segments in this language's mode
+    segments: list[str] = field(default_factory=list)  # every segment to look up (unique, in order)
+    results: SegmentResults | None = None
+
+
+@dataclass(slots=True)
+class _Built:
+    """One built article of a language: what is published, its render key, why it is missing."""
+
+    article: Article | None  # what is published in the language (None: nothing)
+    key: str | None  # its render key when it is already prepared for rendering
+    reason: str | None = None  # why it is missing (None: translated)
+    unsettled: bool = False  # missing, and not for a reason the variant cache keeps
 
 
 def _open_variant_cache(path: Path) -> VariantCache:
@@ -589,46 +641,62 @@ def _open_variant_cache(path: Path) -> VariantCache:
     return VariantCache(path)
 
 
-def _translate_language(
+def _plan_languages(
     config: Config,
-    edition: tuple[str, str, Translator],
-    source: Sequence[Article],
+    editions: Sequence[tuple[str, str, Translator]],
+    articles: Sequence[Article],
     keys: dict[int, str],
-    budget: Budget,
     variants_file: Path,
-) -> _Language:
-    """One language: the variant cache's hits, the rest through the segment cache and the engine."""
-    from syndicate.translate import SegmentCache
-    from syndicate.translate.base import is_deterministic
-    from syndicate.translate.protect import glossary_for
-    from syndicate.translate.variants import all_segments
+) -> list[_LanguagePlan]:
+    """Each language's hits in the variant cache (one query each), and the segments of its misses.
 
-    configured, lang, provider = edition
+    An article is segmented once per translation mode, whatever the number of languages that need it.
+    """
+    from syndicate.translate.protect import glossary_for
+    from syndicate.translate.variants import all_segments, segments_of
+
     options = config.translation
-    mode = options.mode_for(configured, lang)
-    glossary = glossary_for(options, configured, lang)
-    context = _variant_context(config, edition, glossary)
-    cache = _open_variant_cache(variants_file)  # one SQLite connection per thread
+    texts: dict[str, dict[str, list[str]]] = {}  # mode -> content key -> segments
+    plans = []
+    cache = _open_variant_cache(variants_file)
     try:
-        hits = _usable_hits(cache.load(context), [keys[id(a)] for a in source])
-        misses = [a for a in source if keys[id(a)] not in hits]
-        segments = all_segments(misses, extra=[config.site.description], mode=mode)
-        known = [pair for entry in hits.values() for pair in entry.pairs]
-        segment_cache = SegmentCache(options.cache)
-        try:
-            results = _translate(segments, config.site.language, lang, provider, segment_cache, glossary, budget, known)
-        finally:
-            segment_cache.close()
-        limit = (options.max_unknown_for(configured, lang), options.max_unknown_key(configured, lang))
-        done, new = _variant(
-            config, source, keys, hits, lang, provider, results, mode, is_deterministic(provider), limit
-        )
-        done.variant = dataclasses.replace(done.variant, tags=options.tags_for(configured, lang))
-        cache.store(context, str(config.target), lang, provider.name, new, keep=(keys[id(a)] for a in source))
+        for edition in editions:
+            configured, lang, provider = edition
+            glossary = glossary_for(options, configured, lang)
+            context = _variant_context(config, edition, glossary)
+            source = _source_articles(config, articles, configured, lang)
+            hits = _usable_hits(cache.load(context), [keys[id(a)] for a in source])
+            misses = [a for a in source if keys[id(a)] not in hits]
+            mode = options.mode_for(configured, lang)
+            known = texts.setdefault(mode, {})
+            for article in misses:
+                key = keys[id(article)]
+                if key not in known:
+                    known[key] = segments_of(article, mode)
+            unique = dict.fromkeys(all_segments((), extra=[config.site.description], mode=mode))
+            for article in misses:
+                unique.update(dict.fromkeys(known[keys[id(article)]]))
+            plan = _LanguagePlan(configured, lang, provider, mode, glossary, context, source, keys, hits, misses, known)
+            plan.segments = [text for text in unique if text.strip()]  # as all_segments(misses, extra=...)
+            plans.append(plan)
     finally:
         cache.close()
-    done.hits, done.segments = len(hits), len(segments)
-    return done
+    return plans
+
+
+def _look_up(config: Config, language: _LanguagePlan, budget: Budget) -> None:
+    """The language's segments from the segment cache, the others from the engine (in a thread of its own)."""
+    from syndicate.translate import SegmentCache
+
+    known = [pair for entry in language.hits.values() for pair in entry.pairs]
+    cache = SegmentCache(config.translation.cache)  # one SQLite connection per thread
+    try:
+        language.results = _translate(
+            language.segments, config.site.language, language.lang, language.provider, cache, language.glossary,
+            budget, known,
+        )  # fmt: skip
+    finally:
+        cache.close()
 
 
 def _variant_context(config: Config, edition: tuple[str, str, Translator], glossary: Glossary) -> str:
@@ -663,36 +731,100 @@ def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict
     return hits
 
 
-def _variant(
+Chunk = tuple[list[_Built], dict[str, "Encoded"]]  # one chunk of a language's misses, and their cache entries
+
+
+def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
+    """How a language's misses are built, in this process or a worker (:mod:`syndicate.translate.workers`)."""
+    from syndicate.render import forget_keys
+    from syndicate.translate.base import is_deterministic
+    from syndicate.translate.workers import Job
+
+    results = language.results
+    assert results is not None
+    texts = {key: language.texts[key] for key in (language.keys[id(a)] for a in language.misses)}
+    members = _repeat_members(texts, language.hits, results) if results.repeats else {}
+    deterministic = is_deterministic(language.provider)
+    limit = (
+        config.translation.max_unknown_for(language.configured, language.lang),
+        config.translation.max_unknown_key(language.configured, language.lang),
+    )
+
+    def build(start: int, stop: int) -> Chunk:
+        return _build(config, language, language.misses[start:stop], members, deterministic, limit)
+
+    return Job(
+        size=len(language.misses), build=build, shared=list(results.values()), owners=language.misses,
+        forget=forget_keys,
+    )  # fmt: skip
+
+
+def _build(
     config: Config,
-    source: Sequence[Article],
-    keys: dict[int, str],
-    hits: dict[str, VariantEntry],
-    lang: str,
-    provider: Translator,
-    results: SegmentResults,
-    mode: str,
+    language: _LanguagePlan,
+    misses: Sequence[Article],
+    members: dict[str, set[str]],
     deterministic: bool,
     limit: tuple[float, str],  # max_unknown for this language, and the setting it comes from
-) -> tuple[_Language, dict[str, VariantEntry]]:
-    """Build one language's Variant (articles over ``max_unknown`` are refused as a whole), and the new
-    variant cache entries: every translated article (a network engine's only when no segment of it was
-    provisional), and a deterministic engine's settled refusals with their repeat-gate partners."""
-    from syndicate.render import adopt_key, prepared_key
-    from syndicate.translate.variant_cache import Entry
-    from syndicate.translate.variants import Variant, fallback, outcome, segments_of, translate_text
+) -> Chunk:
+    """Build ``misses`` (articles over ``max_unknown`` are refused as a whole), and their variant cache
+    entries: every translated article (a network engine's only when no segment of it was provisional),
+    and a deterministic engine's settled refusals with their repeat-gate partners (pickled, as stored)."""
+    from syndicate.render import prepared_key
+    from syndicate.translate.variant_cache import Entry, encode
+    from syndicate.translate.variants import outcome
 
     options = config.translation
-    texts = {keys[id(a)]: segments_of(a, mode) for a in source if keys[id(a)] not in hits}
-    members = _repeat_members(texts, hits, results)
+    results = language.results
+    assert results is not None
+    lang, provider, mode = language.lang, language.provider, language.mode
+    built: list[_Built] = []
+    new: dict[str, Encoded] = {}
+    for article in misses:
+        key = language.keys[id(article)]
+        segs = language.texts[key]
+        share = results.unknown_share(segs)
+        share_limit, setting = limit
+        refused = f"unknown words {share:.0%} (over {setting} {share_limit:.0%})" if share > share_limit else None
+        article_out, failed = outcome(
+            article, lang, results, engine=provider.display_name, on_error=options.on_error, mode=mode,
+            refused=refused is not None,
+        )  # fmt: skip
+        render_key = prepared_key(article_out) if article_out is not None else None
+        if not failed:
+            assert article_out is not None
+            if deterministic or not any(t in results.provisional for t in segs):
+                new[key] = encode(Entry(article_out, key=render_key))
+            built.append(_Built(article_out, render_key))
+            continue
+        reason = refused or results.failure(segs) or _unexplained(article, results, mode)
+        entry = _refusal(key, segs, reason, results, members, deterministic)
+        if entry is not None:
+            new[key] = encode(entry)
+        built.append(_Built(article_out, render_key, reason, unsettled=entry is None))
+    return built, new
+
+
+def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) -> tuple[_Language, dict[str, Encoded]]:
+    """One language's Variant, in source order: the variant cache's hits and the built misses."""
+    from syndicate.render import adopt_key
+    from syndicate.translate.variants import Variant, fallback, translate_text
+
+    options = config.translation
+    results = language.results
+    assert results is not None
+    new: dict[str, Encoded] = {}
+    built: list[_Built] = []
+    for part, entries in chunks:
+        built.extend(part)
+        new.update(entries)
+    made = iter(built)
     published: list[Article] = []
     missing: list[str] = []
     why: dict[str, str] = {}
-    new: dict[str, VariantEntry] = {}
     all_settled = True
-    for article in source:
-        key = keys[id(article)]
-        entry = hits.get(key)
+    for article in language.source:
+        entry = language.hits.get(language.keys[id(article)])
         if entry is not None:
             if entry.article is not None:
                 if entry.key is not None:
@@ -700,43 +832,37 @@ def _variant(
                 published.append(entry.article)
                 continue
             reason = entry.reason or "not translated"
-            article_out = fallback(article, lang, options.on_error)
+            article_out = fallback(article, language.lang, options.on_error)
         else:
-            segs = texts[key]
-            share = results.unknown_share(segs)
-            share_limit, setting = limit
-            refused = f"unknown words {share:.0%} (over {setting} {share_limit:.0%})" if share > share_limit else None
-            article_out, failed = outcome(
-                article, lang, results, engine=provider.display_name, on_error=options.on_error, mode=mode,
-                refused=refused is not None,
-            )  # fmt: skip
-            if not failed:
+            done = next(made)
+            article_out = done.article
+            if done.key is not None and article_out is not None:
+                adopt_key(article_out, done.key)  # built in a worker: its key, not computed again here
+            if done.reason is None:
                 assert article_out is not None
-                if deterministic or not any(t in results.provisional for t in segs):
-                    new[key] = Entry(article_out, key=prepared_key(article_out))
                 published.append(article_out)
                 continue
-            reason = refused or results.failure(segs) or _unexplained(article, results, mode)
-            entry = _refusal(key, segs, reason, results, members, deterministic)
-            if entry is not None:
-                new[key] = entry
-            else:
-                all_settled = False
+            reason = done.reason
+            all_settled = all_settled and not done.unsettled
         missing.append(article.title)
         why.setdefault(article.title, reason)
         if article_out is not None:
             published.append(article_out)
     description = config.site.description
     variant = Variant(
-        language=lang,
-        provider=provider.name,
+        language=language.lang,
+        provider=language.provider.name,
         articles=tuple(published),
         missing=tuple(missing),
         description=translate_text(description, results) if description else None,
+        tags=options.tags_for(language.configured, language.lang),
     )
     if variant.missing:
         kinds = ", ".join(sorted({r.split(" (", 1)[0] for r in why.values()}))
-        log.warning("%s: %d articles not fully translated by %s (%s)", lang, len(variant.missing), provider.name, kinds)
+        log.warning(
+            "%s: %d articles not fully translated by %s (%s)",
+            language.lang, len(variant.missing), language.provider.name, kinds,
+        )  # fmt: skip
     return _Language(variant, why, all_settled), new
 
 

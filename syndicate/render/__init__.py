@@ -768,6 +768,11 @@ def adopt_key(article: Article, key: str) -> None:
     _key_memo[id(article)] = (article, key)
 
 
+def forget_keys() -> None:
+    """Forget every remembered render key (a worker process of the translation stage, between its tasks)."""
+    _key_memo.clear()
+
+
 def _already_normal(article: Article) -> bool:
     if not _SLUG_RE.fullmatch(article.slug):
         return False
