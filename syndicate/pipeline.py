@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from syndicate.sources.safe import Skipped
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
     from syndicate.translate.base import Translator
-    from syndicate.translate.variant_cache import Encoded, VariantCache
     from syndicate.translate.variant_cache import Entry as VariantEntry
+    from syndicate.translate.variant_cache import VariantCache
     from syndicate.translate.variants import CostLine, Variant
     from syndicate.translate.workers import Job
     from syndicate.websub import PingReport
@@ -565,23 +565,23 @@ def translate_editions(
     settled = True
     workers = worker_processes() if workers is None else workers
     built_from = time.monotonic()
-    cache = _open_variant_cache(variants_file)
-    try:
-        with _progress(stage.progress, "translating", len(languages)) as advance:
-            jobs = [_build_job(config, language) for language in languages]
-            for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
-                done, new = _assemble(config, language, chunks)
+    with _progress(stage.progress, "translating", len(languages)) as advance:
+        jobs = [_build_job(config, language) for language in languages]
+        for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
+            done, new = _assemble(config, language, chunks)
+            cache = _open_variant_cache(variants_file)  # not open while worker processes are forked
+            try:
                 cache.store(
                     language.context, str(config.target), language.lang, language.provider.name, new,
                     keep=(keys[id(a)] for a in language.source),
                 )  # fmt: skip
-                advance(f"translated {len(language.segments)} segments into {language.lang}")
-                variants.append(done.variant)
-                settled = settled and done.settled
-                if done.why:
-                    reasons[language.lang] = done.why
-    finally:
-        cache.close()
+            finally:
+                cache.close()
+            advance(f"translated {len(language.segments)} segments into {language.lang}")
+            variants.append(done.variant)
+            settled = settled and done.settled
+            if done.why:
+                reasons[language.lang] = done.why
     built = sum(len(language.misses) for language in languages)
     log.info(
         "translate: %s built in %.2f s (%s); the stage took %.2f s",
@@ -731,7 +731,7 @@ def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict
     return hits
 
 
-Chunk = tuple[list[_Built], dict[str, "Encoded"]]  # one chunk of a language's misses, and their cache entries
+Chunk = tuple[list[_Built], dict[str, "VariantEntry"]]  # one chunk of a language's misses, and their cache entries
 
 
 def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
@@ -769,9 +769,9 @@ def _build(
 ) -> Chunk:
     """Build ``misses`` (articles over ``max_unknown`` are refused as a whole), and their variant cache
     entries: every translated article (a network engine's only when no segment of it was provisional),
-    and a deterministic engine's settled refusals with their repeat-gate partners (pickled, as stored)."""
+    and a deterministic engine's settled refusals with their repeat-gate partners."""
     from syndicate.render import prepared_key
-    from syndicate.translate.variant_cache import Entry, encode
+    from syndicate.translate.variant_cache import Entry
     from syndicate.translate.variants import outcome
 
     options = config.translation
@@ -779,7 +779,7 @@ def _build(
     assert results is not None
     lang, provider, mode = language.lang, language.provider, language.mode
     built: list[_Built] = []
-    new: dict[str, Encoded] = {}
+    new: dict[str, VariantEntry] = {}
     for article in misses:
         key = language.keys[id(article)]
         segs = language.texts[key]
@@ -794,18 +794,20 @@ def _build(
         if not failed:
             assert article_out is not None
             if deterministic or not any(t in results.provisional for t in segs):
-                new[key] = encode(Entry(article_out, key=render_key))
+                new[key] = Entry(article_out, key=render_key)
             built.append(_Built(article_out, render_key))
             continue
         reason = refused or results.failure(segs) or _unexplained(article, results, mode)
         entry = _refusal(key, segs, reason, results, members, deterministic)
         if entry is not None:
-            new[key] = encode(entry)
+            new[key] = entry
         built.append(_Built(article_out, render_key, reason, unsettled=entry is None))
     return built, new
 
 
-def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) -> tuple[_Language, dict[str, Encoded]]:
+def _assemble(
+    config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]
+) -> tuple[_Language, dict[str, VariantEntry]]:
     """One language's Variant, in source order: the variant cache's hits and the built misses."""
     from syndicate.render import adopt_key
     from syndicate.translate.variants import Variant, fallback, translate_text
@@ -813,7 +815,7 @@ def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) 
     options = config.translation
     results = language.results
     assert results is not None
-    new: dict[str, Encoded] = {}
+    new: dict[str, VariantEntry] = {}
     built: list[_Built] = []
     for part, entries in chunks:
         built.extend(part)

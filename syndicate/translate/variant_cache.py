@@ -67,19 +67,6 @@ class Entry:
     pairs: tuple[tuple[str, str], ...] = ()  # (sent, answer) of its segments refused as a repeated answer
 
 
-@dataclass(frozen=True, slots=True)
-class Encoded:
-    """An :class:`Entry` pickled as the cache stores it (made by :func:`encode`, where the entry is built:
-    a worker process of the translation stage sends it ready to store)."""
-
-    blob: bytes
-    refused: bool
-
-
-def encode(entry: Entry) -> Encoded:
-    return Encoded(pickle.dumps(entry, protocol=5), entry.article is None)
-
-
 def cache_path(directory: Path) -> Path:
     return directory / FILE_NAME
 
@@ -146,7 +133,7 @@ class VariantCache:
         site: str,
         target: str,
         provider: str,
-        new: Mapping[str, Entry | Encoded],
+        new: Mapping[str, Entry],
         keep: Iterable[str],
     ) -> None:
         """Add ``new`` for ``site`` (its target directory); drop that site's rows of ``target`` that this
@@ -155,10 +142,10 @@ class VariantCache:
         if self._conn is None:
             return
         now = time.time()
-        rows = []
-        for source, entry in new.items():
-            encoded = entry if isinstance(entry, Encoded) else encode(entry)
-            rows.append((context, source, site, provider, target, now, int(encoded.refused), encoded.blob))
+        rows = (  # pickled one at a time as SQLite takes them: never every pickle of a language at once
+            (context, s, site, provider, target, now, int(e.article is None), pickle.dumps(e, protocol=5))
+            for s, e in new.items()
+        )
         kept = set(keep)
         try:
             with self._conn:

@@ -19,11 +19,12 @@ stop)`` is sent to them); otherwise, and for a chunk whose worker failed or
 died, here, by the same function, so the results (and an error) are the same.
 
 A worker sends its chunk's results back pickled.  Objects this process holds
-too are sent as references, not copies (pickle's persistent ids): a job's
-``shared`` objects (the translations of the segments) and the field values of
-its ``owners`` (the source articles: their slugs, dates, media, bodies ...),
-so a translated article that reuses them here reuses this process's objects,
-as if it had been built here.
+too are sent as references, not copies (pickle's persistent ids: a position
+in a list both processes make alike): a job's ``shared`` objects (the
+translations of the segments) and the field values of its ``owners`` (the
+source articles: their slugs, dates, media, bodies ...), so a translated
+article that reuses them here reuses this process's objects, as if it had
+been built here.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def _in_parallel(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
                         submitted += 1
                     blob = _result(futures.pop(position, None))
                     stop = min(start + CHUNK, job.size)
-                    done.append(job.build(start, stop) if blob is None else _loads(blob, job))
+                    done.append(job.build(start, stop) if blob is None else _loads(blob, job, start, stop))
                     position += 1
                 yield done
     finally:
@@ -116,8 +117,15 @@ def _build_chunk(index: int, start: int, stop: int) -> bytes | None:
     job = _JOBS[index]
     try:
         results = job.build(start, stop)
+        shared = _shared_ids.get(index)
+        if shared is None:
+            shared = _shared_ids[index] = {id(value): position for position, value in enumerate(job.shared)}
+        table = dict(shared)
+        table.update((id(value), len(job.shared) + n) for n, value in enumerate(_owned(job, start, stop)))
         buffer = io.BytesIO()
-        _Pickler(buffer, _references(index, job, start, stop)).dump(results)
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.persistent_id = lambda obj: table.get(id(obj))  # type: ignore[method-assign]
+        pickler.dump(results)
         return buffer.getvalue()
     except Exception:
         return None
@@ -125,30 +133,29 @@ def _build_chunk(index: int, start: int, stop: int) -> bytes | None:
         job.forget()
 
 
-_shared_ids: dict[int, dict[int, object]] = {}  # in a worker: job -> id(shared object) -> its reference
+_shared_ids: dict[int, dict[int, int]] = {}  # in a worker: job -> id(shared object) -> its reference
 
 
-def _references(index: int, job: Job[Any], start: int, stop: int) -> dict[int, object]:
-    """id -> reference of the objects this process holds too: the job's shared objects, the chunk's owners' fields."""
-    base = _shared_ids.get(index)
-    if base is None:
-        base = _shared_ids[index] = {id(value): position for position, value in enumerate(job.shared)}
-    table = dict(base)
-    for item in range(start, stop):
-        for name, value in _fields(job.owners[item]):
-            if value is None or type(value) in (bool, int):
-                continue
-            table.setdefault(id(value), (item, name, -1))
-            if type(value) is tuple:
-                for position, element in enumerate(value):
-                    table.setdefault(id(element), (item, name, position))
-    return table
+def _owned(job: Job[Any], start: int, stop: int) -> list[object]:
+    """The field values of the chunk's owners that its results may reuse (both processes make this list
+    alike: a reference is a position in the job's shared objects, then in this list).
+
+    Values that pickle copies as cheaply as a reference (None, numbers, empty or one-character strings
+    and tuples) are left out.
+    """
+    owned: list[object] = []
+    for owner in job.owners[start:stop]:
+        if dataclasses.is_dataclass(owner):
+            values = (getattr(owner, name) for name in _field_names(type(owner)))
+            owned.extend(value for value in values if _worth(value))
+    return owned
 
 
-def _fields(owner: object) -> Iterator[tuple[str, object]]:
-    if dataclasses.is_dataclass(owner):
-        for name in _field_names(type(owner)):
-            yield name, getattr(owner, name)
+def _worth(value: object) -> bool:
+    """Whether a reference to ``value`` saves anything over a copy."""
+    if value is None or type(value) in (bool, int, float):
+        return False
+    return not (type(value) in (str, tuple, bytes) and len(value) < 2)  # type: ignore[arg-type]
 
 
 _names: dict[type, tuple[str, ...]] = {}
@@ -161,29 +168,8 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
-class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, table: dict[int, object]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._table = table
-
-    def persistent_id(self, obj: object) -> object:
-        return self._table.get(id(obj))
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, job: Job[Any]) -> None:
-        super().__init__(file)
-        self._job = job
-
-    def persistent_load(self, pid: object) -> object:
-        if type(pid) is int:
-            return self._job.shared[pid]
-        assert isinstance(pid, tuple)
-        item, name, position = pid
-        value = getattr(self._job.owners[item], name)
-        return value if position < 0 else value[position]
-
-
-def _loads(blob: bytes, job: Job[R]) -> R:
-    result: R = _Unpickler(io.BytesIO(blob), job).load()
+def _loads(blob: bytes, job: Job[R], start: int, stop: int) -> R:
+    unpickler = pickle.Unpickler(io.BytesIO(blob))
+    unpickler.persistent_load = [*job.shared, *_owned(job, start, stop)].__getitem__  # type: ignore[method-assign]
+    result: R = unpickler.load()
     return result
