@@ -16,7 +16,9 @@ of one language pair (titles, summaries, paragraphs) and:
    restores the terms;
 6. caches the successes only (a short text that came back unchanged, such
    as a name, is used but not cached, so a healthy engine gets another
-   chance at it), and returns a :class:`SegmentResults`.
+   chance at it; a deterministic engine's is cached: asked again, it gives
+   the same answer, and its cache key changes with its version), and
+   returns a :class:`SegmentResults`.
 
 :class:`SegmentResults` is a ``dict`` ``text -> translation`` of the
 successes (so it can be used wherever a plain mapping was), plus
@@ -48,7 +50,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from syndicate.translate.base import MarksUnknown, Translator, cache_key_for
+from syndicate.translate.base import MarksUnknown, Translator, cache_key_for, is_deterministic
 from syndicate.translate.cache import CacheEntry, SegmentCache, segment_key, text_hash
 from syndicate.translate.protect import Glossary, tokens_kept
 from syndicate.translate.registry import ProviderInfo, get_provider, list_providers, register, unregister
@@ -119,7 +121,7 @@ class SegmentResults(dict[str, str]):
         super().__init__()
         self.details: dict[str, Translated] = {}
         self.failures: dict[str, str] = {}
-        self.provisional: set[str] = set()  # used but not cached (a short text sent back unchanged)
+        self.provisional: set[str] = set()  # used but not cached (a short text a network engine sent back unchanged)
         self.repeats: dict[str, tuple[str, str]] = {}  # refused as one answer of several: text -> (sent, answer)
 
     def add(self, source: str, translated: Translated) -> None:
@@ -299,6 +301,7 @@ def _translate_fresh(
     ]
     pairs = [(sent, answer) for (_, sent, _), (answer, _) in zip(protected, unmarked, strict=True)]
     repeated = repeated_answers([*((s, a) for s, a in pairs if isinstance(a, str)), *known])
+    final = is_deterministic(provider)  # an unchanged short answer is its answer for good (a name)
     done: dict[str, Translated] = {}
     for (text, sent, mapping), (answer, unknown) in zip(protected, unmarked, strict=True):
         translation, problem = _accept(glossary, sent, mapping, answer, source, target, repeated)
@@ -309,7 +312,7 @@ def _translate_fresh(
             continue
         translated = Translated(translation, max(word_count(answer or ""), unknown), unknown)
         result.add(text, translated)
-        if not (isinstance(answer, str) and unchanged(sent, answer) and _primary(source) != _primary(target)):
+        if final or not (isinstance(answer, str) and unchanged(sent, answer) and _primary(source) != _primary(target)):
             done[text] = translated
         else:  # a short text sent back unchanged is used, not cached: retried next run
             result.provisional.add(text)
