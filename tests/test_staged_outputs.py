@@ -96,3 +96,41 @@ def test_workers_write_large_feeds_themselves_and_the_site_is_the_same_bytes(
 
     with sqlite3.connect(two.translation.cache.parent / "fragments.sqlite3") as conn:  # type: ignore[union-attr]
         assert conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == len(feeds)
+
+
+def test_a_feed_joined_from_fragments_here_is_written_piece_by_piece(
+    site: Callable[[str], Config],  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After one new article, the feeds are joined from their published fragments in this process:
+    written into a staged file piece by piece (never joined in memory), and byte-identical to a
+    scratch build of the same articles."""
+    from tests.test_render_workers import _write_article
+
+    incremental, scratch = site("incremental"), site("scratch")
+    _publish_with(incremental, 1, monkeypatch)
+    _write_article(incremental.sources.paths[0], 99)
+    joined: list[str] = []
+    real = render.fragments.assemble
+
+    def assemble(*args: object, **kwargs: object) -> object:
+        document = real(*args, **kwargs)  # type: ignore[arg-type]
+        if not isinstance(document, bytes):
+            joined.append(str(args[0]))
+        return document
+
+    monkeypatch.setattr(render.fragments, "assemble", assemble)
+    adopted: list[str] = []
+    real_adopt = publish._adopt_staged
+
+    def adopt(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> publish._Entry:
+        adopted.append(destination.name)
+        return real_adopt(path, staged, destination, fsync)
+
+    monkeypatch.setattr(publish, "_adopt_staged", adopt)
+    again = _publish_with(incremental, 1, monkeypatch)
+    assert again.written > 0 and {"rss", "atom", "json"} <= set(joined)
+    assert len(adopted) == len(joined)  # every joined feed went through a staged file
+    monkeypatch.setattr(render.fragments, "assemble", real)
+    _publish_with(scratch, 1, monkeypatch)
+    assert _tree(incremental.target) == _tree(scratch.target)
