@@ -118,13 +118,17 @@ def _problems(rel: str, messages: Iterable[str]) -> list[Problem]:
 # -- layout -------------------------------------------------------------------
 
 
+# Top-level directories that are not editions: a theme's static files (render.theme.Theme.static_files).
+NOT_LANGUAGES = frozenset({"static"})
+
+
 def _language_dirs(target: Path) -> list[str]:
-    """Top-level directories, hidden ones (``.syndicate/``) excluded."""
+    """Top-level directories, hidden ones (``.syndicate/``) and :data:`NOT_LANGUAGES` excluded."""
     try:
         entries = sorted(os.scandir(target), key=lambda e: e.name)
     except OSError:
         return []
-    return [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+    return [e.name for e in entries if e.is_dir() and not e.name.startswith(".") and e.name not in NOT_LANGUAGES]
 
 
 def _check_layout(target: Path, languages: list[str]) -> Iterator[Problem]:

@@ -83,3 +83,18 @@ def test_a_file_name_with_a_newline_stays_one_escaped_line(site: Path) -> None:
 def test_not_a_directory_is_a_usage_error(tmp_path: Path) -> None:
     code, out, err = validate(tmp_path / "nope")
     assert (code, out, err) == (2, "", f"{ERROR_PREFIX}{tmp_path / 'nope'}: not a directory\n")
+
+
+def test_a_theme_s_static_directory_is_not_an_edition(site_dir: Path) -> None:
+    """A user theme's static files are published under static/: validate took it for a language
+    directory ("'static' is not a valid BCP 47 language tag") and failed every themed site."""
+    theme = site_dir / "theme" / "static"
+    theme.mkdir(parents=True)
+    (theme / "extra.css").write_text("body { margin: 0 }\n", encoding="utf-8")
+    config = site_dir / "syndicate.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[output]", '[output]\ntheme = "theme"'))
+    published = runner.invoke(app, ["publish", "--config", str(config)], catch_exceptions=False)
+    assert published.exit_code == 0, published.stderr
+    feeds = site_dir / "feeds"
+    assert (feeds / "static" / "extra.css").read_text(encoding="utf-8") == "body { margin: 0 }\n"
+    assert validate(feeds) == (0, f"{feeds}: valid\n", "")
