@@ -42,7 +42,7 @@ from typing import cast
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.formats import BY_NAME, NAMES, Renderer, feed_path, section_dir
+from syndicate.formats import BY_NAME, NAMES, Renderer, Writer, feed_path, section_dir
 from syndicate.models import FORBIDDEN_IN_REPR, XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.publish import Data, StagedFile
 from syndicate.render import fragments, html
@@ -256,6 +256,7 @@ class _FeedJob:
     edition: Edition
     keys: Sequence[str]
     render: Callable[[Edition], bytes]
+    pieces: Callable[[Edition], Iterator[bytes]]  # the same bytes as ``render``, in pieces
 
     def __call__(self) -> Data:
         if self.store is None:
@@ -272,7 +273,11 @@ class _FeedJob:
         self.store.record(data if isinstance(data, bytes) else data.sha256, self.fmt, context, self.keys)
         return data
 
-    def whole(self) -> bytes:
+    def whole(self) -> Data:
+        """The whole document (in a worker): written piece by piece into the scratch directory when
+        it is large, so not even a worker holds a 10,000-item feed whole."""
+        if _SCRATCH is not None and len(self.edition.articles) >= _STAGE_ITEMS:
+            return StagedFile.write(_SCRATCH, self.pieces(self.edition))
         return self.render(self.edition)
 
     def record(self, data: bytes | str) -> None:
@@ -288,6 +293,7 @@ class _FeedJob:
 Rendered = bytes | StagedFile | tuple[bytes, NewLines]
 _SCRATCH: str | None = None  # where large outputs are written as files (workers inherit it; see iter_render)
 _STAGE_MIN = 1 << 20  # outputs from this size on are written by the worker, not sent back as bytes
+_STAGE_ITEMS = 300  # feeds of this many items on (about 1 MB) are written by the worker piece by piece
 
 
 @dataclass(frozen=True, slots=True)
@@ -640,7 +646,8 @@ def _feed_set(
         for fmt in pages.formats:
             path = feed_path(chain.directory, fmt)
             renderer = functools.partial(_render_document, BY_NAME[fmt].renderer, site, siblings, chain)
-            job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer)
+            writer = functools.partial(_document_pieces, BY_NAME[fmt].writer, site, siblings, chain)
+            job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer, writer)
             yield out.add(path, (fmt, chain, top, window_keys), job)
 
 
@@ -652,6 +659,16 @@ def _render_document(
     edition: Edition,
 ) -> bytes:
     return renderer(site, edition, siblings, chain)
+
+
+def _document_pieces(
+    writer: Writer,
+    site: Site,
+    siblings: Sequence[str],
+    chain: Chain,
+    edition: Edition,
+) -> Iterator[bytes]:
+    return writer(site, edition, siblings, chain)
 
 
 def _media_files(editions: Sequence[Edition]) -> list[Media]:
