@@ -260,11 +260,26 @@ class StagedFile:
         digest, size = hashlib.sha256(), 0
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         with os.fdopen(fd, "wb") as fh:
-            for piece in (data,) if isinstance(data, bytes) else data:
-                fh.write(piece)
-                digest.update(piece)
-                size += len(piece)
+            for chunk in (data,) if isinstance(data, bytes) else _chunks(data):
+                fh.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
         return cls(name, digest.hexdigest(), size)
+
+
+def _chunks(pieces: Iterable[bytes | memoryview], size: int = 1 << 20) -> Iterator[bytes]:
+    """``pieces`` joined into chunks of about ``size`` bytes: one write and one hash update per
+    megabyte, not per item (a 10,000-item feed is 10,000 pieces)."""
+    batch: list[bytes | memoryview] = []
+    held = 0
+    for piece in pieces:
+        batch.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield b"".join(batch)
+            batch, held = [], 0
+    if batch:
+        yield b"".join(batch)
 
 
 _scratch_serial = 0  # per process: names in a scratch directory are <pid>-<serial>
