@@ -431,7 +431,7 @@ def test_publishes_killed_at_random_moments_never_leave_a_broken_target(
             dirs = directories(target)
             assert dirs == expected_dirs[variant], f"directories after a kill at {delay:.3f} s (seed {seed})"
             left = sorted(p.name for p in (target / ".syndicate").iterdir())
-            assert left == ["lock", "manifest.json", "status.json"], seed
+            assert left == ["lock", "manifest.json", "stamps", "status.json"], seed
             stats.spent["repair"] += time.monotonic() - t1
             current, variant = variant, current
     finally:
