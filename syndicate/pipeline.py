@@ -468,9 +468,10 @@ def _provider_factory(config: Config, stage: Stage) -> ProviderFactory:
     if stage.providers is not None:
         make: ProviderFactory = stage.providers
     else:
-        from syndicate.translate.registry import get_provider
 
         def make(name: str) -> Translator:
+            from syndicate.translate.registry import get_provider  # when asked: a run without translation never is
+
             return get_provider(name, config.translation)
 
     made: dict[str, Translator] = {}
