@@ -27,9 +27,9 @@ import hashlib
 import logging
 import os
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from syndicate import __version__
 from syndicate.config import Config, SourceOptions
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from syndicate.sources import InputFile, InputListing
 
 log = logging.getLogger("syndicate")
+JSONValue = Any  # what json.dumps takes and json.loads gives back
 # The no-op path (the fingerprint) imports this module: SQLite is imported by the parse cache only.
 DEFAULT_THEME = Path(__file__).resolve().parent / "themes" / "default"  # as syndicate.render.theme has it
 
@@ -84,6 +85,52 @@ def theme_digest(directory: Path | None) -> str:
         for path in sorted(p for p in top.rglob("*") if p.is_file()):
             digest.update(path.relative_to(top).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def stamped(name: str, paths: Sequence[str], compute: Callable[[], JSONValue]) -> JSONValue:
+    """``compute()``, kept across runs while every one of ``paths`` keeps its ``stat``.
+
+    For what an engine's version is made of that costs a process to ask (``apertium -l``,
+    ``dpkg-query``) but only changes with files: the answer is kept in ``stamped.json`` in
+    the user cache directory under ``name``, with the stamps (inode, size, mtime, ctime;
+    "missing") of ``paths``; a changed stamp asks again.  A damaged or unwritable file
+    only means asking.
+    """
+    import json
+
+    stamps = [_stat_stamp(path) for path in paths]
+    memo = _stamped_file()
+    try:
+        kept = json.loads(memo.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        kept = {}
+    if not isinstance(kept, dict):
+        kept = {}
+    entry = kept.get(name)
+    if isinstance(entry, dict) and entry.get("stamps") == stamps and "value" in entry:
+        return entry["value"]  # type: ignore[no-any-return]
+    value = compute()
+    kept[name] = {"stamps": stamps, "value": value}
+    temp = memo.with_name(f".{memo.name}.{os.getpid()}")
+    with contextlib.suppress(OSError):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
+        os.replace(temp, memo)
+    return value
+
+
+def _stat_stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _stamped_file() -> Path:
+    from syndicate.cachefile import cache_directory
+
+    return cache_directory(None) / "stamped.json"
 
 
 def run_fingerprint(config: Config, stats: Sequence[tuple[str, int, int]], engines: Sequence[str]) -> str:

@@ -282,3 +282,48 @@ def test_the_listing_names_files_as_pathlib_would(tmp_path: Path, monkeypatch: p
             st = os.stat(file.filename)
             assert (file.size, file.mtime_ns) == (st.st_size, st.st_mtime_ns)
         assert [path for r in listing.roots for path, _, _ in r.media] == images, root
+
+
+def test_an_engines_version_is_asked_again_only_when_its_files_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``apertium -l`` costs a process per run: its answer is kept while the executable and the modes
+    directory keep their stat, so a newly installed pair is still seen (and changes the fingerprint)."""
+    from syndicate.incremental import stamped
+    from syndicate.translate.providers import apertium
+
+    calls: list[int] = []
+
+    def ask() -> list[object]:
+        calls.append(1)
+        return ["answer", len(calls)]
+
+    thing = tmp_path / "thing"
+    thing.write_text("1", encoding="utf-8")
+    assert stamped("test", [str(thing)], ask) == ["answer", 1]
+    assert stamped("test", [str(thing)], ask) == ["answer", 1] and len(calls) == 1  # kept on disk
+    thing.write_text("22", encoding="utf-8")
+    assert stamped("test", [str(thing)], ask) == ["answer", 2]
+    thing.unlink()
+    assert stamped("test", [str(thing)], ask) == ["answer", 3]
+
+    data = tmp_path / "apertium-data"
+    (data / "modes").mkdir(parents=True)
+    (data / "modes" / "eng-spa.mode").write_text("", encoding="utf-8")
+    fake = tmp_path / "apertium"
+    fake.write_text(
+        '#!/bin/bash\necho run >> "$0.log"\nfor m in "$APERTIUM_DATADIR"/modes/*.mode; do basename "$m" .mode; done\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("APERTIUM_DATADIR", str(data))
+    try:
+        for _ in range(2):
+            apertium.installed_modes.cache_clear()  # a new process
+            assert apertium.installed_modes(str(fake)) == ("eng-spa",)
+        assert (tmp_path / "apertium.log").read_text(encoding="utf-8") == "run\n"  # asked once
+        (data / "modes" / "eng-cat.mode").write_text("", encoding="utf-8")  # a pair installed
+        apertium.installed_modes.cache_clear()
+        assert apertium.installed_modes(str(fake)) == ("eng-cat", "eng-spa")
+    finally:
+        apertium.installed_modes.cache_clear()
