@@ -124,14 +124,17 @@ def list_inputs(options: SourceOptions) -> InputListing:
             continue
         files = []
         base = str(root)
+        prefix = _prefix(base)
+        cut = len(prefix)
         for name, st in found:
+            relative = name[cut:] if name.startswith(prefix) and name != base else _relative_name(name, base, root)
             if st is None:
                 try:
                     st = os.stat(name)
                 except OSError:
-                    files.append(InputFile(name, _relative_name(name, base, root), -1, -1))
+                    files.append(InputFile(name, relative, -1, -1))
                     continue
-            files.append(InputFile(name, _relative_name(name, base, root), st.st_size, st.st_mtime_ns))
+            files.append(InputFile(name, relative, st.st_size, st.st_mtime_ns))
         listed.append(RootListing(root, tuple(files), skipped=tuple(skipped), media=_media_stats(images)))
     return InputListing(tuple(listed))
 
@@ -292,7 +295,8 @@ def _walk_tree(
                 else:
                     subdirs.append(prefix + name)
                 continue
-            suffix = os.path.splitext(name)[1].lower()
+            dot = name.rfind(".")
+            suffix = name[dot:].lower() if dot > 0 else ""  # os.path.splitext's, for a name not hidden
             if suffix in SUFFIXES:
                 _add_input(entry, prefix + name, roots, skipped, found)
             elif suffix in IMAGE_TYPES:
