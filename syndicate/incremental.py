@@ -108,7 +108,7 @@ def stamped(name: str, paths: Sequence[str], compute: Callable[[], JSONValue]) -
         kept = {}
     entry = kept.get(name)
     if isinstance(entry, dict) and entry.get("stamps") == stamps and "value" in entry:
-        return entry["value"]  # type: ignore[no-any-return]
+        return entry["value"]
     value = compute()
     kept[name] = {"stamps": stamps, "value": value}
     temp = memo.with_name(f".{memo.name}.{os.getpid()}")
