@@ -23,7 +23,7 @@ from syndicate.errors import ConfigError, ExitCode, InputError, Problem, Syndica
 from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
-    from syndicate.publish import Manifest
+    from syndicate.publish import Data, Manifest, PublishReport
     from syndicate.render.fragments import FragmentStore
     from syndicate.render.lines import LineStore
     from syndicate.sources import InputListing
@@ -255,42 +255,36 @@ def _build_and_publish(
     manifest: Manifest | None = None,
     listing: InputListing | None = None,
 ) -> RunSummary:
-    from syndicate.publish import intact_keys, publish_stream, read_manifest
-    from syndicate.render import iter_render
+    from syndicate.bodies import spilling
+    from syndicate.cachefile import cache_directory
+
+    # The articles' bodies wait in a spill file in the cache directory, not in memory.
+    with spilling(cache_directory(config.translation.cache)) as spill:
+        summary = _build(config, strict=strict, stage=stage, manifest=manifest, listing=listing)
+        if spill is not None:
+            log.debug("article bodies spilled to disk: %s", plural(spill.size, "byte"))
+        return summary
+
+
+def _build(
+    config: Config,
+    *,
+    strict: bool,
+    stage: Stage,
+    manifest: Manifest | None = None,
+    listing: InputListing | None = None,
+) -> RunSummary:
+    from syndicate.publish import read_manifest, scratch_directory
     from syndicate.websub import changed_feed_urls
 
     articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
     variants, reasons, settled = translate_editions(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     manifest = manifest if manifest is not None else read_manifest(config.target)
-    previous = intact_keys(config.target, manifest)
-    from syndicate.render.theme import load_theme
-
-    theme = load_theme(config.theme)
     store = _fragment_store(config, manifest)
     lines = _line_store(config)
-    outputs = iter_render(
-        config.site,
-        editions,
-        formats=config.formats,
-        max_items=config.max_items,
-        previous=previous,
-        theme=theme,
-        archive_page_size=config.archive_pages,
-        sections=config.sections,
-        fragments=store,
-        workers=worker_processes(),  # iter_render keeps a render with little to do in this process
-        lines=lines,
-    )
-    started = time.monotonic()
-    counts = {"rendered": 0, "skipped": 0}
-    with _progress(stage.progress, "rendering and writing", None) as advance:
-        staged = _observed(outputs, counts, advance)  # each file is staged as soon as it is rendered
-        try:
-            report = publish_stream(staged, config.target, manifest=manifest)
-        finally:
-            store.close()
-            lines.close()
+    with scratch_directory(config.target) as scratch:
+        report, counts, seconds = _render_and_publish(config, editions, manifest, store, lines, stage, scratch)
     log.info(
         "render and write: %s rendered, %d unchanged by their render key; %d written, %d unchanged, %d removed "
         "in %.2f s",
@@ -299,7 +293,7 @@ def _build_and_publish(
         len(report.written),
         report.unchanged,
         len(report.removed),
-        time.monotonic() - started,
+        seconds,
     )
     return RunSummary(
         target=str(config.target),
@@ -314,6 +308,46 @@ def _build_and_publish(
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
         changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
+
+
+def _render_and_publish(
+    config: Config,
+    editions: Sequence[Edition],
+    manifest: Manifest,
+    store: FragmentStore,
+    lines: LineStore,
+    stage: Stage,
+    scratch: Path | None,
+) -> tuple[PublishReport, dict[str, int], float]:
+    """Render the editions and publish each output as it comes: the report, the render counts, the time taken."""
+    from syndicate.publish import intact_keys, publish_stream
+    from syndicate.render import iter_render
+    from syndicate.render.theme import load_theme
+
+    outputs = iter_render(
+        config.site,
+        editions,
+        formats=config.formats,
+        max_items=config.max_items,
+        previous=intact_keys(config.target, manifest),
+        theme=load_theme(config.theme),
+        archive_page_size=config.archive_pages,
+        sections=config.sections,
+        fragments=store,
+        workers=worker_processes(),  # iter_render keeps a render with little to do in this process
+        lines=lines,
+        scratch=scratch,  # workers write large outputs there: they never wait in this process's memory
+    )
+    started = time.monotonic()
+    counts = {"rendered": 0, "skipped": 0}
+    with _progress(stage.progress, "rendering and writing", None) as advance:
+        staged = _observed(outputs, counts, advance)  # each file is staged as soon as it is rendered
+        try:
+            report = publish_stream(staged, config.target, manifest=manifest)
+        finally:
+            store.close()
+            lines.close()
+    return report, counts, time.monotonic() - started
 
 
 MAX_WORKERS = 4  # worker processes at most: each may hold a large feed's tree while it renders it
@@ -435,8 +469,8 @@ def read_inputs(
 
 
 def _observed(
-    outputs: Iterable[tuple[str, str, bytes | None]], counts: dict[str, int], advance: Callable[[str], None]
-) -> Iterator[tuple[str, str, bytes | None]]:
+    outputs: Iterable[tuple[str, str, Data | None]], counts: dict[str, int], advance: Callable[[str], None]
+) -> Iterator[tuple[str, str, Data | None]]:
     """``outputs`` unchanged, each logged (``-vv``), counted and shown on the progress display."""
     for path, key, data in outputs:
         if data is None:
@@ -444,7 +478,7 @@ def _observed(
             log.debug("render %s: unchanged (same render key)", path)
         else:
             counts["rendered"] += 1
-            log.debug("render %s: %s", path, plural(len(data), "byte"))
+            log.debug("render %s: %s", path, plural(len(data) if isinstance(data, bytes) else data.size, "byte"))
         advance(f"rendered {path}")
         yield path, key, data
 

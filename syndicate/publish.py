@@ -73,6 +73,7 @@ _JOURNAL = "journal.json"
 _STAGING_PREFIX = "staging-"
 _BACKUP_PREFIX = "backup-"
 _TEMP_PREFIX = "tmp-"
+_SCRATCH_PREFIX = "scratch-"
 _MANIFEST_VERSION = 1
 _JOURNAL_VERSION = 1
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -237,7 +238,59 @@ def publish(
     return publish_stream(outputs, target, fsync=fsync)
 
 
-Output = tuple[str, str | None, bytes | None]  # (path, render key, bytes; None: keep the published file)
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """An output a renderer already wrote to disk, in a :func:`scratch_directory` of the target.
+
+    A worker process that renders a 10,000-item feed writes it there and sends
+    back this record instead of 30 MB of bytes: the document never passes
+    through the publishing process's memory, and the publisher moves the file
+    into its staging directory (same filesystem: a rename) or drops it when the
+    target already holds the same bytes.
+    """
+
+    file: str
+    sha256: str
+    size: int
+
+    @classmethod
+    def write(cls, directory: str, data: bytes) -> StagedFile:
+        """Write ``data`` as a new file in ``directory`` (mode as any published file: 0666 less the umask)."""
+        global _scratch_serial
+        _scratch_serial += 1
+        name = f"{directory}/{os.getpid()}-{_scratch_serial}"
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return cls(name, hashlib.sha256(data).hexdigest(), len(data))
+
+
+_scratch_serial = 0  # per process: names in a scratch directory are <pid>-<serial>
+
+
+@contextmanager
+def scratch_directory(target: Path) -> Iterator[Path | None]:
+    """A directory inside ``<target>/.syndicate`` where renderers may write outputs as :class:`StagedFile`.
+
+    None when it cannot be made (outputs then travel as bytes).  Removed on exit;
+    a killed run's is removed here, by the next run (call it holding :func:`target_lock`).
+    """
+    try:
+        state = _state_dir(target)
+        for stale in state.glob(f"{_SCRATCH_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        path: Path | None = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=state))
+    except (OSError, PublishError):
+        path = None
+    try:
+        yield path
+    finally:
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+Data = bytes | StagedFile  # an output's content: bytes, or a file a renderer already wrote
+Output = tuple[str, str | None, Data | None]  # (path, render key, content; None: keep the published file)
 
 
 def publish_stream(
@@ -319,7 +372,7 @@ class _Stager:
         self.entries: dict[str, _Entry] = {}  # the new manifest's entry of every path
         self.checked: set[str] = set()  # directories whose every component was checked
 
-    def add(self, rel: str, key: str | None, data: bytes | None) -> None:
+    def add(self, rel: str, key: str | None, data: Data | None) -> None:
         reason = _unsafe_reason(rel)
         if reason:
             raise PublishError(f"{rel!r}: refusing to publish: {reason}")
@@ -346,12 +399,14 @@ class _Stager:
         else:
             self.absent.add(rel)
         self.changed.append(rel)
-        self._wait(self._PENDING, self._PENDING_BYTES - len(data))
+        held = len(data) if isinstance(data, bytes) else 0  # a staged file holds no memory here
+        self._wait(self._PENDING, self._PENDING_BYTES - held)
         name = f"{self.staging}/{_staged_name(rel)}"
         flush = self.fsync and len(self.changed) <= _FSYNC_EACH
-        written = self.pool.submit(_write_staged, name, data, self.target / rel, flush)
-        self.pending.append((rel, key, written, len(data)))
-        self.pending_bytes += len(data)
+        write = _write_staged if isinstance(data, bytes) else _adopt_staged
+        written = self.pool.submit(write, name, data, self.target / rel, flush)  # type: ignore[arg-type]
+        self.pending.append((rel, key, written, held))
+        self.pending_bytes += held
 
     def _check_parents(self, rel: str) -> None:
         """Each directory is checked once per run, not once per file in it."""
@@ -494,23 +549,38 @@ def _lstat(path: str) -> os.stat_result | None:
 
 
 def _unchanged(
-    path: str, st: os.stat_result | None, data: bytes, recorded: _Entry | None, key: str | None
+    path: str, st: os.stat_result | None, data: Data, recorded: _Entry | None, key: str | None
 ) -> _Entry | None:
     """The file's new manifest entry when it already holds ``data``, else None."""
     if st is None:
         return None
     if stat.S_ISDIR(st.st_mode):
         raise PublishError(f"{path}: cannot write: a directory is in the way")
-    if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+    size = len(data) if isinstance(data, bytes) else data.size
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
         return None
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else data.sha256
     if recorded is not None and (recorded.size, recorded.mtime_ns) == (st.st_size, st.st_mtime_ns):
         same = recorded.sha256 == digest
-    else:
+    elif isinstance(data, bytes):
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as fh:
             same = fh.read() == data
+    else:
+        same = _same_bytes(path, data.file)
     return _Entry(digest, st.st_size, st.st_mtime_ns, key) if same else None
+
+
+def _same_bytes(path: str, staged: str) -> bool:
+    """Whether the published file at ``path`` holds the staged file's bytes (read in blocks)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as mine, open(staged, "rb") as theirs:
+        while True:
+            a, b = mine.read(1 << 20), theirs.read(1 << 20)
+            if a != b:
+                return False
+            if not a:
+                return True
 
 
 def _check_parents(target: Path, rel: str) -> None:
@@ -589,6 +659,24 @@ def _write_staged(path: str, data: bytes, destination: Path, fsync: bool = False
     except OSError as exc:
         raise PublishError(f"{destination}: cannot write: {_reason(exc)}") from exc
     return _Entry(digest, st.st_size, st.st_mtime_ns)
+
+
+def _adopt_staged(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> _Entry:
+    """Stage a file a renderer wrote (:class:`StagedFile`): renamed into the staging directory."""
+    try:
+        os.replace(staged.file, path)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if fsync:
+                os.fsync(fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise PublishError(f"{destination}: cannot write: {_reason(exc)}") from exc
+    if st.st_size != staged.size:  # the scratch directory is ours: only a failing disk gets here
+        raise PublishError(f"{destination}: cannot write: the rendered file changed size while staged")
+    return _Entry(staged.sha256, st.st_size, st.st_mtime_ns)
 
 
 def _write_file(path: Path, data: bytes, *, fsync: bool) -> None:

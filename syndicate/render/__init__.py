@@ -42,7 +42,8 @@ from pathlib import Path
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
 from syndicate.formats import BY_NAME, NAMES, Renderer, feed_path, section_dir
-from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
+from syndicate.models import FORBIDDEN_IN_REPR, XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
+from syndicate.publish import Data, StagedFile
 from syndicate.render import fragments, html
 from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
@@ -121,6 +122,7 @@ def render_changed(
     for path, key, data in outputs:
         keys[path] = key
         if data is not None:
+            assert isinstance(data, bytes)  # no scratch directory given: every output comes as bytes
             files[path] = data
     return dict(sorted(files.items())), dict(sorted(keys.items()))
 
@@ -138,7 +140,8 @@ def iter_render(
     fragments: FragmentStore | None = None,
     workers: int = 1,
     lines: LineStore | None = None,
-) -> Iterator[tuple[str, str, bytes | None]]:
+    scratch: Path | None = None,
+) -> Iterator[tuple[str, str, Data | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
     Each output's key is a digest of everything that makes its bytes (the
@@ -154,7 +157,11 @@ def iter_render(
     that many forked processes while this one takes them in order (and the
     publisher stages them); the outputs, and their order, are the same.  With a
     ``lines`` store, the listing pages join their items' kept lines
-    (:mod:`.lines`), in this process (the store is this process's).
+    (:mod:`.lines`), in this process (the store is this process's).  With a
+    ``scratch`` directory (:func:`syndicate.publish.scratch_directory`), a
+    worker writes a large output there and sends a
+    :class:`~syndicate.publish.StagedFile` instead of its bytes, so a
+    10,000-item feed never waits in this process's memory.
     """
     chosen = _check_formats(formats)
     if max_items < 0:
@@ -164,7 +171,10 @@ def iter_render(
     try:
         pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments, lines)
         specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
-        yield from _in_parallel(specs, workers, previous or {}) if workers > 1 else _in_order(specs)
+        if workers > 1:
+            yield from _in_parallel(specs, workers, previous or {}, scratch)
+        else:
+            yield from _in_order(specs)
     finally:
         html.clear_content_memo()
         _key_memo.clear()
@@ -255,7 +265,8 @@ class _FeedJob:
     def whole(self) -> bytes:
         return self.render(self.edition)
 
-    def record(self, data: bytes) -> None:
+    def record(self, data: bytes | str) -> None:
+        """Record a document a worker rendered: its bytes, or their sha256 (hex) when it wrote them to a file."""
         if self.store is not None:
             self.store.record(data, self.fmt, self._context(), self.keys)
 
@@ -263,7 +274,10 @@ class _FeedJob:
         return _digest(self.base, self.edition.language)
 
 
-Rendered = bytes | tuple[bytes, NewLines]  # what a worker sends back: bytes, or a listing page and its lines
+# What a worker sends back: bytes, a file it wrote (a large output), or a listing page and its lines.
+Rendered = bytes | StagedFile | tuple[bytes, NewLines]
+_SCRATCH: str | None = None  # where forked workers write large outputs (inherited, see iter_render)
+_STAGE_MIN = 1 << 20  # outputs from this size on are written by the worker, not sent back as bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,8 +309,8 @@ class _LineJob:
 
 
 def _in_parallel(
-    specs: Iterator[Spec], workers: int, previous: Mapping[str, str]
-) -> Iterator[tuple[str, str, bytes | None]]:
+    specs: Iterator[Spec], workers: int, previous: Mapping[str, str], scratch: Path | None = None
+) -> Iterator[tuple[str, str, Data | None]]:
     """Render in ``workers`` forked processes; same outputs, same order as :func:`_in_order`.
 
     The renderers are pure, so a worker renders exactly what this process
@@ -314,8 +328,9 @@ def _in_parallel(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    global _SPECS
+    global _SPECS, _SCRATCH
     _SPECS = list(specs)
+    _SCRATCH = str(scratch) if scratch is not None else None
     # Fragments can be reused only when the render keys' base did not change (then some output is
     # unchanged) and the document is published: such a feed renders a few items, here, with the store.
     reuse = any(render is None for path, _, render in _SPECS if path)
@@ -357,16 +372,16 @@ def _in_parallel(
                     yield path, key, _received(render, done[offset])
     finally:
         gc.unfreeze()
-        _SPECS = []
+        _SPECS, _SCRATCH = [], None
 
 
-def _received(render: object, result: Rendered) -> bytes:
+def _received(render: object, result: Rendered) -> Data:
     """A worker's output as published; what it holds for this process's stores is recorded first."""
     if isinstance(render, _LineJob) and isinstance(result, tuple):
         return render.record(result)
-    assert isinstance(result, bytes)
+    assert isinstance(result, (bytes, StagedFile))
     if isinstance(render, _FeedJob):
-        render.record(result)
+        render.record(result if isinstance(result, bytes) else result.sha256)
     return result
 
 
@@ -441,11 +456,14 @@ def _render_batch(edition: int, indices: list[int]) -> list[Rendered] | None:
         html.clear_content_memo()
         _worker_edition = edition
     try:
-        rendered = []
+        rendered: list[Rendered] = []
         for index in indices:
             render = _SPECS[index][2]
             if render is not None:
-                rendered.append(render.whole() if isinstance(render, (_FeedJob, _LineJob)) else render())
+                done: Rendered = render.whole() if isinstance(render, (_FeedJob, _LineJob)) else render()
+                if _SCRATCH is not None and isinstance(done, bytes) and len(done) >= _STAGE_MIN:
+                    done = StagedFile.write(_SCRATCH, done)
+                rendered.append(done)
     except Exception:
         html.clear_content_memo()
         _worker_edition = -1
@@ -647,7 +665,7 @@ _key_memo: dict[int, tuple[Article, str]] = {}  # only ever prepared articles (s
 
 
 def _article_key(article: Article) -> str:
-    """A digest of every field of a prepared article (its repr is complete and stable).
+    """A digest of every field of a prepared article (its key text is complete and stable).
 
     Memoized per article object for the duration of one render (pages, indexes and
     feeds all ask); ``iter_render`` clears the memo.  An article that came in
@@ -656,7 +674,7 @@ def _article_key(article: Article) -> str:
     hit = _key_memo.get(id(article))
     if hit is not None and hit[0] is article:
         return hit[1]
-    key = _repr_key(repr(article))
+    key = _repr_key(article.key_text())
     _key_memo[id(article)] = (article, key)
     return key
 
@@ -728,16 +746,10 @@ def _prepare_site(site: Site) -> Site:
     )
 
 
-# What repr() writes for the characters XML_FORBIDDEN matches: str's repr escapes every
-# one of them (\x00-\x1f but tab, newline and CR; surrogates; U+FFFE/U+FFFF).  A literal
-# backslash is written doubled, so it can only make a false alarm (the full cleaning), never a miss.
-_FORBIDDEN_IN_REPR = re.compile(r"\\x(?:0[0-8bcef]|1[0-9a-f])|\\ud[89a-f][0-9a-f]{2}|\\uff(?:fe|ff)")
-
-
 def prepared_key(article: Article) -> str | None:
     """The render key of an article that render's preparation would leave as it is, else None.
 
-    One ``repr`` decides both: no character XML forbids in any field, language
+    One key text (:meth:`Article.key_text`) decides both: no character XML forbids in any field, language
     tags already canonical, slugs valid.  A key found is remembered for this
     render, so :func:`_prepare_article` passes the article through without
     cleaning it and :func:`_article_key` does not digest it again.  Callers
@@ -746,8 +758,8 @@ def prepared_key(article: Article) -> str | None:
     hit = _key_memo.get(id(article))
     if hit is not None and hit[0] is article:
         return hit[1]
-    text = repr(article)
-    if _FORBIDDEN_IN_REPR.search(text) or not _already_normal(article):
+    text = article.key_text()
+    if FORBIDDEN_IN_REPR.search(text) or not _already_normal(article):
         return None
     key = _repr_key(text)
     _key_memo[id(article)] = (article, key)
@@ -756,7 +768,7 @@ def prepared_key(article: Article) -> str | None:
 
 def content_key(article: Article) -> str:
     """A digest of every field of ``article`` as it is (its render key when it is already prepared)."""
-    return prepared_key(article) or _repr_key(repr(article))
+    return prepared_key(article) or _repr_key(article.key_text())
 
 
 def adopt_key(article: Article, key: str) -> None:

@@ -185,10 +185,12 @@ class FragmentStore:
         self.reused += len(keys)
         return dict(zip(keys, cut.items, strict=True))
 
-    def record(self, data: bytes, fmt: str, context: str, keys: Sequence[str]) -> None:
-        """Remember which item keys the document ``data`` holds (written at :meth:`close`)."""
+    def record(self, data: bytes | str, fmt: str, context: str, keys: Sequence[str]) -> None:
+        """Remember which item keys the document ``data`` (its bytes, or their sha256 in hex) holds
+        (written at :meth:`close`)."""
         if self._conn is not None and keys:
-            self._pending.append((_digest(data), _context(fmt, context), ",".join(keys)))
+            digest = data if isinstance(data, str) else _digest(data)
+            self._pending.append((digest, _context(fmt, context), ",".join(keys)))
 
     def close(self) -> None:
         if self._conn is None:
