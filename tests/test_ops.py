@@ -567,6 +567,10 @@ def test_enospc_at_every_single_write(tmp_path: Path, config: Path, monkeypatch:
             assert published(target) == new
             outcomes["status"] = outcomes.get("status", 0) + 1
             continue
+        if where.name.endswith("-stamps"):  # the no-op check's shortcut only: the next check reads the manifest
+            assert code == ExitCode.OK and published(target) == new, (k, where, out, err)
+            outcomes["stamps"] = outcomes.get("stamps", 0) + 1
+            continue
         assert code == ExitCode.PUBLISH_FAILED, (k, where, out, err)
         assert len(err.splitlines()) == 1 and ": cannot write: No space left on device" in err, err
         assert err.rstrip().endswith(("No space left on device", "restored: the target is as it was")), err
