@@ -1267,9 +1267,10 @@ def _entry_doc(entry: _Entry) -> dict[str, object]:
 # every published path with the size and mtime it was published with.  Layout: one ASCII
 # header line (format, byte order, the manifest's stat when the stamps were written, the
 # number of paths, the length of the path block), the paths (UTF-8, NUL-separated: NUL is
-# never in a published path), then two native int64 per path (size, mtime_ns).  Stamps
-# whose recorded manifest stat is not the manifest's own are ignored: any write of the
-# manifest (this version's, an older one's, a rollback's) makes them stale.
+# never in a published path), then two native int64 per path (size, mtime_ns) in hex (the
+# file stays text).  Stamps whose recorded manifest stat is not the manifest's own are
+# ignored: any write of the manifest (this version's, an older one's, a rollback's) makes
+# them stale.
 
 
 def _manifest_stamp(state: Path) -> str | None:
@@ -1297,8 +1298,8 @@ def _write_stamps(state: Path, files: Mapping[str, _Entry]) -> None:
         numbers.append(entry.mtime_ns)
     header = f"{_STAMPS_FORMAT} {sys.byteorder} {stamp} {len(files)} {len(paths)}\n".encode("ascii")
     temp = state / f"{_TEMP_PREFIX}{secrets.token_hex(8)}-{_STAMPS}"
-    try:
-        _write_file(temp, header + paths + numbers.tobytes(), fsync=False)  # lost in a crash: the manifest is read
+    try:  # lost in a crash: the manifest is read
+        _write_file(temp, header + paths + b"\n" + numbers.tobytes().hex().encode("ascii") + b"\n", fsync=False)
         os.replace(temp, state / _STAMPS)
     except OSError:
         with suppress(OSError):
@@ -1320,15 +1321,16 @@ def _read_stamps(state: Path) -> tuple[list[str], bytes] | None:
     if fields[2] != _manifest_stamp(state) or not fields[3].isdigit() or not fields[4].isdigit():
         return None
     count, length = int(fields[3]), int(fields[4])
-    if count == 0 or len(body) != length + 16 * count:
+    if count == 0 or len(body) != length + 32 * count + 2 or body[length : length + 1] != b"\n":
         return None
     try:
         paths = body[:length].decode("utf-8", "surrogatepass").split("\0")
-    except UnicodeDecodeError:
+        numbers = bytes.fromhex(body[length + 1 : -1].decode("ascii"))
+    except ValueError:  # UnicodeDecodeError too
         return None
     if len(paths) != count:
         return None
-    return paths, body[length:]
+    return paths, numbers
 
 
 def _stamps_intact(target: Path, paths: list[str], numbers: bytes) -> int | None:
