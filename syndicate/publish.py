@@ -254,15 +254,20 @@ class StagedFile:
     size: int
 
     @classmethod
-    def write(cls, directory: str, data: bytes) -> StagedFile:
-        """Write ``data`` as a new file in ``directory`` (mode as any published file: 0666 less the umask)."""
+    def write(cls, directory: str, data: bytes | Iterable[bytes | memoryview]) -> StagedFile:
+        """Write ``data`` (bytes, or pieces written one by one) as a new file in ``directory``,
+        with the mode of any published file (0666 less the umask)."""
         global _scratch_serial
         _scratch_serial += 1
         name = f"{directory}/{os.getpid()}-{_scratch_serial}"
+        digest, size = hashlib.sha256(), 0
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        return cls(name, hashlib.sha256(data).hexdigest(), len(data))
+            for piece in (data,) if isinstance(data, bytes) else data:
+                fh.write(piece)
+                digest.update(piece)
+                size += len(piece)
+        return cls(name, digest.hexdigest(), size)
 
 
 _scratch_serial = 0  # per process: names in a scratch directory are <pid>-<serial>

@@ -14,7 +14,10 @@ import pytest
 import syndicate.publish as publish
 import syndicate.render as render
 from syndicate.config import Config
+from syndicate.formats import BY_NAME, NAMES
+from syndicate.pipeline import build_editions, read_inputs
 from syndicate.publish import StagedFile, publish_stream, read_manifest, scratch_directory, target_lock
+from syndicate.render.archive import Chain
 from tests.test_render_workers import _publish_with, _tree, site  # noqa: F401 (fixture)
 
 
@@ -64,14 +67,31 @@ def test_a_killed_runs_scratch_directory_is_removed_by_the_next(tmp_path: Path) 
     assert not left.exists()
 
 
+@pytest.mark.parametrize("fmt", NAMES)
+def test_each_format_writes_in_pieces_the_bytes_it_renders(source_only_config: Config, fmt: str) -> None:
+    articles, _ = read_inputs(source_only_config)
+    publication = source_only_config.site
+    for edition in build_editions(publication, articles):
+        chain = Chain(edition.language, edition.language)
+        for subset in (edition, dataclasses.replace(edition, articles=())):
+            whole = BY_NAME[fmt].renderer(publication, subset, ["es"], chain)
+            pieces = list(BY_NAME[fmt].writer(publication, subset, ["es"], chain))
+            assert b"".join(pieces) == whole
+            assert len(pieces) == len(subset.articles) + 2 or not subset.articles
+
+
+@pytest.mark.parametrize("how", ["whole documents", "feeds in pieces"])
 def test_workers_write_large_feeds_themselves_and_the_site_is_the_same_bytes(
     site: Callable[[str], Config],  # noqa: F811 (the fixture)
     monkeypatch: pytest.MonkeyPatch,
+    how: str,
 ) -> None:
-    """With every output "large", the workers stage them all as files; the target is byte-identical to
-    a one-process build, the fragment store still records every feed, and no scratch file is left."""
+    """With every output "large", the workers stage them all as files (a feed written piece by piece,
+    or rendered whole and then written); the target is byte-identical to a one-process build, the
+    fragment store still records every feed, and no scratch file is left."""
     monkeypatch.setattr(render, "_PARALLEL_MIN", 0)
     monkeypatch.setattr(render, "_STAGE_MIN", 0)
+    monkeypatch.setattr(render, "_STAGE_ITEMS", 0 if how == "feeds in pieces" else 10**9)
     adopted: list[str] = []
     real = publish._adopt_staged
 
@@ -96,3 +116,41 @@ def test_workers_write_large_feeds_themselves_and_the_site_is_the_same_bytes(
 
     with sqlite3.connect(two.translation.cache.parent / "fragments.sqlite3") as conn:  # type: ignore[union-attr]
         assert conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == len(feeds)
+
+
+def test_a_feed_joined_from_fragments_here_is_written_piece_by_piece(
+    site: Callable[[str], Config],  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After one new article, the feeds are joined from their published fragments in this process:
+    written into a staged file piece by piece (never joined in memory), and byte-identical to a
+    scratch build of the same articles."""
+    from tests.test_render_workers import _write_article
+
+    incremental, scratch = site("incremental"), site("scratch")
+    _publish_with(incremental, 1, monkeypatch)
+    _write_article(incremental.sources.paths[0], 99)
+    joined: list[str] = []
+    real = render.fragments.assemble
+
+    def assemble(*args: object, **kwargs: object) -> object:
+        document = real(*args, **kwargs)  # type: ignore[arg-type]
+        if not isinstance(document, bytes):
+            joined.append(str(args[0]))
+        return document
+
+    monkeypatch.setattr(render.fragments, "assemble", assemble)
+    adopted: list[str] = []
+    real_adopt = publish._adopt_staged
+
+    def adopt(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> publish._Entry:
+        adopted.append(destination.name)
+        return real_adopt(path, staged, destination, fsync)
+
+    monkeypatch.setattr(publish, "_adopt_staged", adopt)
+    again = _publish_with(incremental, 1, monkeypatch)
+    assert again.written > 0 and {"rss", "atom", "json"} <= set(joined)
+    assert len(adopted) == len(joined)  # every joined feed went through a staged file
+    monkeypatch.setattr(render.fragments, "assemble", real)
+    _publish_with(scratch, 1, monkeypatch)
+    assert _tree(incremental.target) == _tree(scratch.target)

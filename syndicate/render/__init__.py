@@ -38,10 +38,11 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.formats import BY_NAME, NAMES, Renderer, feed_path, section_dir
+from syndicate.formats import BY_NAME, NAMES, Renderer, Writer, feed_path, section_dir
 from syndicate.models import FORBIDDEN_IN_REPR, XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.publish import Data, StagedFile
 from syndicate.render import fragments, html
@@ -168,19 +169,22 @@ def iter_render(
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
     if archive_page_size is not None and archive_page_size < 1:
         raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
+    global _SCRATCH
+    _SCRATCH = str(scratch) if scratch is not None else None
     try:
         pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments, lines)
         specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
         if workers > 1:
-            yield from _in_parallel(specs, workers, previous or {}, scratch)
+            yield from _in_parallel(specs, workers, previous or {})
         else:
             yield from _in_order(specs)
     finally:
         html.clear_content_memo()
         _key_memo.clear()
+        _SCRATCH = None
 
 
-Spec = tuple[str, str, Callable[[], bytes] | None]  # (path, render key, how to render it; None: unchanged)
+Spec = tuple[str, str, Callable[[], Data] | None]  # (path, render key, how to render it; None: unchanged)
 
 
 class _Outputs:
@@ -189,7 +193,7 @@ class _Outputs:
     def __init__(self, previous: Mapping[str, str], base: str) -> None:
         self.previous, self.base = previous, base
 
-    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> Spec:
+    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], Data]) -> Spec:
         key = _digest(self.base, path, *parts)
         return path, key, None if self.previous.get(path) == key else render
 
@@ -197,7 +201,7 @@ class _Outputs:
 _EDITION_DONE: Spec = ("", "", None)  # a marker between editions: their item contents may be freed
 
 
-def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, bytes | None]]:
+def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, Data | None]]:
     """Render each output as it comes, in this process."""
     for path, key, render in specs:
         if path:
@@ -252,17 +256,28 @@ class _FeedJob:
     edition: Edition
     keys: Sequence[str]
     render: Callable[[Edition], bytes]
+    pieces: Callable[[Edition], Iterator[bytes]]  # the same bytes as ``render``, in pieces
 
-    def __call__(self) -> bytes:
+    def __call__(self) -> Data:
         if self.store is None:
             return self.render(self.edition)
         context = self._context()
         previous = self.store.previous(self.path, self.fmt, context)
-        data = fragments.render_feed(self.fmt, self.edition, self.keys, self.render, previous)
-        self.store.record(data, self.fmt, context, self.keys)
+        document = fragments.assemble(self.fmt, self.edition, self.keys, self.render, previous)
+        if isinstance(document, bytes):
+            data: Data = document
+        elif _SCRATCH is not None:  # joined piece by piece into a file: never whole in memory
+            data = StagedFile.write(_SCRATCH, document.parts())
+        else:
+            data = document.join(document.items)
+        self.store.record(data if isinstance(data, bytes) else data.sha256, self.fmt, context, self.keys)
         return data
 
-    def whole(self) -> bytes:
+    def whole(self) -> Data:
+        """The whole document (in a worker): written piece by piece into the scratch directory when
+        it is large, so not even a worker holds a 10,000-item feed whole."""
+        if _SCRATCH is not None and len(self.edition.articles) >= _STAGE_ITEMS:
+            return StagedFile.write(_SCRATCH, self.pieces(self.edition))
         return self.render(self.edition)
 
     def record(self, data: bytes | str) -> None:
@@ -276,8 +291,9 @@ class _FeedJob:
 
 # What a worker sends back: bytes, a file it wrote (a large output), or a listing page and its lines.
 Rendered = bytes | StagedFile | tuple[bytes, NewLines]
-_SCRATCH: str | None = None  # where forked workers write large outputs (inherited, see iter_render)
+_SCRATCH: str | None = None  # where large outputs are written as files (workers inherit it; see iter_render)
 _STAGE_MIN = 1 << 20  # outputs from this size on are written by the worker, not sent back as bytes
+_STAGE_ITEMS = 300  # feeds of this many items on (about 1 MB) are written by the worker piece by piece
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +325,7 @@ class _LineJob:
 
 
 def _in_parallel(
-    specs: Iterator[Spec], workers: int, previous: Mapping[str, str], scratch: Path | None = None
+    specs: Iterator[Spec], workers: int, previous: Mapping[str, str]
 ) -> Iterator[tuple[str, str, Data | None]]:
     """Render in ``workers`` forked processes; same outputs, same order as :func:`_in_order`.
 
@@ -328,9 +344,8 @@ def _in_parallel(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    global _SPECS, _SCRATCH
+    global _SPECS
     _SPECS = list(specs)
-    _SCRATCH = str(scratch) if scratch is not None else None
     # Fragments can be reused only when the render keys' base did not change (then some output is
     # unchanged) and the document is published: such a feed renders a few items, here, with the store.
     reuse = any(render is None for path, _, render in _SPECS if path)
@@ -372,7 +387,7 @@ def _in_parallel(
                     yield path, key, _received(render, done[offset])
     finally:
         gc.unfreeze()
-        _SPECS, _SCRATCH = [], None
+        _SPECS = []
 
 
 def _received(render: object, result: Rendered) -> Data:
@@ -533,10 +548,11 @@ def _listings(
     listed.update((f"{section_dir(lang, s.slug)}/index.html", len(s.edition.articles)) for s in sections.get(lang, ()))
     for path, key, render in specs:
         if render is not None and path in listed:
+            page = cast(Callable[[], bytes], render)  # a listing page renders bytes, never a staged file
             if lines is None:
-                render = _Listing(render, listed[path])
+                render = _Listing(page, listed[path])
             else:
-                render = _LineJob(render, listed[path], lines) if lines.cold else _Here(render)
+                render = _LineJob(page, listed[path], lines) if lines.cold else _Here(page)
         yield path, key, render
 
 
@@ -630,7 +646,8 @@ def _feed_set(
         for fmt in pages.formats:
             path = feed_path(chain.directory, fmt)
             renderer = functools.partial(_render_document, BY_NAME[fmt].renderer, site, siblings, chain)
-            job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer)
+            writer = functools.partial(_document_pieces, BY_NAME[fmt].writer, site, siblings, chain)
+            job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer, writer)
             yield out.add(path, (fmt, chain, top, window_keys), job)
 
 
@@ -642,6 +659,16 @@ def _render_document(
     edition: Edition,
 ) -> bytes:
     return renderer(site, edition, siblings, chain)
+
+
+def _document_pieces(
+    writer: Writer,
+    site: Site,
+    siblings: Sequence[str],
+    chain: Chain,
+    edition: Edition,
+) -> Iterator[bytes]:
+    return writer(site, edition, siblings, chain)
 
 
 def _media_files(editions: Sequence[Edition]) -> list[Media]:
