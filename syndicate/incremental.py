@@ -3,9 +3,13 @@
 Three layers, each keyed by the content that made its result:
 
 * the **run fingerprint**: a digest of the code, the config, the translation
-  engines' versions and every input file's path, size and mtime.  When it
-  equals the last successful run's and every published file is intact, the
-  run stops there: nothing is read, translated, rendered or written.
+  engines' versions, the theme and every input file's path, size and mtime.  When
+  it equals the last successful run's and every published file is intact (one
+  ``lstat`` each, against the manifest's stamps:
+  :func:`syndicate.publish.intact_published`), the run stops there: nothing is
+  read, translated, rendered or written, and nothing heavy is imported (the
+  fingerprint needs no renderer: :func:`theme_digest`; what an engine's version
+  costs a process to ask is kept while its files keep their stat: :func:`stamped`).
 * the **parse cache** (``parsed.sqlite3`` in the cache directory): an input
   file's articles, keyed by its path, size, mtime and the reader options, so
   only new or changed files are parsed; read in one query per run.

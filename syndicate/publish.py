@@ -20,8 +20,9 @@ This is the only module that writes into the target (DESIGN 7).  A run holds
    ``os.replace`` each staged file into place: article pages first, feeds
    and index pages last, so a feed never links a page that does not exist yet;
 4. record the new manifest (one appended change line, or a new snapshot
-   written atomically: see :class:`Manifest`), then drop the journal and the
-   backups;
+   written atomically: see :class:`Manifest`) and its stamps (``.syndicate/stamps``,
+   what the no-op check reads instead: :func:`intact_published`), then drop the
+   journal and the backups;
 5. remove stale files (published last time, not this time; files the tool
    never published are never touched) and the directories it created that
    are now empty.
