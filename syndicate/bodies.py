@@ -16,57 +16,111 @@ even after a kill.  A body that cannot be written (disk full) stays in memory.
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 
 class Spill:
-    """An append-only file of packed bodies; thread-safe appends, reads from any forked process."""
+    """An append-only file of packed bodies; thread-safe, readable from any forked process.
+
+    Neither a write nor a read makes a system call per body: a system call
+    releases the interpreter lock, and with the translation threads or the
+    publisher's writer threads running, taking it back costs more than the
+    call (measured: 30-140 us per 1 KB read).  Bodies are appended to a buffer
+    written out a megabyte at a time, and read through a memory map of the
+    file (its pages are given back every few megabytes read, so they do not
+    count in this process's memory).
+    """
+
+    _FLUSH = 1 << 20  # bytes buffered before one write
+    _RELEASE = 16 << 20  # bytes read through the map before its pages are given back
 
     def __init__(self, directory: Path | None = None) -> None:
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
         self._file = tempfile.TemporaryFile(dir=directory, prefix="syndicate-bodies-")  # noqa: SIM115 (lives as long as its bodies)
         self._fd = self._file.fileno()
-        self._end = 0
+        self._buffer = bytearray()  # bytes from ``_flushed`` on, not yet in the file
+        self._flushed = 0  # bytes in the file
+        self._map: mmap.mmap | None = None  # covers the file as it was when last mapped
+        self._read = 0  # bytes read through the map since its pages were last given back
         self._lock = threading.Lock()
         self._owner = os.getpid()
         self.failed = False  # a write failed: later bodies stay in memory
+        _spills.add(self)
 
     def put(self, data: bytes) -> int | None:
         """Append ``data``; its offset, or None when it must stay in memory (a worker, a failed write)."""
         if self.failed or os.getpid() != self._owner:
             return None
         with self._lock:
-            at = self._end
-            self._end += len(data)
+            at = self._flushed + len(self._buffer)
+            self._buffer += data
+            if len(self._buffer) >= self._FLUSH:
+                self._flush()
+        return at
+
+    def _flush(self) -> None:
+        """Write the buffer out (holding the lock); on failure keep it, and every later body in memory."""
         try:
-            view, offset = memoryview(data), at
+            view, offset = memoryview(self._buffer), self._flushed
             while view:  # a regular file writes all at once unless the disk is full
                 written = os.pwrite(self._fd, view, offset)
                 view, offset = view[written:], offset + written
         except OSError:
-            self.failed = True
-            return None
-        return at
+            self.failed = True  # the buffer stays: bodies in it are read from here
+            return
+        finally:
+            del view
+        self._flushed += len(self._buffer)
+        self._buffer = bytearray()
 
     def get(self, at: int, size: int) -> bytes:
-        data = os.pread(self._fd, size, at)
-        if len(data) != size:  # the file is ours and unlinked: only a failing disk gets here
-            raise OSError(f"body spill file: short read at {at}")
-        return data
+        view = self._map  # a map is never closed while in use: a larger one replaces it, and it goes with its last user
+        if view is None or at + size > len(view):
+            with self._lock:
+                if at >= self._flushed:  # still in the buffer (also a forked worker's inherited copy)
+                    start = at - self._flushed
+                    return bytes(self._buffer[start : start + size])
+                view = self._remap()
+        self._read += size
+        if self._read > self._RELEASE:
+            self._read = 0
+            if _DONTNEED is not None:  # the page cache keeps the bytes; this process drops the pages
+                view.madvise(_DONTNEED)
+        return view[at : at + size]
+
+    def _remap(self) -> mmap.mmap:
+        """The map of the whole written file (holding the lock): bodies written since become readable."""
+        if self._map is None or self._flushed > len(self._map):
+            self._map = mmap.mmap(self._fd, self._flushed, access=mmap.ACCESS_READ)
+        return self._map
 
     @property
     def size(self) -> int:
-        return self._end
+        return self._flushed + len(self._buffer)
 
     def close(self) -> None:
+        self._map = None
         self._file.close()
 
 
+_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None)  # Linux; elsewhere the pages simply stay
+_spills: weakref.WeakSet[Spill] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A worker forked while another thread held a spill's lock must not wait for it forever."""
+    for spill in list(_spills):
+        spill._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 _current: Spill | None = None
 
 

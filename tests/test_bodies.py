@@ -103,7 +103,8 @@ def test_a_forked_worker_reads_the_spill_and_never_writes_to_it(tmp_path: Path) 
 
 
 def test_a_full_disk_keeps_bodies_in_memory(tmp_path: Path) -> None:
-    """A file size limit (as a full disk) fails the spill's write: the body stays in memory, whole."""
+    """A file size limit (as a full disk) fails the spill's first write: the bodies it held stay
+    readable from its buffer, and every later body stays in memory, whole."""
     script = f"""
 import resource, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
@@ -113,13 +114,34 @@ from syndicate.bodies import spilling
 from syndicate.models import Body, Block
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 with spilling(Path({str(tmp_path)!r})) as spill:
-    small = Body([Block("fits")])
-    big = Body([Block("x" * 10000)])
+    first = [Body([Block(str(n) * 100_000)]) for n in range(12)]  # over a megabyte: one write, refused
     after = Body([Block("also in memory")])
-    print(small.spilled, big.spilled, after.spilled, spill.failed, big[0].html == "x" * 10000)
+    whole = all(body[0].html == str(n) * 100_000 for n, body in enumerate(first))
+    print(sum(b.spilled for b in first), after.spilled, spill.failed, whole, after[0].html == "also in memory")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", "False", "False", "True", "True"]
+    # the 11th body fills the megabyte: its write fails; the 12th and later stay in memory
+    assert done.stdout.split() == ["11", "False", "True", "True", "True"]
+
+
+def test_bodies_read_back_from_the_buffer_the_file_and_a_fork(tmp_path: Path) -> None:
+    """Bodies still in the write buffer, written out, and read through the map after it grew; a
+    worker forked in between reads both kinds too."""
+    spill = Spill(tmp_path)
+    pieces = [bytes([n % 251]) * (1000 + n) for n in range(3000)]  # about 7 MB: several writes
+    places = [spill.put(piece) for piece in pieces]
+    assert all(at is not None for at in places)
+    assert all(spill.get(at, len(piece)) == piece for at, piece in zip(places, pieces, strict=True) if at is not None)
+    pid = os.fork()
+    if pid == 0:
+        ok = all(spill.get(at, len(p)) == p for at, p in zip(places, pieces, strict=True) if at is not None)
+        os._exit(0 if ok and spill.put(b"child") is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    more = spill.put(b"x" * (2 << 20))  # the map grows to cover it once written
+    assert more is not None and spill.get(more, 2 << 20) == b"x" * (2 << 20)
+    assert spill.get(places[5], len(pieces[5])) == pieces[5]
+    spill.close()
 
 
 def test_an_unwritable_cache_directory_keeps_bodies_in_memory(tmp_path: Path) -> None:
