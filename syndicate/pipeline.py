@@ -154,13 +154,14 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
         try:
             listing = _list_inputs(config)
             fingerprint = _fingerprint(config, stage, listing)
-            manifest = read_manifest(config.target)  # once per run: the no-op check, render keys and publish
-            unchanged = _unchanged_run(config, fingerprint, manifest)
-            for entry in listing.skipped if unchanged is not None else ():  # else the read loop warns
-                log.warning("%s", entry)
-            summary = unchanged or _build_and_publish(
-                config, strict=strict, stage=stage, manifest=manifest, listing=listing
-            )
+            unchanged, manifest = _unchanged_run(config, fingerprint)
+            if unchanged is not None:
+                for entry in listing.skipped:  # else the read loop warns
+                    log.warning("%s", entry)
+                summary = unchanged
+            else:  # the manifest is read once per run: by the no-op check, or here for render keys and publish
+                manifest = manifest if manifest is not None else read_manifest(config.target)
+                summary = _build_and_publish(config, strict=strict, stage=stage, manifest=manifest, listing=listing)
             summary = dataclasses.replace(summary, skipped=listing.skipped)
         except SyndicateError as exc:
             with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
@@ -190,40 +191,49 @@ def _list_inputs(config: Config) -> InputListing:
 
 
 def _fingerprint(config: Config, stage: Stage, listing: InputListing | None = None) -> str:
-    from syndicate.incremental import input_stats, run_fingerprint
-    from syndicate.translate.base import cache_key_for
+    """The run fingerprint: code, config, engines' versions, theme and every input's stat.
+
+    Made on every run, before anything else is known: it imports no renderer
+    (the theme's digest is :func:`syndicate.incremental.theme_digest`).
+    """
+    from syndicate.incremental import input_stats, run_fingerprint, theme_digest
 
     engines = []
     if target_languages(config):
+        from syndicate.translate.base import cache_key_for
+
         factory = _provider_factory(config, stage)
         for lang in target_languages(config):
             provider = factory(config.translation.provider_for(lang))
             engines.append(f"{lang}={cache_key_for(provider, config.site.language, lang)}")
-    from syndicate.render.theme import load_theme
-
-    engines.append(f"theme={load_theme(config.theme).digest}")  # a changed template is a change
+    engines.append(f"theme={theme_digest(config.theme)}")  # a changed template is a change
     listing = listing if listing is not None else _list_inputs(config)
     return run_fingerprint(config, input_stats(listing), engines)
 
 
-def _unchanged_run(config: Config, fingerprint: str, manifest: Manifest | None = None) -> RunSummary | None:
-    """The last run's summary when nothing it depends on changed and its output is intact.
+def _unchanged_run(config: Config, fingerprint: str) -> tuple[RunSummary | None, Manifest | None]:
+    """The last run's summary when nothing it depends on changed and its output is intact;
+    and the manifest, when the check had to read it (else None: the caller reads it).
 
     The last run must have exited 0, or 1 with only settled refusals (a deterministic
     engine's, kept in the variant cache: a full run would refuse the same articles for
     the same reasons).  Then this run reports the same: the exit code, the missing
-    titles and their reasons (kept in the status file).
+    titles and their reasons (kept in the status file).  The cheap tests come first:
+    the status file and the fingerprint, then one ``lstat`` per published file
+    (:func:`syndicate.publish.intact_published`, from the manifest's stamps).
     """
-    from syndicate.publish import intact_count
+    from syndicate.publish import intact_published
     from syndicate.status import Status
 
     last = Status.load(config.target)
     if last is None or last.fingerprint != fingerprint or last.exit_code not in (ExitCode.OK, ExitCode.PARTIAL):
-        return None
-    published = intact_count(config.target, manifest)
+        return None, None
     items = last.items
-    if published is None or not items:
-        return None
+    if not items:
+        return None, None
+    published, manifest = intact_published(config.target)
+    if published is None:
+        return None, manifest
     log.info("nothing changed since the last run: nothing read, translated or written")
     order = [config.site.language, *target_languages(config)]  # the editions' order, as a full run prints it
     ordered = {lang: items[lang] for lang in order if lang in items}
@@ -231,9 +241,10 @@ def _unchanged_run(config: Config, fingerprint: str, manifest: Manifest | None =
     missing = {lang: last.missing[lang] for lang in ordered if last.missing.get(lang)}
     missing.update((lang, titles) for lang, titles in sorted(last.missing.items()) if titles and lang not in missing)
     reasons = {lang: dict(last.reasons[lang]) for lang in missing if last.reasons.get(lang)}
-    return RunSummary(
+    summary = RunSummary(
         target=str(config.target), items=ordered, unchanged=published, missing=missing, reasons=reasons, settled=True
     )
+    return summary, manifest
 
 
 def _build_and_publish(
@@ -491,9 +502,10 @@ def _provider_factory(config: Config, stage: Stage) -> ProviderFactory:
     if stage.providers is not None:
         make: ProviderFactory = stage.providers
     else:
-        from syndicate.translate.registry import get_provider
 
         def make(name: str) -> Translator:
+            from syndicate.translate.registry import get_provider  # when asked: a run without translation never is
+
             return get_provider(name, config.translation)
 
     made: dict[str, Translator] = {}

@@ -20,8 +20,9 @@ This is the only module that writes into the target (DESIGN 7).  A run holds
    ``os.replace`` each staged file into place: article pages first, feeds
    and index pages last, so a feed never links a page that does not exist yet;
 4. record the new manifest (one appended change line, or a new snapshot
-   written atomically: see :class:`Manifest`), then drop the journal and the
-   backups;
+   written atomically: see :class:`Manifest`) and its stamps (``.syndicate/stamps``,
+   what the no-op check reads instead: :func:`intact_published`), then drop the
+   journal and the backups;
 5. remove stale files (published last time, not this time; files the tool
    never published are never touched) and the directories it created that
    are now empty.
@@ -48,6 +49,7 @@ import re
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -66,6 +68,8 @@ STATE_DIR = ".syndicate"  # the tool's own files in the target: the only definit
 STATUS_FILE = "status.json"  # read and written by syndicate.status.Status
 _LOCK = "lock"
 _MANIFEST = "manifest.json"
+_STAMPS = "stamps"  # the no-op check's form of the manifest (see _write_stamps)
+_STAMPS_FORMAT = "syndicate-stamps-1"
 _JOURNAL = "journal.json"
 _STAGING_PREFIX = "staging-"
 _BACKUP_PREFIX = "backup-"
@@ -470,6 +474,27 @@ def intact_count(target: Path, manifest: Manifest | None = None) -> int | None:
     if not old.files or not all(map(old.intact, old.files)):
         return None
     return len(old.files)
+
+
+def intact_published(target: Path) -> tuple[int | None, Manifest | None]:
+    """:func:`intact_count` for the no-op check, at the least cost; and the manifest when it was read.
+
+    The stamps file (``.syndicate/stamps``: each published path with its size and
+    mtime, written with the manifest and bound to its ``stat``) answers when it
+    belongs to the current manifest: one ``lstat`` per file, no JSON.  Otherwise the
+    manifest is read (and returned, for the rest of the run: it is read once) and,
+    when every file is intact, the stamps are written for the next run.
+    """
+    state = target / STATE_DIR
+    stamps = _read_stamps(state)
+    if stamps is not None:
+        return _stamps_intact(target, *stamps), None
+    manifest = _read_manifest(state, target)
+    count = intact_count(target, manifest)
+    if count is not None:
+        with suppress(OSError):
+            _write_stamps(state, manifest.files)
+    return count, manifest
 
 
 def _still(path: str, entry: _Entry) -> bool:
@@ -1155,10 +1180,10 @@ def _read_manifest(state: Path, target: Path) -> Manifest:
         if not isinstance(change, dict) or not isinstance(change.get("files"), dict):
             clean = False
             break
-        for rel, item in change["files"].items():
+        changed = change["files"]
+        for rel in changed:
             files.pop(rel, None)
-            if item is not None:
-                files.update(_parse_entries({rel: item}))
+        files.update(_parse_entries({rel: item for rel, item in changed.items() if item is not None}))
         dirs = _parse_dirs(change.get("dirs"))
         appended += len(line) + 1
     else:
@@ -1207,9 +1232,12 @@ def _write_manifest(
     line = _json_line({"files": changes, "dirs": sorted(dirs)})
     if old.clean and old.stored and old.appended + len(line) <= old.stored:
         _append(state / _MANIFEST, line, fsync=fsync)
-        return Manifest(files, dirs, target=old.target, stored=old.stored, appended=old.appended + len(line))
-    stored = _write_snapshot(state, files, dirs, fsync=fsync)
-    return Manifest(files, dirs, target=old.target, stored=stored)
+        record = Manifest(files, dirs, target=old.target, stored=old.stored, appended=old.appended + len(line))
+    else:
+        record = Manifest(files, dirs, target=old.target, stored=_write_snapshot(state, files, dirs, fsync=fsync))
+    with suppress(OSError):  # an optimisation only: stamps that are missing or stale make the check read the manifest
+        _write_stamps(state, files)
+    return record
 
 
 def _write_snapshot(state: Path, files: Mapping[str, _Entry], dirs: frozenset[str], *, fsync: bool) -> int:
@@ -1252,6 +1280,102 @@ def _entry_doc(entry: _Entry) -> dict[str, object]:
     if entry.key is not None:
         doc["key"] = entry.key
     return doc
+
+
+# -- stamps: the no-op check's form of the manifest ----------------------------
+#
+# ``.syndicate/stamps`` holds what the no-op check needs of the manifest and nothing more:
+# every published path with the size and mtime it was published with.  Layout: one ASCII
+# header line (format, byte order, the manifest's stat when the stamps were written, the
+# number of paths, the length of the path block), the paths (UTF-8, NUL-separated: NUL is
+# never in a published path), then two native int64 per path (size, mtime_ns) in hex (the
+# file stays text).  Stamps whose recorded manifest stat is not the manifest's own are
+# ignored: any write of the manifest (this version's, an older one's, a rollback's) makes
+# them stale.
+
+
+def _manifest_stamp(state: Path) -> str | None:
+    """The manifest's identity as the stamps record it (inode, size, mtime and ctime); None: no manifest."""
+    try:
+        st = os.stat(state / _MANIFEST)
+    except OSError:
+        return None
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _write_stamps(state: Path, files: Mapping[str, _Entry]) -> None:
+    """Record ``files``' stamps for the manifest as it is now (after writing it).  Raises OSError."""
+    import array
+
+    stamp = _manifest_stamp(state)
+    if stamp is None or not files:
+        with suppress(FileNotFoundError):
+            os.unlink(state / _STAMPS)
+        return
+    paths = "\0".join(files).encode("utf-8", "surrogatepass")
+    numbers = array.array("q")
+    for entry in files.values():
+        numbers.append(entry.size)
+        numbers.append(entry.mtime_ns)
+    header = f"{_STAMPS_FORMAT} {sys.byteorder} {stamp} {len(files)} {len(paths)}\n".encode("ascii")
+    temp = state / f"{_TEMP_PREFIX}{secrets.token_hex(8)}-{_STAMPS}"
+    try:  # lost in a crash: the manifest is read
+        _write_file(temp, header + paths + b"\n" + numbers.tobytes().hex().encode("ascii") + b"\n", fsync=False)
+        os.replace(temp, state / _STAMPS)
+    except OSError:
+        with suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def _read_stamps(state: Path) -> tuple[list[str], bytes] | None:
+    """The paths and packed (size, mtime_ns) pairs of the stamps, None when missing, damaged or stale."""
+    try:
+        with open(state / _STAMPS, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    header, _, body = data.partition(b"\n")
+    fields = header.decode("ascii", "replace").split(" ")
+    if len(fields) != 5 or fields[0] != _STAMPS_FORMAT or fields[1] != sys.byteorder:
+        return None
+    if fields[2] != _manifest_stamp(state) or not fields[3].isdigit() or not fields[4].isdigit():
+        return None
+    count, length = int(fields[3]), int(fields[4])
+    if count == 0 or len(body) != length + 32 * count + 2 or body[length : length + 1] != b"\n":
+        return None
+    try:
+        paths = body[:length].decode("utf-8", "surrogatepass").split("\0")
+        numbers = bytes.fromhex(body[length + 1 : -1].decode("ascii"))
+    except ValueError:  # UnicodeDecodeError too
+        return None
+    if len(paths) != count:
+        return None
+    return paths, numbers
+
+
+def _stamps_intact(target: Path, paths: list[str], numbers: bytes) -> int | None:
+    """len(paths) when every path is a regular file with its recorded size and mtime (one ``lstat``
+    each, relative to the target), else None."""
+    import array
+    import functools
+    import itertools
+    import operator
+
+    try:
+        fd = os.open(target, _DIR_FLAGS)
+    except OSError:
+        return None
+    try:
+        stats = list(map(functools.partial(os.lstat, dir_fd=fd), paths))
+    except OSError:  # gone (or a parent directory is): not intact
+        return None
+    finally:
+        os.close(fd)
+    if not all(map(stat.S_ISREG, map(operator.attrgetter("st_mode"), stats))):
+        return None
+    found = array.array("q", itertools.chain.from_iterable(map(operator.attrgetter("st_size", "st_mtime_ns"), stats)))
+    return len(paths) if found.tobytes() == numbers else None
 
 
 # -- state files (the status document is syndicate.status.Status) -------------
