@@ -565,7 +565,12 @@ def validate(
     target: Annotated[Path, typer.Argument(help="A published directory, e.g. feeds/.", metavar="TARGET")],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
 ) -> None:
-    """Check a published directory: XML, required elements, links, dates, languages."""
+    """Check a published directory: XML, required elements, links, dates, languages.
+
+    Each problem is one line on stderr, ``syndicate: error: FILE[:LINE]: message``;
+    the summary (``TARGET: valid`` or ``TARGET: N problems``) goes to stdout.
+    Exit 0 when valid, 3 on any problem, 2 when TARGET is not a directory.
+    """
     from syndicate.errors import ConfigError
     from syndicate.validate import validate_target
 
@@ -573,12 +578,11 @@ def validate(
         _fail(ConfigError(f"{target}: not a directory"))
     problems = validate_target(target)
     for problem in problems:
-        typer.echo(f"{target}/{problem}", err=True)
-    if problems:
-        typer.echo(f"{target}: {plural(len(problems), 'problem')}", err=True)
-        raise typer.Exit(int(ExitCode.INPUT))
+        typer.echo(f"{ERROR_PREFIX}{problem.located(target)}", err=True)
     if not quiet:
-        typer.echo(f"{target}: valid")
+        typer.echo(f"{target}: {plural(len(problems), 'problem')}" if problems else f"{target}: valid")
+    if problems:
+        raise typer.Exit(int(ExitCode.INPUT))
 
 
 @app.command(cls=_Command)

@@ -23,7 +23,7 @@ imported when first called.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from syndicate.render.archive import Chain
 
 Renderer = Callable[["Site", "Edition", Sequence[str], "Chain | None"], bytes]
+Writer = Callable[["Site", "Edition", Sequence[str], "Chain | None"], Iterator[bytes]]
 
 
 def _rss(site: Site, edition: Edition, siblings: Sequence[str], chain: Chain | None) -> bytes:
@@ -52,13 +53,32 @@ def _json(site: Site, edition: Edition, siblings: Sequence[str], chain: Chain | 
     return render_json_feed(site, edition, chain, siblings)
 
 
+def _rss_pieces(site: Site, edition: Edition, siblings: Sequence[str], chain: Chain | None) -> Iterator[bytes]:
+    from syndicate.render.feeds import rss_pieces
+
+    return rss_pieces(site, edition, siblings, chain)
+
+
+def _atom_pieces(site: Site, edition: Edition, siblings: Sequence[str], chain: Chain | None) -> Iterator[bytes]:
+    from syndicate.render.feeds import atom_pieces
+
+    return atom_pieces(site, edition, siblings, chain)
+
+
+def _json_pieces(site: Site, edition: Edition, siblings: Sequence[str], chain: Chain | None) -> Iterator[bytes]:
+    from syndicate.render.jsonfeed import json_feed_pieces
+
+    return json_feed_pieces(site, edition, chain, siblings)
+
+
 @dataclass(frozen=True, slots=True)
 class OutputFormat:
     """One feed format.
 
     ``renderer(site, edition, siblings, chain)`` gives the document's bytes:
     ``siblings`` are the languages whose same feed directory exists, ``chain``
-    places the document among its archives.  ``opml_type`` is the OPML
+    places the document among its archives.  ``writer`` (same arguments) gives
+    the same bytes in pieces, to write a large document without holding it.  ``opml_type`` is the OPML
     outline type (None: not listed); ``discovery`` says whether pages name the
     feed in a ``<link rel="alternate">``.
     """
@@ -68,15 +88,18 @@ class OutputFormat:
     media_type: str
     label: str
     renderer: Renderer
+    writer: Writer
     opml_type: str | None = None
     opml_version: str | None = None
     discovery: bool = True
 
 
 FORMATS: tuple[OutputFormat, ...] = (
-    OutputFormat("rss", "rss.xml", "application/rss+xml", "RSS", _rss, opml_type="rss", opml_version="RSS2"),
-    OutputFormat("atom", "atom.xml", "application/atom+xml", "Atom", _atom, opml_type="rss"),
-    OutputFormat("json", "feed.json", "application/feed+json", "JSON Feed", _json, opml_type="json"),
+    OutputFormat(
+        "rss", "rss.xml", "application/rss+xml", "RSS", _rss, _rss_pieces, opml_type="rss", opml_version="RSS2"
+    ),
+    OutputFormat("atom", "atom.xml", "application/atom+xml", "Atom", _atom, _atom_pieces, opml_type="rss"),
+    OutputFormat("json", "feed.json", "application/feed+json", "JSON Feed", _json, _json_pieces, opml_type="json"),
 )
 BY_NAME: dict[str, OutputFormat] = {f.name: f for f in FORMATS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)  # canonical order: ("rss", "atom", "json")

@@ -3,9 +3,13 @@
 Three layers, each keyed by the content that made its result:
 
 * the **run fingerprint**: a digest of the code, the config, the translation
-  engines' versions and every input file's path, size and mtime.  When it
-  equals the last successful run's and every published file is intact, the
-  run stops there: nothing is read, translated, rendered or written.
+  engines' versions, the theme and every input file's path, size and mtime.  When
+  it equals the last successful run's and every published file is intact (one
+  ``lstat`` each, against the manifest's stamps:
+  :func:`syndicate.publish.intact_published`), the run stops there: nothing is
+  read, translated, rendered or written, and nothing heavy is imported (the
+  fingerprint needs no renderer: :func:`theme_digest`; what an engine's version
+  costs a process to ask is kept while its files keep their stat: :func:`stamped`).
 * the **parse cache** (``parsed.sqlite3`` in the cache directory): an input
   file's articles, keyed by its path, size, mtime and the reader options, so
   only new or changed files are parsed; read in one query per run.
@@ -27,28 +31,36 @@ import hashlib
 import logging
 import os
 import pickle
-import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from syndicate import __version__
-from syndicate.cachefile import give_up, tables_schema
 from syndicate.config import Config, SourceOptions
 from syndicate.models import Article
 
 if TYPE_CHECKING:
+    from syndicate.cachefile import Schema
     from syndicate.sources import InputFile, InputListing
 
 log = logging.getLogger("syndicate")
-_SCHEMA = tables_schema(
-    "parse cache",
-    1,
-    {
-        "parsed": "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
-        " options TEXT, articles BLOB)",
-    },
-)
+JSONValue = Any  # what json.dumps takes and json.loads gives back
+# The no-op path (the fingerprint) imports this module: SQLite is imported by the parse cache only.
+DEFAULT_THEME = Path(__file__).resolve().parent / "themes" / "default"  # as syndicate.render.theme has it
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> Schema:
+    from syndicate.cachefile import tables_schema
+
+    return tables_schema(
+        "parse cache",
+        1,
+        {
+            "parsed": "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+            " options TEXT, articles BLOB)",
+        },
+    )
 
 
 def input_stats(listing: InputListing) -> list[tuple[str, int, int]]:
@@ -57,8 +69,72 @@ def input_stats(listing: InputListing) -> list[tuple[str, int, int]]:
     for root in listing.roots:
         if root.error is not None:
             stats.append((str(root.root), -1, -1))
-        stats.extend((str(f.path), f.size, f.mtime_ns) for f in root.files)
+        stats.extend((f.filename, f.size, f.mtime_ns) for f in root.files)
     return stats + [image for root in listing.roots for image in root.media]
+
+
+def theme_digest(directory: Path | None) -> str:
+    """``load_theme(directory).digest`` (:class:`syndicate.render.theme.Theme`) without importing the renderer:
+    a digest of every file of the user's theme directory (if any) and the default theme.
+
+    Part of the run fingerprint, so a changed template is a change.  A directory that is
+    no theme is the ConfigError :class:`~syndicate.render.theme.Theme` raises.
+    """
+    from syndicate.errors import ConfigError
+
+    if directory is not None and not (directory / "templates").is_dir() and not (directory / "static").is_dir():
+        raise ConfigError(f"output.theme: {directory} has no templates/ or static/ directory")
+    digest = hashlib.blake2b(digest_size=16)
+    for top in (*((directory,) if directory else ()), DEFAULT_THEME):
+        for path in sorted(p for p in top.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(top).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def stamped(name: str, paths: Sequence[str], compute: Callable[[], JSONValue]) -> JSONValue:
+    """``compute()``, kept across runs while every one of ``paths`` keeps its ``stat``.
+
+    For what an engine's version is made of that costs a process to ask (``apertium -l``,
+    ``dpkg-query``) but only changes with files: the answer is kept in ``stamped.json`` in
+    the user cache directory under ``name``, with the stamps (inode, size, mtime, ctime;
+    "missing") of ``paths``; a changed stamp asks again.  A damaged or unwritable file
+    only means asking.
+    """
+    import json
+
+    stamps = [_stat_stamp(path) for path in paths]
+    memo = _stamped_file()
+    try:
+        kept = json.loads(memo.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        kept = {}
+    if not isinstance(kept, dict):
+        kept = {}
+    entry = kept.get(name)
+    if isinstance(entry, dict) and entry.get("stamps") == stamps and "value" in entry:
+        return entry["value"]
+    value = compute()
+    kept[name] = {"stamps": stamps, "value": value}
+    temp = memo.with_name(f".{memo.name}.{os.getpid()}")
+    with contextlib.suppress(OSError):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
+        os.replace(temp, memo)
+    return value
+
+
+def _stat_stamp(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _stamped_file() -> Path:
+    from syndicate.cachefile import cache_directory
+
+    return cache_directory(None) / "stamped.json"
 
 
 def run_fingerprint(config: Config, stats: Sequence[tuple[str, int, int]], engines: Sequence[str]) -> str:
@@ -107,13 +183,15 @@ class ParseCache:
         self.options_key = hashlib.blake2b(
             f"{code_version()}|{options!r}|{language}".encode(), digest_size=16
         ).hexdigest()
-        self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _SCHEMA)
+        self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _schema())
         self._pending: list[tuple[str, int, int, str, bytes]] = []
         self._keys: dict[Path, str] = {}
         self.hits = 0
 
     def get_many(self, files: Sequence[InputFile]) -> dict[Path, tuple[Article, ...]]:
         """The cached articles of every listed file whose size and mtime are unchanged (one query)."""
+        import sqlite3
+
         if self._conn is None or not files:
             return {}
         try:
@@ -159,6 +237,8 @@ class ParseCache:
         return key
 
     def close(self) -> None:
+        import sqlite3
+
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 with self._conn:
@@ -172,6 +252,8 @@ class ParseCache:
         self._pending = []
 
     def _disable(self, exc: Exception) -> None:
+        from syndicate.cachefile import give_up
+
         give_up(self._conn, "parse cache", exc)
         self._conn = None
 

@@ -23,7 +23,7 @@ from syndicate.errors import ConfigError, ExitCode, InputError, Problem, Syndica
 from syndicate.models import Article, Edition, Site
 
 if TYPE_CHECKING:
-    from syndicate.publish import Manifest
+    from syndicate.publish import Data, Manifest, PublishReport
     from syndicate.render.fragments import FragmentStore
     from syndicate.render.lines import LineStore
     from syndicate.sources import InputListing
@@ -155,13 +155,14 @@ def publish_site(config: Config, *, strict: bool = False, stage: Stage | None = 
         try:
             listing = _list_inputs(config)
             fingerprint = _fingerprint(config, stage, listing)
-            manifest = read_manifest(config.target)  # once per run: the no-op check, render keys and publish
-            unchanged = _unchanged_run(config, fingerprint, manifest)
-            for entry in listing.skipped if unchanged is not None else ():  # else the read loop warns
-                log.warning("%s", entry)
-            summary = unchanged or _build_and_publish(
-                config, strict=strict, stage=stage, manifest=manifest, listing=listing
-            )
+            unchanged, manifest = _unchanged_run(config, fingerprint)
+            if unchanged is not None:
+                for entry in listing.skipped:  # else the read loop warns
+                    log.warning("%s", entry)
+                summary = unchanged
+            else:  # the manifest is read once per run: by the no-op check, or here for render keys and publish
+                manifest = manifest if manifest is not None else read_manifest(config.target)
+                summary = _build_and_publish(config, strict=strict, stage=stage, manifest=manifest, listing=listing)
             summary = dataclasses.replace(summary, skipped=listing.skipped)
         except SyndicateError as exc:
             with contextlib.suppress(SyndicateError):  # best effort: recorded for monitoring if writable
@@ -191,40 +192,49 @@ def _list_inputs(config: Config) -> InputListing:
 
 
 def _fingerprint(config: Config, stage: Stage, listing: InputListing | None = None) -> str:
-    from syndicate.incremental import input_stats, run_fingerprint
-    from syndicate.translate.base import cache_key_for
+    """The run fingerprint: code, config, engines' versions, theme and every input's stat.
+
+    Made on every run, before anything else is known: it imports no renderer
+    (the theme's digest is :func:`syndicate.incremental.theme_digest`).
+    """
+    from syndicate.incremental import input_stats, run_fingerprint, theme_digest
 
     engines = []
     if target_languages(config):
+        from syndicate.translate.base import cache_key_for
+
         factory = _provider_factory(config, stage)
         for lang in target_languages(config):
             provider = factory(config.translation.provider_for(lang))
             engines.append(f"{lang}={cache_key_for(provider, config.site.language, lang)}")
-    from syndicate.render.theme import load_theme
-
-    engines.append(f"theme={load_theme(config.theme).digest}")  # a changed template is a change
+    engines.append(f"theme={theme_digest(config.theme)}")  # a changed template is a change
     listing = listing if listing is not None else _list_inputs(config)
     return run_fingerprint(config, input_stats(listing), engines)
 
 
-def _unchanged_run(config: Config, fingerprint: str, manifest: Manifest | None = None) -> RunSummary | None:
-    """The last run's summary when nothing it depends on changed and its output is intact.
+def _unchanged_run(config: Config, fingerprint: str) -> tuple[RunSummary | None, Manifest | None]:
+    """The last run's summary when nothing it depends on changed and its output is intact;
+    and the manifest, when the check had to read it (else None: the caller reads it).
 
     The last run must have exited 0, or 1 with only settled refusals (a deterministic
     engine's, kept in the variant cache: a full run would refuse the same articles for
     the same reasons).  Then this run reports the same: the exit code, the missing
-    titles and their reasons (kept in the status file).
+    titles and their reasons (kept in the status file).  The cheap tests come first:
+    the status file and the fingerprint, then one ``lstat`` per published file
+    (:func:`syndicate.publish.intact_published`, from the manifest's stamps).
     """
-    from syndicate.publish import intact_count
+    from syndicate.publish import intact_published
     from syndicate.status import Status
 
     last = Status.load(config.target)
     if last is None or last.fingerprint != fingerprint or last.exit_code not in (ExitCode.OK, ExitCode.PARTIAL):
-        return None
-    published = intact_count(config.target, manifest)
+        return None, None
     items = last.items
-    if published is None or not items:
-        return None
+    if not items:
+        return None, None
+    published, manifest = intact_published(config.target)
+    if published is None:
+        return None, manifest
     log.info("nothing changed since the last run: nothing read, translated or written")
     order = [config.site.language, *target_languages(config)]  # the editions' order, as a full run prints it
     ordered = {lang: items[lang] for lang in order if lang in items}
@@ -232,9 +242,10 @@ def _unchanged_run(config: Config, fingerprint: str, manifest: Manifest | None =
     missing = {lang: last.missing[lang] for lang in ordered if last.missing.get(lang)}
     missing.update((lang, titles) for lang, titles in sorted(last.missing.items()) if titles and lang not in missing)
     reasons = {lang: dict(last.reasons[lang]) for lang in missing if last.reasons.get(lang)}
-    return RunSummary(
+    summary = RunSummary(
         target=str(config.target), items=ordered, unchanged=published, missing=missing, reasons=reasons, settled=True
     )
+    return summary, manifest
 
 
 def _build_and_publish(
@@ -245,42 +256,36 @@ def _build_and_publish(
     manifest: Manifest | None = None,
     listing: InputListing | None = None,
 ) -> RunSummary:
-    from syndicate.publish import intact_keys, publish_stream, read_manifest
-    from syndicate.render import iter_render
+    from syndicate.bodies import spilling
+    from syndicate.cachefile import cache_directory
+
+    # The articles' bodies wait in a spill file in the cache directory, not in memory.
+    with spilling(cache_directory(config.translation.cache)) as spill:
+        summary = _build(config, strict=strict, stage=stage, manifest=manifest, listing=listing)
+        if spill is not None:
+            log.debug("article bodies spilled to disk: %s", plural(spill.size, "byte"))
+        return summary
+
+
+def _build(
+    config: Config,
+    *,
+    strict: bool,
+    stage: Stage,
+    manifest: Manifest | None = None,
+    listing: InputListing | None = None,
+) -> RunSummary:
+    from syndicate.publish import read_manifest, scratch_directory
     from syndicate.websub import changed_feed_urls
 
     articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
     variants, reasons, settled = translate_editions(config, articles, stage)
     editions = build_editions(config.site, articles, variants)
     manifest = manifest if manifest is not None else read_manifest(config.target)
-    previous = intact_keys(config.target, manifest)
-    from syndicate.render.theme import load_theme
-
-    theme = load_theme(config.theme)
     store = _fragment_store(config, manifest)
     lines = _line_store(config)
-    outputs = iter_render(
-        config.site,
-        editions,
-        formats=config.formats,
-        max_items=config.max_items,
-        previous=previous,
-        theme=theme,
-        archive_page_size=config.archive_pages,
-        sections=config.sections,
-        fragments=store,
-        workers=worker_processes(),  # iter_render keeps a render with little to do in this process
-        lines=lines,
-    )
-    started = time.monotonic()
-    counts = {"rendered": 0, "skipped": 0}
-    with _progress(stage.progress, "rendering and writing", None) as advance:
-        staged = _observed(outputs, counts, advance)  # each file is staged as soon as it is rendered
-        try:
-            report = publish_stream(staged, config.target, manifest=manifest)
-        finally:
-            store.close()
-            lines.close()
+    with scratch_directory(config.target) as scratch:
+        report, counts, seconds = _render_and_publish(config, editions, manifest, store, lines, stage, scratch)
     log.info(
         "render and write: %s rendered, %d unchanged by their render key; %d written, %d unchanged, %d removed "
         "in %.2f s",
@@ -289,7 +294,7 @@ def _build_and_publish(
         len(report.written),
         report.unchanged,
         len(report.removed),
-        time.monotonic() - started,
+        seconds,
     )
     return RunSummary(
         target=str(config.target),
@@ -304,6 +309,46 @@ def _build_and_publish(
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
         changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
+
+
+def _render_and_publish(
+    config: Config,
+    editions: Sequence[Edition],
+    manifest: Manifest,
+    store: FragmentStore,
+    lines: LineStore,
+    stage: Stage,
+    scratch: Path | None,
+) -> tuple[PublishReport, dict[str, int], float]:
+    """Render the editions and publish each output as it comes: the report, the render counts, the time taken."""
+    from syndicate.publish import intact_keys, publish_stream
+    from syndicate.render import iter_render
+    from syndicate.render.theme import load_theme
+
+    outputs = iter_render(
+        config.site,
+        editions,
+        formats=config.formats,
+        max_items=config.max_items,
+        previous=intact_keys(config.target, manifest),
+        theme=load_theme(config.theme),
+        archive_page_size=config.archive_pages,
+        sections=config.sections,
+        fragments=store,
+        workers=worker_processes(),  # iter_render keeps a render with little to do in this process
+        lines=lines,
+        scratch=scratch,  # workers write large outputs there: they never wait in this process's memory
+    )
+    started = time.monotonic()
+    counts = {"rendered": 0, "skipped": 0}
+    with _progress(stage.progress, "rendering and writing", None) as advance:
+        staged = _observed(outputs, counts, advance)  # each file is staged as soon as it is rendered
+        try:
+            report = publish_stream(staged, config.target, manifest=manifest)
+        finally:
+            store.close()
+            lines.close()
+    return report, counts, time.monotonic() - started
 
 
 MAX_WORKERS = 4  # worker processes at most: each may hold a large feed's tree while it renders it
@@ -425,8 +470,8 @@ def read_inputs(
 
 
 def _observed(
-    outputs: Iterable[tuple[str, str, bytes | None]], counts: dict[str, int], advance: Callable[[str], None]
-) -> Iterator[tuple[str, str, bytes | None]]:
+    outputs: Iterable[tuple[str, str, Data | None]], counts: dict[str, int], advance: Callable[[str], None]
+) -> Iterator[tuple[str, str, Data | None]]:
     """``outputs`` unchanged, each logged (``-vv``), counted and shown on the progress display."""
     for path, key, data in outputs:
         if data is None:
@@ -434,7 +479,7 @@ def _observed(
             log.debug("render %s: unchanged (same render key)", path)
         else:
             counts["rendered"] += 1
-            log.debug("render %s: %s", path, plural(len(data), "byte"))
+            log.debug("render %s: %s", path, plural(len(data) if isinstance(data, bytes) else data.size, "byte"))
         advance(f"rendered {path}")
         yield path, key, data
 
@@ -458,9 +503,10 @@ def _provider_factory(config: Config, stage: Stage) -> ProviderFactory:
     if stage.providers is not None:
         make: ProviderFactory = stage.providers
     else:
-        from syndicate.translate.registry import get_provider
 
         def make(name: str) -> Translator:
+            from syndicate.translate.registry import get_provider  # when asked: a run without translation never is
+
             return get_provider(name, config.translation)
 
     made: dict[str, Translator] = {}

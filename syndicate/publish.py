@@ -20,8 +20,9 @@ This is the only module that writes into the target (DESIGN 7).  A run holds
    ``os.replace`` each staged file into place: article pages first, feeds
    and index pages last, so a feed never links a page that does not exist yet;
 4. record the new manifest (one appended change line, or a new snapshot
-   written atomically: see :class:`Manifest`), then drop the journal and the
-   backups;
+   written atomically: see :class:`Manifest`) and its stamps (``.syndicate/stamps``,
+   what the no-op check reads instead: :func:`intact_published`), then drop the
+   journal and the backups;
 5. remove stale files (published last time, not this time; files the tool
    never published are never touched) and the directories it created that
    are now empty.
@@ -48,6 +49,7 @@ import re
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -66,10 +68,13 @@ STATE_DIR = ".syndicate"  # the tool's own files in the target: the only definit
 STATUS_FILE = "status.json"  # read and written by syndicate.status.Status
 _LOCK = "lock"
 _MANIFEST = "manifest.json"
+_STAMPS = "stamps"  # the no-op check's form of the manifest (see _write_stamps)
+_STAMPS_FORMAT = "syndicate-stamps-1"
 _JOURNAL = "journal.json"
 _STAGING_PREFIX = "staging-"
 _BACKUP_PREFIX = "backup-"
 _TEMP_PREFIX = "tmp-"
+_SCRATCH_PREFIX = "scratch-"
 _MANIFEST_VERSION = 1
 _JOURNAL_VERSION = 1
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -234,7 +239,79 @@ def publish(
     return publish_stream(outputs, target, fsync=fsync)
 
 
-Output = tuple[str, str | None, bytes | None]  # (path, render key, bytes; None: keep the published file)
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """An output a renderer already wrote to disk, in a :func:`scratch_directory` of the target.
+
+    A worker process that renders a 10,000-item feed writes it there and sends
+    back this record instead of 30 MB of bytes: the document never passes
+    through the publishing process's memory, and the publisher moves the file
+    into its staging directory (same filesystem: a rename) or drops it when the
+    target already holds the same bytes.
+    """
+
+    file: str
+    sha256: str
+    size: int
+
+    @classmethod
+    def write(cls, directory: str, data: bytes | Iterable[bytes | memoryview]) -> StagedFile:
+        """Write ``data`` (bytes, or pieces written one by one) as a new file in ``directory``,
+        with the mode of any published file (0666 less the umask)."""
+        global _scratch_serial
+        _scratch_serial += 1
+        name = f"{directory}/{os.getpid()}-{_scratch_serial}"
+        digest, size = hashlib.sha256(), 0
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in (data,) if isinstance(data, bytes) else _chunks(data):
+                fh.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        return cls(name, digest.hexdigest(), size)
+
+
+def _chunks(pieces: Iterable[bytes | memoryview], size: int = 1 << 20) -> Iterator[bytes]:
+    """``pieces`` joined into chunks of about ``size`` bytes: one write and one hash update per
+    megabyte, not per item (a 10,000-item feed is 10,000 pieces)."""
+    batch: list[bytes | memoryview] = []
+    held = 0
+    for piece in pieces:
+        batch.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield b"".join(batch)
+            batch, held = [], 0
+    if batch:
+        yield b"".join(batch)
+
+
+_scratch_serial = 0  # per process: names in a scratch directory are <pid>-<serial>
+
+
+@contextmanager
+def scratch_directory(target: Path) -> Iterator[Path | None]:
+    """A directory inside ``<target>/.syndicate`` where renderers may write outputs as :class:`StagedFile`.
+
+    None when it cannot be made (outputs then travel as bytes).  Removed on exit;
+    a killed run's is removed here, by the next run (call it holding :func:`target_lock`).
+    """
+    try:
+        state = _state_dir(target)
+        for stale in state.glob(f"{_SCRATCH_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        path: Path | None = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=state))
+    except (OSError, PublishError):
+        path = None
+    try:
+        yield path
+    finally:
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+Data = bytes | StagedFile  # an output's content: bytes, or a file a renderer already wrote
+Output = tuple[str, str | None, Data | None]  # (path, render key, content; None: keep the published file)
 
 
 def publish_stream(
@@ -316,7 +393,7 @@ class _Stager:
         self.entries: dict[str, _Entry] = {}  # the new manifest's entry of every path
         self.checked: set[str] = set()  # directories whose every component was checked
 
-    def add(self, rel: str, key: str | None, data: bytes | None) -> None:
+    def add(self, rel: str, key: str | None, data: Data | None) -> None:
         reason = _unsafe_reason(rel)
         if reason:
             raise PublishError(f"{rel!r}: refusing to publish: {reason}")
@@ -343,12 +420,14 @@ class _Stager:
         else:
             self.absent.add(rel)
         self.changed.append(rel)
-        self._wait(self._PENDING, self._PENDING_BYTES - len(data))
+        held = len(data) if isinstance(data, bytes) else 0  # a staged file holds no memory here
+        self._wait(self._PENDING, self._PENDING_BYTES - held)
         name = f"{self.staging}/{_staged_name(rel)}"
         flush = self.fsync and len(self.changed) <= _FSYNC_EACH
-        written = self.pool.submit(_write_staged, name, data, self.target / rel, flush)
-        self.pending.append((rel, key, written, len(data)))
-        self.pending_bytes += len(data)
+        write = _write_staged if isinstance(data, bytes) else _adopt_staged
+        written = self.pool.submit(write, name, data, self.target / rel, flush)  # type: ignore[arg-type]
+        self.pending.append((rel, key, written, held))
+        self.pending_bytes += held
 
     def _check_parents(self, rel: str) -> None:
         """Each directory is checked once per run, not once per file in it."""
@@ -395,6 +474,27 @@ def intact_count(target: Path, manifest: Manifest | None = None) -> int | None:
     if not old.files or not all(map(old.intact, old.files)):
         return None
     return len(old.files)
+
+
+def intact_published(target: Path) -> tuple[int | None, Manifest | None]:
+    """:func:`intact_count` for the no-op check, at the least cost; and the manifest when it was read.
+
+    The stamps file (``.syndicate/stamps``: each published path with its size and
+    mtime, written with the manifest and bound to its ``stat``) answers when it
+    belongs to the current manifest: one ``lstat`` per file, no JSON.  Otherwise the
+    manifest is read (and returned, for the rest of the run: it is read once) and,
+    when every file is intact, the stamps are written for the next run.
+    """
+    state = target / STATE_DIR
+    stamps = _read_stamps(state)
+    if stamps is not None:
+        return _stamps_intact(target, *stamps), None
+    manifest = _read_manifest(state, target)
+    count = intact_count(target, manifest)
+    if count is not None:
+        with suppress(OSError):
+            _write_stamps(state, manifest.files)
+    return count, manifest
 
 
 def _still(path: str, entry: _Entry) -> bool:
@@ -470,23 +570,38 @@ def _lstat(path: str) -> os.stat_result | None:
 
 
 def _unchanged(
-    path: str, st: os.stat_result | None, data: bytes, recorded: _Entry | None, key: str | None
+    path: str, st: os.stat_result | None, data: Data, recorded: _Entry | None, key: str | None
 ) -> _Entry | None:
     """The file's new manifest entry when it already holds ``data``, else None."""
     if st is None:
         return None
     if stat.S_ISDIR(st.st_mode):
         raise PublishError(f"{path}: cannot write: a directory is in the way")
-    if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+    size = len(data) if isinstance(data, bytes) else data.size
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
         return None
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else data.sha256
     if recorded is not None and (recorded.size, recorded.mtime_ns) == (st.st_size, st.st_mtime_ns):
         same = recorded.sha256 == digest
-    else:
+    elif isinstance(data, bytes):
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as fh:
             same = fh.read() == data
+    else:
+        same = _same_bytes(path, data.file)
     return _Entry(digest, st.st_size, st.st_mtime_ns, key) if same else None
+
+
+def _same_bytes(path: str, staged: str) -> bool:
+    """Whether the published file at ``path`` holds the staged file's bytes (read in blocks)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as mine, open(staged, "rb") as theirs:
+        while True:
+            a, b = mine.read(1 << 20), theirs.read(1 << 20)
+            if a != b:
+                return False
+            if not a:
+                return True
 
 
 def _check_parents(target: Path, rel: str) -> None:
@@ -565,6 +680,24 @@ def _write_staged(path: str, data: bytes, destination: Path, fsync: bool = False
     except OSError as exc:
         raise PublishError(f"{destination}: cannot write: {_reason(exc)}") from exc
     return _Entry(digest, st.st_size, st.st_mtime_ns)
+
+
+def _adopt_staged(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> _Entry:
+    """Stage a file a renderer wrote (:class:`StagedFile`): renamed into the staging directory."""
+    try:
+        os.replace(staged.file, path)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if fsync:
+                os.fsync(fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise PublishError(f"{destination}: cannot write: {_reason(exc)}") from exc
+    if st.st_size != staged.size:  # the scratch directory is ours: only a failing disk gets here
+        raise PublishError(f"{destination}: cannot write: the rendered file changed size while staged")
+    return _Entry(staged.sha256, st.st_size, st.st_mtime_ns)
 
 
 def _write_file(path: Path, data: bytes, *, fsync: bool) -> None:
@@ -1047,10 +1180,10 @@ def _read_manifest(state: Path, target: Path) -> Manifest:
         if not isinstance(change, dict) or not isinstance(change.get("files"), dict):
             clean = False
             break
-        for rel, item in change["files"].items():
+        changed = change["files"]
+        for rel in changed:
             files.pop(rel, None)
-            if item is not None:
-                files.update(_parse_entries({rel: item}))
+        files.update(_parse_entries({rel: item for rel, item in changed.items() if item is not None}))
         dirs = _parse_dirs(change.get("dirs"))
         appended += len(line) + 1
     else:
@@ -1099,9 +1232,12 @@ def _write_manifest(
     line = _json_line({"files": changes, "dirs": sorted(dirs)})
     if old.clean and old.stored and old.appended + len(line) <= old.stored:
         _append(state / _MANIFEST, line, fsync=fsync)
-        return Manifest(files, dirs, target=old.target, stored=old.stored, appended=old.appended + len(line))
-    stored = _write_snapshot(state, files, dirs, fsync=fsync)
-    return Manifest(files, dirs, target=old.target, stored=stored)
+        record = Manifest(files, dirs, target=old.target, stored=old.stored, appended=old.appended + len(line))
+    else:
+        record = Manifest(files, dirs, target=old.target, stored=_write_snapshot(state, files, dirs, fsync=fsync))
+    with suppress(OSError):  # an optimisation only: stamps that are missing or stale make the check read the manifest
+        _write_stamps(state, files)
+    return record
 
 
 def _write_snapshot(state: Path, files: Mapping[str, _Entry], dirs: frozenset[str], *, fsync: bool) -> int:
@@ -1144,6 +1280,102 @@ def _entry_doc(entry: _Entry) -> dict[str, object]:
     if entry.key is not None:
         doc["key"] = entry.key
     return doc
+
+
+# -- stamps: the no-op check's form of the manifest ----------------------------
+#
+# ``.syndicate/stamps`` holds what the no-op check needs of the manifest and nothing more:
+# every published path with the size and mtime it was published with.  Layout: one ASCII
+# header line (format, byte order, the manifest's stat when the stamps were written, the
+# number of paths, the length of the path block), the paths (UTF-8, NUL-separated: NUL is
+# never in a published path), then two native int64 per path (size, mtime_ns) in hex (the
+# file stays text).  Stamps whose recorded manifest stat is not the manifest's own are
+# ignored: any write of the manifest (this version's, an older one's, a rollback's) makes
+# them stale.
+
+
+def _manifest_stamp(state: Path) -> str | None:
+    """The manifest's identity as the stamps record it (inode, size, mtime and ctime); None: no manifest."""
+    try:
+        st = os.stat(state / _MANIFEST)
+    except OSError:
+        return None
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _write_stamps(state: Path, files: Mapping[str, _Entry]) -> None:
+    """Record ``files``' stamps for the manifest as it is now (after writing it).  Raises OSError."""
+    import array
+
+    stamp = _manifest_stamp(state)
+    if stamp is None or not files:
+        with suppress(FileNotFoundError):
+            os.unlink(state / _STAMPS)
+        return
+    paths = "\0".join(files).encode("utf-8", "surrogatepass")
+    numbers = array.array("q")
+    for entry in files.values():
+        numbers.append(entry.size)
+        numbers.append(entry.mtime_ns)
+    header = f"{_STAMPS_FORMAT} {sys.byteorder} {stamp} {len(files)} {len(paths)}\n".encode("ascii")
+    temp = state / f"{_TEMP_PREFIX}{secrets.token_hex(8)}-{_STAMPS}"
+    try:  # lost in a crash: the manifest is read
+        _write_file(temp, header + paths + b"\n" + numbers.tobytes().hex().encode("ascii") + b"\n", fsync=False)
+        os.replace(temp, state / _STAMPS)
+    except OSError:
+        with suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def _read_stamps(state: Path) -> tuple[list[str], bytes] | None:
+    """The paths and packed (size, mtime_ns) pairs of the stamps, None when missing, damaged or stale."""
+    try:
+        with open(state / _STAMPS, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    header, _, body = data.partition(b"\n")
+    fields = header.decode("ascii", "replace").split(" ")
+    if len(fields) != 5 or fields[0] != _STAMPS_FORMAT or fields[1] != sys.byteorder:
+        return None
+    if fields[2] != _manifest_stamp(state) or not fields[3].isdigit() or not fields[4].isdigit():
+        return None
+    count, length = int(fields[3]), int(fields[4])
+    if count == 0 or len(body) != length + 32 * count + 2 or body[length : length + 1] != b"\n":
+        return None
+    try:
+        paths = body[:length].decode("utf-8", "surrogatepass").split("\0")
+        numbers = bytes.fromhex(body[length + 1 : -1].decode("ascii"))
+    except ValueError:  # UnicodeDecodeError too
+        return None
+    if len(paths) != count:
+        return None
+    return paths, numbers
+
+
+def _stamps_intact(target: Path, paths: list[str], numbers: bytes) -> int | None:
+    """len(paths) when every path is a regular file with its recorded size and mtime (one ``lstat``
+    each, relative to the target), else None."""
+    import array
+    import functools
+    import itertools
+    import operator
+
+    try:
+        fd = os.open(target, _DIR_FLAGS)
+    except OSError:
+        return None
+    try:
+        stats = list(map(functools.partial(os.lstat, dir_fd=fd), paths))
+    except OSError:  # gone (or a parent directory is): not intact
+        return None
+    finally:
+        os.close(fd)
+    if not all(map(stat.S_ISREG, map(operator.attrgetter("st_mode"), stats))):
+        return None
+    found = array.array("q", itertools.chain.from_iterable(map(operator.attrgetter("st_size", "st_mtime_ns"), stats)))
+    return len(paths) if found.tobytes() == numbers else None
 
 
 # -- state files (the status document is syndicate.status.Status) -------------

@@ -2,8 +2,9 @@
 
 :class:`Preview` builds the article set into a private temporary directory
 with ``site.url`` rewritten to the server's own address (so every link stays
-on the preview), polls the sources, the config file and the theme directory,
-rebuilds when one changes (the normal incremental publish: unchanged files
+on the preview), polls what a publish reads (the sources as their own listing
+sees them, directory symlinks inside the roots included; the config file; the
+theme directory), rebuilds when one changes (the normal incremental publish: unchanged files
 are not rewritten, translations come from the cache) and tells open pages to
 reload through server-sent events.  The published target is never touched.
 
@@ -63,7 +64,7 @@ from syndicate.errors import ConfigError, SyndicateError
 from syndicate.formats import FORMATS
 
 if TYPE_CHECKING:
-    from syndicate.config import Config
+    from syndicate.config import Config, SourceOptions
     from syndicate.pipeline import RunSummary
 
 log = logging.getLogger("syndicate")
@@ -72,6 +73,9 @@ DEFAULT_PORT = 8000
 LOOPBACK = "127.0.0.1"
 LISTEN_BACKLOG = 128
 EVENTS_PATH = "/_syndicate/events"
+# A poll lists the sources as a publish does (about 25 us a file); polls are spaced at least this
+# many times their own cost apart, so watching a large site takes at most a tenth of a core.
+WATCH_COST_FACTOR = 10
 KEEPALIVE_SECONDS = 15.0  # an idle event stream gets a comment this often (proxies close silent ones)
 RELOAD_SCRIPT = (
     "<script>/* syndicate serve: reload after a rebuild (preview only, never published) */\n"
@@ -479,30 +483,47 @@ def server_url(server: ThreadingHTTPServer) -> str:
 
 # -- preview ------------------------------------------------------------------
 
-Snapshot = dict[str, tuple[int, int]]
+Snapshot = tuple[tuple[str, int, int], ...]
 
 
-def snapshot(paths: Iterable[Path]) -> Snapshot:
-    """(mtime_ns, size) of every file under ``paths`` (files or directories); missing ones are absent."""
-    found: Snapshot = {}
-    for root in paths:
-        if root.is_file():
-            _stamp(found, str(root))
-            continue
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for name in filenames:
-                if not name.startswith("."):  # editors' swap and backup files
-                    _stamp(found, os.path.join(dirpath, name))
-    return found
+@dataclasses.dataclass(frozen=True)
+class Watched:
+    """What a publish of the site reads: the sources, the config file, the theme directory."""
+
+    sources: SourceOptions | None = None
+    config: Path | None = None
+    theme: Path | None = None
 
 
-def _stamp(found: Snapshot, path: str) -> None:
+def snapshot(watched: Watched) -> Snapshot:
+    """(path, size, mtime_ns) of every file a publish reads, as its run fingerprint sees them.
+
+    The sources are listed by :func:`syndicate.sources.list_inputs`, the very
+    listing a publish reads (input files and the images beside them, directory
+    symlinks inside the roots followed, loops cut, hidden names skipped): a
+    file edited under a linked directory is a change, a file the publish
+    skips is not.  A missing file or root shows as ``(path, -1, -1)``.
+    """
+    from syndicate.incremental import input_stats
+    from syndicate.render.theme import theme_stamp
+    from syndicate.sources import list_inputs
+
+    found: list[tuple[str, int, int]] = []
+    if watched.sources is not None:
+        found += input_stats(list_inputs(watched.sources))
+    if watched.config is not None:
+        found.append(_stamp(watched.config))
+    if watched.theme is not None:
+        found += theme_stamp(watched.theme)
+    return tuple(found)
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
     try:
         st = os.stat(path)
     except OSError:
-        return
-    found[path] = (st.st_mtime_ns, st.st_size)
+        return str(path), -1, -1
+    return str(path), st.st_size, st.st_mtime_ns
 
 
 class Preview:
@@ -542,8 +563,9 @@ class Preview:
         self.builds = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._watched: list[Path] = []
-        self._seen: Snapshot = {}
+        self._watched = Watched(config=config_path)
+        self._seen: Snapshot = ()
+        self._pause = interval
 
     def config(self) -> Config:
         """The user's config pointed at the preview: local URL, private target, drafts if asked."""
@@ -565,11 +587,10 @@ class Preview:
         try:
             config = self.config()
         except SyndicateError as exc:  # e.g. a config being edited: watch it (and what we watched) until it is fixed
-            self._watched = self._watched or self._watch_list(None)
             self._seen = snapshot(self._watched)
             self.report(f"syndicate: error: {exc}")
             return None
-        self._watched = self._watch_list(config)
+        self._watched = Watched(config.sources, self.config_path, config.theme)
         self._seen = snapshot(self._watched)
         try:
             summary = publish_site(config)
@@ -581,26 +602,25 @@ class Preview:
         self.reloader.notify()
         return summary
 
-    def _watch_list(self, config: Config | None) -> list[Path]:
-        paths = list(config.sources.paths) if config is not None else []
-        if self.config_path is not None:
-            paths.append(self.config_path)
-        if config is not None and config.theme is not None:
-            paths.append(config.theme)
-        return paths
-
     def changed(self) -> bool:
         """Whether anything watched changed since the last build."""
-        return snapshot(self._watched) != self._seen
+        return self._poll() != self._seen
+
+    def _poll(self) -> Snapshot:
+        """A snapshot of the watched files; the pause before the next one grows with its cost."""
+        started = time.monotonic()
+        found = snapshot(self._watched)
+        self._pause = max(self.interval, WATCH_COST_FACTOR * (time.monotonic() - started))
+        return found
 
     def watch(self) -> None:
-        """Poll until stopped; rebuild once the inputs have been quiet for one interval."""
-        while not self._stop.wait(self.interval):
+        """Poll until stopped; rebuild once the inputs have been quiet for one pause."""
+        while not self._stop.wait(self._pause):
             if not self.changed():
                 continue
-            before = snapshot(self._watched)
-            while not self._stop.wait(self.interval):  # let an editor finish saving
-                after = snapshot(self._watched)
+            before = self._poll()
+            while not self._stop.wait(self._pause):  # let an editor finish saving
+                after = self._poll()
                 if after == before:
                     break
                 before = after

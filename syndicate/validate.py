@@ -37,9 +37,11 @@ from urllib.parse import unquote, urlsplit
 import lxml.html  # type: ignore[import-untyped, unused-ignore]
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
+from syndicate import errors
 from syndicate.errors import ConfigError
 from syndicate.formats import FORMATS, is_archive_path
 from syndicate.localize import normalize_tag, text_direction
+from syndicate.sources.safe import shown_name
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSONFEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -61,13 +63,30 @@ Parsed = Generator[str, None, "etree._Element | None"]
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding: ``path`` is relative to the target ("." for the target itself)."""
+    """One finding: ``path`` is relative to the target ("." for the target itself).
+
+    Every finding is an error: it makes ``syndicate validate`` fail (exit 3).
+    """
 
     path: str
     message: str
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+    def located(self, target: Path) -> errors.Problem:
+        """The finding as the CLI reports problems: naming the file under ``target`` (escaped, one line),
+        its line when the message starts with one (``line 3: not well-formed XML``)."""
+        where = target if self.path == "." else target / self.path
+        message, line = self.message, None
+        if match := _LINE.match(message):
+            message, line = message[match.end() :], int(match[1])
+        if not message.isprintable():  # e.g. a parser's message quoting a control character
+            message = shown_name(message)
+        return errors.Problem(message, shown_name(where), line)
+
+
+_LINE = re.compile(r"line (\d+): ")
 
 
 @dataclass(frozen=True)
@@ -99,13 +118,17 @@ def _problems(rel: str, messages: Iterable[str]) -> list[Problem]:
 # -- layout -------------------------------------------------------------------
 
 
+# Top-level directories that are not editions: a theme's static files (render.theme.Theme.static_files).
+NOT_LANGUAGES = frozenset({"static"})
+
+
 def _language_dirs(target: Path) -> list[str]:
-    """Top-level directories, hidden ones (``.syndicate/``) excluded."""
+    """Top-level directories, hidden ones (``.syndicate/``) and :data:`NOT_LANGUAGES` excluded."""
     try:
         entries = sorted(os.scandir(target), key=lambda e: e.name)
     except OSError:
         return []
-    return [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+    return [e.name for e in entries if e.is_dir() and not e.name.startswith(".") and e.name not in NOT_LANGUAGES]
 
 
 def _check_layout(target: Path, languages: list[str]) -> Iterator[Problem]:

@@ -62,6 +62,8 @@ def test_a_document_is_its_head_fragments_and_tail(edition: tuple[Site, Edition]
     document = _renderer(site, fmt)(full)
     cut = split(document, fmt, len(full.articles))
     assert cut is not None and cut.join(cut.items) == document
+    assert b"".join(cut.parts()) == document  # written piece by piece, the same bytes
+    assert all(isinstance(item, memoryview) for item in cut.items)  # views of the document, never copies
     assert split(document, fmt, len(full.articles) + 1) is None  # never a guess at the count
     # a fragment is the same bytes whatever else the document holds
     alone = [split(_renderer(site, fmt)(dataclasses.replace(full, articles=(a,))), fmt, 1) for a in full.articles]

@@ -347,7 +347,8 @@ def test_5_when_rolling_back_fails_too_status_says_the_target_changed_and_the_ne
     failing_replace.update(at=0, always_after=False)
     recover(target)  # what the next run does first, under the lock
     assert published(target) == old
-    assert sorted(p.name for p in (target / ".syndicate").iterdir()) == ["lock", "manifest.json", "status.json"]
+    state = sorted(p.name for p in (target / ".syndicate").iterdir())
+    assert state == ["lock", "manifest.json", "stamps", "status.json"]
     assert run(site)[0] == ExitCode.OK and "Lavrov (updated)" in feed_text(site)
 
 

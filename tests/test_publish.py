@@ -106,7 +106,7 @@ def test_a_changed_file_is_replaced_and_the_others_are_untouched(target: Path) -
     assert report.unchanged == len(FILES) - 1
     assert (target / "en/rss.xml").read_bytes() == b"<rss version='2.0'>new</rss>\n"
     after = snapshot(target)
-    unchanged = ("en/rss.xml", ".syndicate/manifest.json")
+    unchanged = ("en/rss.xml", ".syndicate/manifest.json", ".syndicate/stamps")
     assert without(after, *unchanged) == without(before, *unchanged)
 
 
@@ -296,7 +296,7 @@ def test_leftover_staging_from_a_killed_run_is_removed(target: Path) -> None:
 
     publish(FILES, target)
 
-    assert sorted(p.name for p in (target / ".syndicate").iterdir()) == ["manifest.json"]
+    assert sorted(p.name for p in (target / ".syndicate").iterdir()) == ["manifest.json", "stamps"]
 
 
 def test_fsync_can_be_turned_off(target: Path) -> None:

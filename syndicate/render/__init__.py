@@ -38,11 +38,13 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from syndicate import localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.formats import BY_NAME, NAMES, Renderer, feed_path, section_dir
-from syndicate.models import XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
+from syndicate.formats import BY_NAME, NAMES, Renderer, Writer, feed_path, section_dir
+from syndicate.models import FORBIDDEN_IN_REPR, XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
+from syndicate.publish import Data, StagedFile
 from syndicate.render import fragments, html
 from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
@@ -121,6 +123,7 @@ def render_changed(
     for path, key, data in outputs:
         keys[path] = key
         if data is not None:
+            assert isinstance(data, bytes)  # no scratch directory given: every output comes as bytes
             files[path] = data
     return dict(sorted(files.items())), dict(sorted(keys.items()))
 
@@ -138,7 +141,8 @@ def iter_render(
     fragments: FragmentStore | None = None,
     workers: int = 1,
     lines: LineStore | None = None,
-) -> Iterator[tuple[str, str, bytes | None]]:
+    scratch: Path | None = None,
+) -> Iterator[tuple[str, str, Data | None]]:
     """Every output as ``(path, render key, bytes)``, one at a time (bytes None: unchanged).
 
     Each output's key is a digest of everything that makes its bytes (the
@@ -154,23 +158,33 @@ def iter_render(
     that many forked processes while this one takes them in order (and the
     publisher stages them); the outputs, and their order, are the same.  With a
     ``lines`` store, the listing pages join their items' kept lines
-    (:mod:`.lines`), in this process (the store is this process's).
+    (:mod:`.lines`), in this process (the store is this process's).  With a
+    ``scratch`` directory (:func:`syndicate.publish.scratch_directory`), a
+    worker writes a large output there and sends a
+    :class:`~syndicate.publish.StagedFile` instead of its bytes, so a
+    10,000-item feed never waits in this process's memory.
     """
     chosen = _check_formats(formats)
     if max_items < 0:
         raise ConfigError(f"max_items must be 0 or more, got {max_items}")
     if archive_page_size is not None and archive_page_size < 1:
         raise ConfigError(f"archive_page_size must be 1 or more, got {archive_page_size}")
+    global _SCRATCH
+    _SCRATCH = str(scratch) if scratch is not None else None
     try:
         pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments, lines)
         specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
-        yield from _in_parallel(specs, workers, previous or {}) if workers > 1 else _in_order(specs)
+        if workers > 1:
+            yield from _in_parallel(specs, workers, previous or {})
+        else:
+            yield from _in_order(specs)
     finally:
         html.clear_content_memo()
         _key_memo.clear()
+        _SCRATCH = None
 
 
-Spec = tuple[str, str, Callable[[], bytes] | None]  # (path, render key, how to render it; None: unchanged)
+Spec = tuple[str, str, Callable[[], Data] | None]  # (path, render key, how to render it; None: unchanged)
 
 
 class _Outputs:
@@ -179,7 +193,7 @@ class _Outputs:
     def __init__(self, previous: Mapping[str, str], base: str) -> None:
         self.previous, self.base = previous, base
 
-    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], bytes]) -> Spec:
+    def add(self, path: str, parts: tuple[object, ...], render: Callable[[], Data]) -> Spec:
         key = _digest(self.base, path, *parts)
         return path, key, None if self.previous.get(path) == key else render
 
@@ -187,7 +201,7 @@ class _Outputs:
 _EDITION_DONE: Spec = ("", "", None)  # a marker between editions: their item contents may be freed
 
 
-def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, bytes | None]]:
+def _in_order(specs: Iterator[Spec]) -> Iterator[tuple[str, str, Data | None]]:
     """Render each output as it comes, in this process."""
     for path, key, render in specs:
         if path:
@@ -242,20 +256,32 @@ class _FeedJob:
     edition: Edition
     keys: Sequence[str]
     render: Callable[[Edition], bytes]
+    pieces: Callable[[Edition], Iterator[bytes]]  # the same bytes as ``render``, in pieces
 
-    def __call__(self) -> bytes:
+    def __call__(self) -> Data:
         if self.store is None:
             return self.render(self.edition)
         context = self._context()
         previous = self.store.previous(self.path, self.fmt, context)
-        data = fragments.render_feed(self.fmt, self.edition, self.keys, self.render, previous)
-        self.store.record(data, self.fmt, context, self.keys)
+        document = fragments.assemble(self.fmt, self.edition, self.keys, self.render, previous)
+        if isinstance(document, bytes):
+            data: Data = document
+        elif _SCRATCH is not None:  # joined piece by piece into a file: never whole in memory
+            data = StagedFile.write(_SCRATCH, document.parts())
+        else:
+            data = document.join(document.items)
+        self.store.record(data if isinstance(data, bytes) else data.sha256, self.fmt, context, self.keys)
         return data
 
-    def whole(self) -> bytes:
+    def whole(self) -> Data:
+        """The whole document (in a worker): written piece by piece into the scratch directory when
+        it is large, so not even a worker holds a 10,000-item feed whole."""
+        if _SCRATCH is not None and len(self.edition.articles) >= _STAGE_ITEMS:
+            return StagedFile.write(_SCRATCH, self.pieces(self.edition))
         return self.render(self.edition)
 
-    def record(self, data: bytes) -> None:
+    def record(self, data: bytes | str) -> None:
+        """Record a document a worker rendered: its bytes, or their sha256 (hex) when it wrote them to a file."""
         if self.store is not None:
             self.store.record(data, self.fmt, self._context(), self.keys)
 
@@ -263,7 +289,11 @@ class _FeedJob:
         return _digest(self.base, self.edition.language)
 
 
-Rendered = bytes | tuple[bytes, NewLines]  # what a worker sends back: bytes, or a listing page and its lines
+# What a worker sends back: bytes, a file it wrote (a large output), or a listing page and its lines.
+Rendered = bytes | StagedFile | tuple[bytes, NewLines]
+_SCRATCH: str | None = None  # where large outputs are written as files (workers inherit it; see iter_render)
+_STAGE_MIN = 1 << 20  # outputs from this size on are written by the worker, not sent back as bytes
+_STAGE_ITEMS = 300  # feeds of this many items on (about 1 MB) are written by the worker piece by piece
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +326,7 @@ class _LineJob:
 
 def _in_parallel(
     specs: Iterator[Spec], workers: int, previous: Mapping[str, str]
-) -> Iterator[tuple[str, str, bytes | None]]:
+) -> Iterator[tuple[str, str, Data | None]]:
     """Render in ``workers`` forked processes; same outputs, same order as :func:`_in_order`.
 
     The renderers are pure, so a worker renders exactly what this process
@@ -360,13 +390,13 @@ def _in_parallel(
         _SPECS = []
 
 
-def _received(render: object, result: Rendered) -> bytes:
+def _received(render: object, result: Rendered) -> Data:
     """A worker's output as published; what it holds for this process's stores is recorded first."""
     if isinstance(render, _LineJob) and isinstance(result, tuple):
         return render.record(result)
-    assert isinstance(result, bytes)
+    assert isinstance(result, (bytes, StagedFile))
     if isinstance(render, _FeedJob):
-        render.record(result)
+        render.record(result if isinstance(result, bytes) else result.sha256)
     return result
 
 
@@ -441,11 +471,14 @@ def _render_batch(edition: int, indices: list[int]) -> list[Rendered] | None:
         html.clear_content_memo()
         _worker_edition = edition
     try:
-        rendered = []
+        rendered: list[Rendered] = []
         for index in indices:
             render = _SPECS[index][2]
             if render is not None:
-                rendered.append(render.whole() if isinstance(render, (_FeedJob, _LineJob)) else render())
+                done: Rendered = render.whole() if isinstance(render, (_FeedJob, _LineJob)) else render()
+                if _SCRATCH is not None and isinstance(done, bytes) and len(done) >= _STAGE_MIN:
+                    done = StagedFile.write(_SCRATCH, done)
+                rendered.append(done)
     except Exception:
         html.clear_content_memo()
         _worker_edition = -1
@@ -515,10 +548,11 @@ def _listings(
     listed.update((f"{section_dir(lang, s.slug)}/index.html", len(s.edition.articles)) for s in sections.get(lang, ()))
     for path, key, render in specs:
         if render is not None and path in listed:
+            page = cast(Callable[[], bytes], render)  # a listing page renders bytes, never a staged file
             if lines is None:
-                render = _Listing(render, listed[path])
+                render = _Listing(page, listed[path])
             else:
-                render = _LineJob(render, listed[path], lines) if lines.cold else _Here(render)
+                render = _LineJob(page, listed[path], lines) if lines.cold else _Here(page)
         yield path, key, render
 
 
@@ -612,7 +646,8 @@ def _feed_set(
         for fmt in pages.formats:
             path = feed_path(chain.directory, fmt)
             renderer = functools.partial(_render_document, BY_NAME[fmt].renderer, site, siblings, chain)
-            job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer)
+            writer = functools.partial(_document_pieces, BY_NAME[fmt].writer, site, siblings, chain)
+            job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer, writer)
             yield out.add(path, (fmt, chain, top, window_keys), job)
 
 
@@ -624,6 +659,16 @@ def _render_document(
     edition: Edition,
 ) -> bytes:
     return renderer(site, edition, siblings, chain)
+
+
+def _document_pieces(
+    writer: Writer,
+    site: Site,
+    siblings: Sequence[str],
+    chain: Chain,
+    edition: Edition,
+) -> Iterator[bytes]:
+    return writer(site, edition, siblings, chain)
 
 
 def _media_files(editions: Sequence[Edition]) -> list[Media]:
@@ -647,7 +692,7 @@ _key_memo: dict[int, tuple[Article, str]] = {}  # only ever prepared articles (s
 
 
 def _article_key(article: Article) -> str:
-    """A digest of every field of a prepared article (its repr is complete and stable).
+    """A digest of every field of a prepared article (its key text is complete and stable).
 
     Memoized per article object for the duration of one render (pages, indexes and
     feeds all ask); ``iter_render`` clears the memo.  An article that came in
@@ -656,7 +701,7 @@ def _article_key(article: Article) -> str:
     hit = _key_memo.get(id(article))
     if hit is not None and hit[0] is article:
         return hit[1]
-    key = _repr_key(repr(article))
+    key = _repr_key(article.key_text())
     _key_memo[id(article)] = (article, key)
     return key
 
@@ -728,16 +773,10 @@ def _prepare_site(site: Site) -> Site:
     )
 
 
-# What repr() writes for the characters XML_FORBIDDEN matches: str's repr escapes every
-# one of them (\x00-\x1f but tab, newline and CR; surrogates; U+FFFE/U+FFFF).  A literal
-# backslash is written doubled, so it can only make a false alarm (the full cleaning), never a miss.
-_FORBIDDEN_IN_REPR = re.compile(r"\\x(?:0[0-8bcef]|1[0-9a-f])|\\ud[89a-f][0-9a-f]{2}|\\uff(?:fe|ff)")
-
-
 def prepared_key(article: Article) -> str | None:
     """The render key of an article that render's preparation would leave as it is, else None.
 
-    One ``repr`` decides both: no character XML forbids in any field, language
+    One key text (:meth:`Article.key_text`) decides both: no character XML forbids in any field, language
     tags already canonical, slugs valid.  A key found is remembered for this
     render, so :func:`_prepare_article` passes the article through without
     cleaning it and :func:`_article_key` does not digest it again.  Callers
@@ -746,8 +785,8 @@ def prepared_key(article: Article) -> str | None:
     hit = _key_memo.get(id(article))
     if hit is not None and hit[0] is article:
         return hit[1]
-    text = repr(article)
-    if _FORBIDDEN_IN_REPR.search(text) or not _already_normal(article):
+    text = article.key_text()
+    if FORBIDDEN_IN_REPR.search(text) or not _already_normal(article):
         return None
     key = _repr_key(text)
     _key_memo[id(article)] = (article, key)
@@ -756,7 +795,7 @@ def prepared_key(article: Article) -> str | None:
 
 def content_key(article: Article) -> str:
     """A digest of every field of ``article`` as it is (its render key when it is already prepared)."""
-    return prepared_key(article) or _repr_key(repr(article))
+    return prepared_key(article) or _repr_key(article.key_text())
 
 
 def adopt_key(article: Article, key: str) -> None:

@@ -51,7 +51,7 @@ caller's job (:func:`syndicate.render.render_site`).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped, unused-ignore]
@@ -367,20 +367,27 @@ def render_rss(site: Site, edition: Edition, siblings: Sequence[str] = (), chain
     ``siblings`` are the languages of the other editions that have an RSS feed;
     ``chain`` the document's place among its archives (see :func:`feed_links`).
     """
+    return joined(rss_pieces(site, edition, siblings, chain))
+
+
+def rss_pieces(
+    site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None
+) -> Iterator[bytes]:
+    """:func:`render_rss` in pieces (head, one per item, tail): written one by one to a file, a
+    10,000-item document is never whole in memory."""
     head, tail = rss_frame(site, edition, siblings, chain)
-    return _join(head, (rss_item(site, edition, article) for article in edition.articles), tail)
+    yield head
+    for article in edition.articles:
+        yield rss_item(site, edition, article).encode("utf-8")
+    yield tail
 
 
-def _join(head: bytes, items: Iterable[str], tail: bytes) -> bytes:
-    """The document, each item encoded as it is written: it costs about its own bytes.
-
-    (``BytesIO.getvalue`` hands its buffer over without a copy when nothing else holds it.)
-    """
+def joined(pieces: Iterable[bytes]) -> bytes:
+    """A document from its pieces, each written into one buffer as it comes: it costs about its own
+    bytes (``BytesIO.getvalue`` hands its buffer over without a copy when nothing else holds it)."""
     out = io.BytesIO()
-    out.write(head)
-    for item in items:
-        out.write(item.encode("utf-8"))
-    out.write(tail)
+    for piece in pieces:
+        out.write(piece)
     return out.getvalue()
 
 
@@ -453,8 +460,18 @@ def render_atom(site: Site, edition: Edition, siblings: Sequence[str] = (), chai
 
     ``siblings`` are the languages of the other editions that have an Atom feed.
     """
+    return joined(atom_pieces(site, edition, siblings, chain))
+
+
+def atom_pieces(
+    site: Site, edition: Edition, siblings: Sequence[str] = (), chain: Chain | None = None
+) -> Iterator[bytes]:
+    """:func:`render_atom` in pieces (head, one per entry, tail)."""
     head, tail = atom_frame(site, edition, siblings, chain)
-    return _join(head, (atom_entry(site, edition, article) for article in edition.articles), tail)
+    yield head
+    for article in edition.articles:
+        yield atom_entry(site, edition, article).encode("utf-8")
+    yield tail
 
 
 def atom_entry(site: Site, edition: Edition, article: Article) -> str:

@@ -37,7 +37,7 @@ import dataclasses
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +71,16 @@ class Split:
     def join(self, items: Sequence[Fragment]) -> bytes:
         return self.head + self.sep.join(items) + self.tail
 
+    def parts(self) -> Iterator[Fragment]:
+        """The document's pieces in order (``b"".join(parts())`` is :meth:`join` of :attr:`items`):
+        written one by one, a joined feed never exists whole in memory."""
+        yield self.head
+        for index, item in enumerate(self.items):
+            if index and self.sep:
+                yield self.sep
+            yield item
+        yield self.tail
+
 
 def split(document: bytes, fmt: str, count: int) -> Split | None:
     """``document`` cut into ``count`` item fragments, or None when it is not exactly that."""
@@ -94,16 +104,24 @@ def split(document: bytes, fmt: str, count: int) -> Split | None:
 
 
 def _split_json(document: bytes, count: int) -> Split | None:
-    opening, closing = b'\n  "items": [\n', b"\n  ]\n}\n"
+    opening, closing, sep = b'\n  "items": [\n', b"\n  ]\n}\n", b",\n"
     start = document.find(opening)
     if start == -1 or not document.endswith(closing):
         return None
-    body = document[start + len(opening) : len(document) - len(closing)]
-    lines = body.split(b",\n")  # an item is one line: JSON escapes every newline inside its strings
-    if len(lines) != count or not all(item.startswith(b"    {") for item in lines):
+    first, stop = start + len(opening), len(document) - len(closing)
+    bounds = [first]  # an item is one line: JSON escapes every newline inside its strings
+    found = document.find(sep, first, stop)
+    while found != -1:
+        bounds.append(found + len(sep))
+        found = document.find(sep, found + len(sep), stop)
+    if len(bounds) != count:
         return None
-    items: list[Fragment] = list(lines)
-    return Split(document[: start + len(opening)], items, closing, b",\n")
+    ends = [b - len(sep) for b in bounds[1:]] + [stop]
+    view = memoryview(document)  # views, as for RSS and Atom: no copy of the document
+    items: list[Fragment] = [view[a:b] for a, b in zip(bounds, ends, strict=True)]
+    if not all(bytes(item[:5]) == b"    {" for item in items):
+        return None
+    return Split(document[:first], items, closing, sep)
 
 
 def head_articles(edition: Edition) -> set[int]:
@@ -125,6 +143,19 @@ def render_feed(
     previous: dict[str, Fragment] | None,
 ) -> bytes:
     """The document of ``edition`` (item ``keys`` in order), reusing ``previous`` fragments by key."""
+    document = assemble(fmt, edition, keys, render, previous)
+    return document if isinstance(document, bytes) else document.join(document.items)
+
+
+def assemble(
+    fmt: str,
+    edition: Edition,
+    keys: Sequence[str],
+    render: Callable[[Edition], bytes],
+    previous: dict[str, Fragment] | None,
+) -> bytes | Split:
+    """:func:`render_feed` unjoined: a :class:`Split` whose items are this document's, in order
+    (write its :meth:`Split.parts`), or the whole document when nothing could be reused."""
     if not previous or not edition.articles:
         return render(edition)
     wanted = sorted({i for i, key in enumerate(keys) if key not in previous} | head_articles(edition))
@@ -133,7 +164,8 @@ def render_feed(
     if cut is None:
         return render(edition)
     fresh = dict(zip(wanted, cut.items, strict=True))
-    return cut.join([fresh[i] if i in fresh else previous[key] for i, key in enumerate(keys)])
+    items = [fresh[i] if i in fresh else previous[key] for i, key in enumerate(keys)]
+    return Split(cut.head, items, cut.tail, cut.sep)
 
 
 class FragmentStore:
@@ -185,10 +217,12 @@ class FragmentStore:
         self.reused += len(keys)
         return dict(zip(keys, cut.items, strict=True))
 
-    def record(self, data: bytes, fmt: str, context: str, keys: Sequence[str]) -> None:
-        """Remember which item keys the document ``data`` holds (written at :meth:`close`)."""
+    def record(self, data: bytes | str, fmt: str, context: str, keys: Sequence[str]) -> None:
+        """Remember which item keys the document ``data`` (its bytes, or their sha256 in hex) holds
+        (written at :meth:`close`)."""
         if self._conn is not None and keys:
-            self._pending.append((_digest(data), _context(fmt, context), ",".join(keys)))
+            digest = data if isinstance(data, str) else _digest(data)
+            self._pending.append((digest, _context(fmt, context), ",".join(keys)))
 
     def close(self) -> None:
         if self._conn is None:

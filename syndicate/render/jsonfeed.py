@@ -11,16 +11,15 @@ trimming to ``max_items`` is the caller's job.
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from syndicate.content import blocks_text
 from syndicate.models import Article, Edition, Site
 from syndicate.render import html
 from syndicate.render.archive import RFC5005, Chain
-from syndicate.render.feeds import categories, feed_author, item_author, rfc3339_utc
+from syndicate.render.feeds import categories, feed_author, item_author, joined, rfc3339_utc
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -28,7 +27,15 @@ VERSION = "https://jsonfeed.org/version/1.1"
 def render_json_feed(
     site: Site, edition: Edition, chain: Chain | None = None, siblings: Sequence[str] = ()
 ) -> bytes:
-    """The edition as a JSON Feed 1.1 document.
+    """The edition as a JSON Feed 1.1 document (see :func:`json_feed_pieces`)."""
+    return joined(json_feed_pieces(site, edition, chain, siblings))
+
+
+def json_feed_pieces(
+    site: Site, edition: Edition, chain: Chain | None = None, siblings: Sequence[str] = ()
+) -> Iterator[bytes]:
+    """The edition as a JSON Feed 1.1 document, in pieces: the head, one per item (with the comma
+    before it), the tail.
 
     ``chain`` places it among its archives (RFC 5005): ``next_url`` (JSON
     Feed's pagination) leads to the next older document, and the ``_archive``
@@ -56,18 +63,14 @@ def render_json_feed(
         feed["_archive"] = _archive_object(site, chain)
     head = "".join(f"  {_dump(key)}: {_dump(value)},\n" for key, value in feed.items())
     if not edition.articles:
-        return ("{\n" + head + '  "items": []\n}\n').encode("utf-8")
-    # Each item encoded as it is written into one buffer (handed over without a
-    # copy by getvalue): a 10,000-item document costs about its own bytes.
-    out = io.BytesIO()
-    out.write(("{\n" + head + '  "items": [\n').encode("utf-8"))
-    separator = b""
+        yield ("{\n" + head + '  "items": []\n}\n').encode("utf-8")
+        return
+    yield ("{\n" + head + '  "items": [\n').encode("utf-8")
+    separator = ""
     for article in edition.articles:
-        out.write(separator)
-        out.write(("    " + _dump(_item(site, edition, article))).encode("utf-8"))
-        separator = b",\n"
-    out.write(b"\n  ]\n}\n")
-    return out.getvalue()
+        yield (separator + "    " + _dump(_item(site, edition, article))).encode("utf-8")
+        separator = ",\n"
+    yield b"\n  ]\n}\n"
 
 
 def _url(site: Site, directory: str) -> str:

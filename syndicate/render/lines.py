@@ -230,7 +230,7 @@ def context_of(site: object, theme: Theme, language: str, heading: str) -> str:
 
 def article_key(article: Article) -> str:
     """A digest of every field of an article (for callers that have no render key at hand)."""
-    return hashlib.blake2b(repr(article).encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(article.key_text().encode(), digest_size=12).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

@@ -97,7 +97,7 @@ def load_theme(directory: Path | None = None) -> Theme:
     (size or mtime), and only then: a run (and ``serve``) asks for it more than once."""
     if directory is None:
         return _default_theme()
-    return _user_theme(directory, _stamp(directory))
+    return _user_theme(directory, theme_stamp(directory))
 
 
 @functools.lru_cache(maxsize=4)
@@ -105,7 +105,8 @@ def _user_theme(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> The
     return Theme(directory)
 
 
-def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+def theme_stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of every file of a user theme: what a run reads of it (``serve`` watches it)."""
     files = []
     for path in sorted(directory.rglob("*")):
         try:

@@ -17,6 +17,7 @@ Many files to parse are parsed in forked worker processes
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import importlib
@@ -24,7 +25,7 @@ import logging
 import os
 import pickle
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -63,11 +64,19 @@ SUFFIXES = READERS
 class InputFile:
     """One listed input file with its stat: the fingerprint and the parse cache key both use it."""
 
-    path: Path
-    shown: str
+    filename: str  # the path as listed, a plain string (the listing makes no pathlib object per file)
     relative: str  # to its source root (for date_from_path)
     size: int  # -1: it could not be stat'ed (reading it reports why)
     mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.filename)
+
+    @property
+    def shown(self) -> str:
+        """The path as messages show it (:func:`~syndicate.sources.safe.shown_name`)."""
+        return shown_name(self.filename)
 
 
 @dataclass(frozen=True)
@@ -98,24 +107,34 @@ class InputListing:
 
 
 def list_inputs(options: SourceOptions) -> InputListing:
-    """Every source root's input files with their size and mtime (one ``stat`` each)."""
+    """Every source root's input files with their size and mtime.
+
+    One system call per regular file (the ``lstat`` of its ``os.scandir`` entry); a
+    symlink is judged (:func:`~syndicate.sources.safe.classify`) and then ``stat``'ed
+    through.  Paths stay plain strings (a cron run with nothing to do lists every file).
+    """
     listed = []
     for root in options.paths:
         skipped: list[Skipped] = []
-        images: list[Path] = []
+        images: list[str] = []
         try:
-            found = list(find_files([root], skipped, roots=options.paths, media=images))
+            found = find_files([root], skipped, roots=options.paths, media=images)
         except InputError as exc:
             listed.append(RootListing(root, error=exc))
             continue
         files = []
-        for path, shown in found:
-            try:
-                st = os.stat(path)
-                size, mtime = st.st_size, st.st_mtime_ns
-            except OSError:
-                size, mtime = -1, -1
-            files.append(InputFile(path, shown, _relative(path, root), size, mtime))
+        base = str(root)
+        prefix = _prefix(base)
+        cut = len(prefix)
+        for name, st in found:
+            relative = name[cut:] if name.startswith(prefix) and name != base else _relative_name(name, base, root)
+            if st is None:
+                try:
+                    st = os.stat(name)
+                except OSError:
+                    files.append(InputFile(name, relative, -1, -1))
+                    continue
+            files.append(InputFile(name, relative, st.st_size, st.st_mtime_ns))
         listed.append(RootListing(root, tuple(files), skipped=tuple(skipped), media=_media_stats(images)))
     return InputListing(tuple(listed))
 
@@ -128,7 +147,7 @@ class ReadResult:
     checked: tuple[str, ...] = field(default=(), repr=False)
 
 
-def _media_stats(images: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+def _media_stats(images: Iterable[str]) -> tuple[tuple[str, int, int], ...]:
     """(path, size, mtime_ns) of image files, sorted by path: articles publish them, so they are part
     of the run fingerprint (a replaced photo is a change)."""
     stats = []
@@ -137,7 +156,7 @@ def _media_stats(images: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
             st = os.stat(path)
         except OSError:
             continue
-        stats.append((str(path), st.st_size, st.st_mtime_ns))
+        stats.append((path, st.st_size, st.st_mtime_ns))
     return tuple(sorted(stats))
 
 
@@ -146,9 +165,10 @@ def find_files(
     skipped: list[Skipped] | None = None,
     *,
     roots: Iterable[Path] | None = None,
-    media: list[Path] | None = None,
-) -> Iterator[tuple[Path, str]]:
-    """Input files under ``paths`` with their display path, sorted; hidden ones skipped.
+    media: list[str] | None = None,
+) -> list[tuple[str, os.stat_result | None]]:
+    """Input files under ``paths``, sorted, with their ``lstat`` when the walk made it (a regular
+    file; None: ``stat`` it); hidden ones skipped.
 
     Only regular files are listed, and symlinks only when their target is a
     regular file (or, for a directory symlink, a directory) inside one of the source
@@ -160,16 +180,18 @@ def find_files(
     """
     paths = list(paths)
     real_roots = resolved_roots(paths if roots is None else roots)
+    found: list[tuple[str, os.stat_result | None]] = []
     for root in paths:
         kind = _root_kind(root)
         if kind == "file":
             if root.suffix.lower() not in SUFFIXES:
                 raise InputError(shown_name(root), f"unsupported file type (expected {', '.join(sorted(SUFFIXES))})")
-            yield root, shown_name(root)
+            found.append((str(root), None))
         elif kind == "dir":
-            yield from _walk(root, real_roots, skipped if skipped is not None else [], media)
+            found += _walk(root, real_roots, skipped if skipped is not None else [], media)
         else:
             raise InputError(shown_name(root), kind)
+    return found
 
 
 def _root_kind(root: Path) -> str:
@@ -186,8 +208,8 @@ def _root_kind(root: Path) -> str:
 
 
 def _walk(
-    root: Path, roots: tuple[Path, ...], skipped: list[Skipped], media: list[Path] | None = None
-) -> Iterator[tuple[Path, str]]:
+    root: Path, roots: tuple[Path, ...], skipped: list[Skipped], media: list[str] | None = None
+) -> list[tuple[str, os.stat_result | None]]:
     """The input files under the directory ``root``, sorted by their path below it.
 
     A directory symlink is followed when its target is a directory inside one of
@@ -195,62 +217,113 @@ def _walk(
     a directory already listed (a loop back to an ancestor, or a second link to
     the same place) is skipped by its ``(st_dev, st_ino)``, with a warning: no hang.
     """
-    found: list[Path] = []
+    found: list[tuple[str, os.stat_result | None]] = []
     visited: set[tuple[int, int]] = set()
-    links: list[Path] = []
+    links: list[str] = []
     images = media if media is not None else []
-    _walk_tree(root, roots, skipped, found, visited, links, images)
+    base = str(root)
+    _walk_tree(base, roots, skipped, found, visited, links, images)
     while links:
         link = links.pop(0)
-        target = _linked_directory(link, roots, visited, skipped)
+        target = _linked_directory(Path(link), roots, visited, skipped)
         if target is not None:
             visited.add(target)
             _walk_tree(link, roots, skipped, found, visited, links, images)
-    for path in sorted(found, key=lambda p: _relative(p, root)):
-        yield path, shown_name(path)
+    cut = len(_prefix(base))
+    found.sort(key=lambda item: item[0][cut:])
+    return found
+
+
+def _prefix(directory: str) -> str:
+    """What ``str(Path(directory, name))`` puts before ``name`` (``directory`` as ``str`` of a Path)."""
+    if directory == ".":
+        return ""
+    return directory if directory.endswith("/") else directory + "/"
+
+
+def _relative_name(name: str, base: str, root: Path) -> str:
+    """``name`` relative to its source root (``base`` is ``str(root)``), POSIX style."""
+    if name == base:
+        return root.name
+    prefix = _prefix(base)
+    if name.startswith(prefix):  # the walk builds every path from the root's own string
+        return name[len(prefix) :]
+    return Path(name).relative_to(root).as_posix()
 
 
 def _walk_tree(
-    top: Path,
+    top: str,
     roots: tuple[Path, ...],
     skipped: list[Skipped],
-    found: list[Path],
+    found: list[tuple[str, os.stat_result | None]],
     visited: set[tuple[int, int]],
-    links: list[Path],
-    images: list[Path],
+    links: list[str],
+    images: list[str],
 ) -> None:
     """The files under ``top`` into ``found``, its image files into ``images``; directory symlinks met
-    on the way into ``links``."""
+    on the way into ``links``.
 
-    def unreadable(exc: OSError) -> None:
-        skipped.append(Skipped(Path(exc.filename or top), f"cannot list: {os_reason(exc)}"))
-
-    for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
+    Directories are listed with ``os.scandir``, depth first in name order (as ``os.walk``
+    would, top-down): an entry's type comes from the directory listing, so a regular
+    file costs one ``lstat`` (its size and mtime), a directory none.
+    """
+    pending = [top]
+    while pending:
+        directory = pending.pop()
         try:
-            st = os.stat(dirpath)
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(Path(exc.filename or directory), f"cannot list: {os_reason(exc)}"))
+            continue
+        with contextlib.suppress(OSError):
+            st = os.stat(directory)
             visited.add((st.st_dev, st.st_ino))
-        except OSError:
-            pass
-        kept = []
-        for name in sorted(d for d in dirnames if not d.startswith(".")):
-            if os.path.islink(os.path.join(dirpath, name)):
-                links.append(Path(dirpath, name))  # os.walk does not follow it: _walk decides later
-            else:
-                kept.append(name)
-        dirnames[:] = kept
-        for name in filenames:
+        prefix = _prefix(directory)
+        subdirs = []
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            suffix = os.path.splitext(name)[1].lower()
-            if suffix in SUFFIXES:
-                path = Path(dirpath, name)
-                checked = classify(path, roots)
-                if isinstance(checked, Skipped):
-                    skipped.append(checked)
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if entry.is_symlink():
+                    links.append(prefix + name)  # not followed here: _walk decides later
                 else:
-                    found.append(path)
+                    subdirs.append(prefix + name)
+                continue
+            dot = name.rfind(".")
+            suffix = name[dot:].lower() if dot > 0 else ""  # os.path.splitext's, for a name not hidden
+            if suffix in SUFFIXES:
+                _add_input(entry, prefix + name, roots, skipped, found)
             elif suffix in IMAGE_TYPES:
-                images.append(Path(dirpath, name))
+                images.append(prefix + name)
+        pending.extend(reversed(subdirs))
+
+
+def _add_input(
+    entry: os.DirEntry[str],
+    path: str,
+    roots: tuple[Path, ...],
+    skipped: list[Skipped],
+    found: list[tuple[str, os.stat_result | None]],
+) -> None:
+    """A listed entry with an input suffix: found with its ``lstat`` (a regular file), found to be
+    ``stat``'ed through (a symlink to a regular file inside the roots), or skipped."""
+    try:
+        if entry.is_file(follow_symlinks=False):
+            found.append((path, entry.stat(follow_symlinks=False)))
+            return
+    except OSError:
+        pass  # gone or unreadable since the listing: classify says why
+    checked = classify(Path(path), roots)
+    if isinstance(checked, Skipped):
+        skipped.append(checked)
+    else:
+        found.append((path, None))
 
 
 def _linked_directory(

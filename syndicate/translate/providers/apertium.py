@@ -219,7 +219,15 @@ def candidate_modes(source: str, target: str) -> list[str]:
 
 @functools.cache
 def installed_modes(executable: str) -> tuple[str, ...]:
-    """``apertium -l`` (once per process and executable)."""
+    """``apertium -l`` (once per process and executable; kept across runs while the executable and
+    the modes directory keep their stat: :func:`syndicate.incremental.stamped`)."""
+    from syndicate.incremental import stamped
+
+    where = [os.path.realpath(executable), str(_datadir() / "modes")]
+    return tuple(stamped(f"apertium -l {where}", where, lambda: list(_list_modes(executable))))
+
+
+def _list_modes(executable: str) -> tuple[str, ...]:
     try:
         done = subprocess.run(
             [executable, "-l"], capture_output=True, text=True, timeout=20, env=_environment(), check=False
@@ -232,7 +240,15 @@ def installed_modes(executable: str) -> tuple[str, ...]:
 
 @functools.cache
 def package_versions() -> dict[str, str]:
-    """Installed apertium-related Debian packages -> version (empty off Debian)."""
+    """Installed apertium-related Debian packages -> version (empty off Debian; kept across runs
+    while dpkg's status file keeps its stat: :func:`syndicate.incremental.stamped`)."""
+    from syndicate.incremental import stamped
+
+    where = [shutil.which("dpkg-query") or "dpkg-query", "/var/lib/dpkg/status"]
+    return dict(stamped(f"dpkg-query apertium {where}", where, _package_versions))
+
+
+def _package_versions() -> dict[str, str]:
     if shutil.which("dpkg-query") is None:
         return {}
     patterns = [*_ENGINE_PACKAGES, "apertium-*"]
