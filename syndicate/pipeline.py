@@ -797,7 +797,7 @@ def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
     )
 
     def build(start: int, stop: int) -> Chunk:
-        return _build(config, language, language.misses[start:stop], members, deterministic, limit)
+        return _build_articles(config, language, language.misses[start:stop], members, deterministic, limit)
 
     return Job(
         size=len(language.misses), build=build, shared=list(results.values()), owners=language.misses,
@@ -805,7 +805,7 @@ def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
     )  # fmt: skip
 
 
-def _build(
+def _build_articles(
     config: Config,
     language: _LanguagePlan,
     misses: Sequence[Article],
