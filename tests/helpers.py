@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +54,47 @@ def replace_destination(dst: Any, dst_dir_fd: int | None = None) -> Path:
     if dst_dir_fd is None:
         return Path(dst)
     return Path(os.readlink(f"/proc/self/fd/{dst_dir_fd}")) / dst
+
+
+def libre_site(tmp_path: Path, url: str, *, languages: Sequence[str] = ("es",), translation: str = "") -> Path:
+    """A copy of the seeds and a config translating them through a LibreTranslate server at ``url``
+    (no retries, a 10 s timeout, the segment cache in ``tmp_path``); ``translation`` adds lines to the
+    ``[translation]`` table.  The config's path."""
+    import json
+
+    from tests.conftest import SEEDS
+
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    config = tmp_path / "syndicate.toml"
+    config.write_text(
+        f"""
+[site]
+title = "World Desk"
+url = "https://news.example.org/"
+description = "Diplomacy, security and the war in Ukraine, from our world desk."
+timezone = "Europe/Moscow"
+language = "en"
+
+[sources]
+paths = ["seeds"]
+
+[sources.dates]
+"000_5b913e3cde1239e1.txt" = "2025-04-14T10:46:00"
+
+[translation]
+languages = {json.dumps(list(languages))}
+provider = "libre"
+retries = 0
+timeout = 10
+cache = "cache.sqlite3"
+{translation}
+
+[translation.settings.libre]
+url = "{url}"
+
+[output]
+target = "feeds"
+""",
+        encoding="utf-8",
+    )
+    return config

@@ -21,6 +21,19 @@ from syndicate.render.archive import Chain
 from tests.test_render_workers import _publish_with, _tree, site  # noqa: F401 (fixture)
 
 
+def _count_adopted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files the publisher takes as staged files (from now on, in this process)."""
+    adopted: list[str] = []
+    real = publish._adopt_staged
+
+    def adopt(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> publish._Entry:
+        adopted.append(destination.name)
+        return real(path, staged, destination, fsync)
+
+    monkeypatch.setattr(publish, "_adopt_staged", adopt)
+    return adopted
+
+
 def _staged(target: Path, files: dict[str, bytes]) -> list[tuple[str, None, StagedFile]]:
     with scratch_directory(target) as scratch:
         assert scratch is not None and scratch.parent == target / ".syndicate"
@@ -92,14 +105,7 @@ def test_workers_write_large_feeds_themselves_and_the_site_is_the_same_bytes(
     monkeypatch.setattr(render, "_PARALLEL_MIN", 0)
     monkeypatch.setattr(render, "_STAGE_MIN", 0)
     monkeypatch.setattr(render, "_STAGE_ITEMS", 0 if how == "feeds in pieces" else 10**9)
-    adopted: list[str] = []
-    real = publish._adopt_staged
-
-    def adopt(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> publish._Entry:
-        adopted.append(destination.name)
-        return real(path, staged, destination, fsync)
-
-    monkeypatch.setattr(publish, "_adopt_staged", adopt)
+    adopted = _count_adopted(monkeypatch)
     one, two = site("one"), site("two")
     summaries = [_publish_with(one, 1, monkeypatch), _publish_with(two, 2, monkeypatch)]
     assert summaries[0] == dataclasses.replace(summaries[1], target=summaries[0].target)
@@ -140,14 +146,7 @@ def test_a_feed_joined_from_fragments_here_is_written_piece_by_piece(
         return document
 
     monkeypatch.setattr(render.fragments, "assemble", assemble)
-    adopted: list[str] = []
-    real_adopt = publish._adopt_staged
-
-    def adopt(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> publish._Entry:
-        adopted.append(destination.name)
-        return real_adopt(path, staged, destination, fsync)
-
-    monkeypatch.setattr(publish, "_adopt_staged", adopt)
+    adopted = _count_adopted(monkeypatch)
     again = _publish_with(incremental, 1, monkeypatch)
     assert again.written > 0 and {"rss", "atom", "json"} <= set(joined)
     assert len(adopted) == len(joined)  # every joined feed went through a staged file

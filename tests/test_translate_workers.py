@@ -28,8 +28,8 @@ from syndicate.errors import ExitCode
 from syndicate.models import Article
 from syndicate.pipeline import RunSummary, Stage, publish_site, read_inputs, translate_editions
 from syndicate.translate.variant_cache import Entry
-from tests.conftest import ROOT, SEEDS
-from tests.helpers import tree_digest
+from tests.conftest import ROOT
+from tests.helpers import libre_site, tree_digest
 from tests.libre_server import FakeServer
 from tests.test_incremental import _article
 
@@ -176,40 +176,7 @@ def test_an_error_while_building_is_the_same_error_with_workers(
 
 
 def _libre_site(tmp_path: Path, server: FakeServer, extra: str) -> Path:
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    config = tmp_path / "syndicate.toml"
-    config.write_text(
-        f"""
-[site]
-title = "World Desk"
-url = "https://news.example.org/"
-description = "Diplomacy, security and the war in Ukraine, from our world desk."
-timezone = "Europe/Moscow"
-language = "en"
-
-[sources]
-paths = ["seeds"]
-
-[sources.dates]
-"000_5b913e3cde1239e1.txt" = "2025-04-14T10:46:00"
-
-[translation]
-languages = ["es", "fr"]
-provider = "libre"
-retries = 0
-timeout = 10
-cache = "cache.sqlite3"
-{extra}
-
-[translation.settings.libre]
-url = "{server.url}"
-
-[output]
-target = "feeds"
-""",
-        encoding="utf-8",
-    )
-    return config
+    return libre_site(tmp_path, server.url, languages=("es", "fr"), translation=extra)
 
 
 def test_the_budget_is_exact_across_languages_with_workers(

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from syndicate.cli import app
 from syndicate.errors import ExitCode
 from tests.conftest import ROOT, SEEDS
+from tests.helpers import libre_site
 from tests.libre_server import FakeServer, Reply, Request, libre_translation
 
 runner = CliRunner()
@@ -38,42 +39,8 @@ MESSAGES = (
 
 
 def _site(tmp_path: Path, server: FakeServer, *, on_error: str = "skip", extra: str = "") -> Path:
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    config = tmp_path / "syndicate.toml"
-    config.write_text(
-        f"""
-[site]
-title = "World Desk"
-url = "https://news.example.org/"
-description = "Diplomacy, security and the war in Ukraine, from our world desk."
-timezone = "Europe/Moscow"
-language = "en"
-
-[sources]
-paths = ["seeds"]
-
-[sources.dates]
-"000_5b913e3cde1239e1.txt" = "2025-04-14T10:46:00"
-
-[translation]
-languages = ["es"]
-provider = "libre"
-on_error = "{on_error}"
-glossary = {json.dumps(GLOSSARY)}
-retries = 0
-timeout = 10
-cache = "cache.sqlite3"
-{extra}
-
-[translation.settings.libre]
-url = "{server.url}"
-
-[output]
-target = "feeds"
-""",
-        encoding="utf-8",
-    )
-    return config
+    translation = f'on_error = "{on_error}"\nglossary = {json.dumps(GLOSSARY)}\n{extra}'
+    return libre_site(tmp_path, server.url, translation=translation)
 
 
 def _publish(config: Path) -> tuple[int, dict[str, object]]:

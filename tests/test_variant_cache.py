@@ -33,7 +33,7 @@ from syndicate.translate.cache import SegmentCache
 from syndicate.translate.providers.apertium import ApertiumTranslator
 from syndicate.translate.variants import all_segments
 from tests.conftest import ROOT, SEEDS
-from tests.helpers import tree_digest
+from tests.helpers import libre_site, tree_digest
 from tests.libre_server import FakeServer, Reply, Request
 from tests.test_incremental import _article
 from tests.test_translation_e2e import Recorder
@@ -253,38 +253,7 @@ def _echo(request: Request) -> Reply:
 
 
 def test_a_network_engines_refusal_is_retried_every_run(server: FakeServer, tmp_path: Path) -> None:
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    config = tmp_path / "syndicate.toml"
-    config.write_text(
-        f"""
-[site]
-title = "World Desk"
-url = "https://news.example.org/"
-description = "Diplomacy, security and the war in Ukraine, from our world desk."
-timezone = "Europe/Moscow"
-language = "en"
-
-[sources]
-paths = ["seeds"]
-
-[sources.dates]
-"000_5b913e3cde1239e1.txt" = "2025-04-14T10:46:00"
-
-[translation]
-languages = ["es"]
-provider = "libre"
-retries = 0
-timeout = 10
-cache = "cache.sqlite3"
-
-[translation.settings.libre]
-url = "{server.url}"
-
-[output]
-target = "feeds"
-""",
-        encoding="utf-8",
-    )
+    config = libre_site(tmp_path, server.url)
     server.default = _echo  # every answer is the English text: refused as "echo"
     publish = ["publish", "--config", str(config), "--json"]
     first = runner.invoke(app, publish, catch_exceptions=False)
