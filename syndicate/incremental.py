@@ -194,26 +194,22 @@ class ParseCache:
 
         if self._conn is None or not files:
             return {}
-        try:
-            rows = self._conn.execute(
+        wanted = {self._key(file.path): file for file in files if file.size >= 0}
+        loaded: dict[Path, tuple[Article, ...]] = {}
+        try:  # row by row: the 10,000 pickles of a large set are never all in memory at once
+            for path, size, mtime, blob in self._conn.execute(
                 "SELECT path, size, mtime_ns, articles FROM parsed WHERE options = ?", (self.options_key,)
-            ).fetchall()
-        except sqlite3.Error as exc:
+            ):
+                file = wanted.get(path)
+                if file is None or (size, mtime) != (file.size, file.mtime_ns):
+                    continue
+                articles = pickle.loads(blob)
+                if _media_current(articles):  # else an image the articles publish changed since: parse again
+                    loaded[file.path] = articles
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
             self._disable(exc)
             return {}
-        stored = {path: (size, mtime, blob) for path, size, mtime, blob in rows}
-        found: dict[Path, tuple[Article, ...]] = {}
-        for file in files:
-            row = stored.get(self._key(file.path))
-            if row is None or file.size < 0 or row[:2] != (file.size, file.mtime_ns):
-                continue
-            try:
-                articles = pickle.loads(row[2])
-            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
-                self._disable(exc)
-                return {}
-            if _media_current(articles):  # else an image the articles publish changed since: parse again
-                found[file.path] = articles
+        found = {file.path: loaded[file.path] for file in files if file.path in loaded}  # in listing order
         self.hits += len(found)
         return found
 

@@ -44,6 +44,7 @@ import errno
 import hashlib
 import json
 import logging
+import mmap
 import os
 import re
 import secrets
@@ -141,16 +142,31 @@ class Manifest:
         entry = self.files.get(rel)
         return entry.sha256 if entry is not None else None
 
-    def published(self, rel: str) -> bytes | None:
-        """The bytes of ``rel`` as published, when it is still intact; else None."""
+    def published(self, rel: str) -> bytes | mmap.mmap | None:
+        """The bytes of ``rel`` as published, when it is still intact; else None.
+
+        A large file (a 10,000-item feed) is read into an anonymous memory map of its own, not
+        the heap: unmapped as soon as its last user lets go, it leaves no fragmented heap behind
+        (a 30 MB ``bytes`` did, run after run).  Never a map of the file itself: a file
+        truncated meanwhile would kill the process with SIGBUS.
+        """
         if self.target is None or _unsafe_reason(rel) is not None or not self.intact(rel):
             return None
         try:
             fd = os.open(f"{self.target}/{rel}", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
             with os.fdopen(fd, "rb") as fh:
-                return fh.read()
+                size = os.fstat(fd).st_size
+                if size < _MAPPED_READ:
+                    return fh.read()
+                buffer = mmap.mmap(-1, size)
+                if fh.readinto(buffer) != size:  # changed under us: treat as not intact
+                    return None
+                return buffer
         except OSError:
             return None
+
+
+_MAPPED_READ = 1 << 20  # published files from this size on are read into an anonymous map
 
 
 class _IntactKeys(Mapping[str, str]):

@@ -124,14 +124,19 @@ def test_workers_write_large_feeds_themselves_and_the_site_is_the_same_bytes(
         assert conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == len(feeds)
 
 
+@pytest.mark.parametrize("read", ["bytes", "anonymous map"])
 def test_a_feed_joined_from_fragments_here_is_written_piece_by_piece(
     site: Callable[[str], Config],  # noqa: F811 (the fixture)
     monkeypatch: pytest.MonkeyPatch,
+    read: str,
 ) -> None:
-    """After one new article, the feeds are joined from their published fragments in this process:
-    written into a staged file piece by piece (never joined in memory), and byte-identical to a
-    scratch build of the same articles."""
+    """After one new article, the feeds are joined from their published fragments in this process
+    (the published documents read as bytes, or, as large ones are, into an anonymous map): written
+    into a staged file piece by piece (never joined in memory), and byte-identical to a scratch
+    build of the same articles."""
     from tests.test_render_workers import _write_article
+
+    monkeypatch.setattr(publish, "_MAPPED_READ", 0 if read == "anonymous map" else 1 << 40)
 
     incremental, scratch = site("incremental"), site("scratch")
     _publish_with(incremental, 1, monkeypatch)
@@ -153,3 +158,17 @@ def test_a_feed_joined_from_fragments_here_is_written_piece_by_piece(
     monkeypatch.setattr(render.fragments, "assemble", real)
     _publish_with(scratch, 1, monkeypatch)
     assert _tree(incremental.target) == _tree(scratch.target)
+
+
+def test_a_large_published_file_is_read_into_an_anonymous_map(tmp_path: Path) -> None:
+    import mmap
+
+    target = tmp_path / "site"
+    big = b"<rss>" + b"x" * (publish._MAPPED_READ) + b"</rss>\n"
+    _staged(target, {"en/rss.xml": big, "en/atom.xml": b"<feed/>\n"})
+    manifest = read_manifest(target)
+    mapped, small = manifest.published("en/rss.xml"), manifest.published("en/atom.xml")
+    assert isinstance(mapped, mmap.mmap) and mapped[:] == big
+    assert small == b"<feed/>\n"
+    (target / "en/rss.xml").write_bytes(b"changed behind our back")
+    assert read_manifest(target).published("en/rss.xml") is None  # not intact: never cut

@@ -36,6 +36,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import mmap
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ _KEEP_RUNS = 3  # records of documents published by older runs are dropped
 
 
 Fragment = bytes | memoryview  # an item cut from a document: a view of its bytes, not a copy
+Document = bytes | mmap.mmap  # a published document as read (a large one: an anonymous map)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class Split:
         yield self.tail
 
 
-def split(document: bytes, fmt: str, count: int) -> Split | None:
+def split(document: Document, fmt: str, count: int) -> Split | None:
     """``document`` cut into ``count`` item fragments, or None when it is not exactly that."""
     if count < 1:
         return None
@@ -103,10 +105,10 @@ def split(document: bytes, fmt: str, count: int) -> Split | None:
     return Split(document[: starts[0]], items, document[stop + 1 :], b"")
 
 
-def _split_json(document: bytes, count: int) -> Split | None:
+def _split_json(document: Document, count: int) -> Split | None:
     opening, closing, sep = b'\n  "items": [\n', b"\n  ]\n}\n", b",\n"
     start = document.find(opening)
-    if start == -1 or not document.endswith(closing):
+    if start == -1 or document[len(document) - len(closing) :] != closing:
         return None
     first, stop = start + len(opening), len(document) - len(closing)
     bounds = [first]  # an item is one line: JSON escapes every newline inside its strings
@@ -182,7 +184,7 @@ class FragmentStore:
     def __init__(
         self,
         path: Path,
-        published: Callable[[str], bytes | None],
+        published: Callable[[str], Document | None],
         recorded: Callable[[str], str | None] | None = None,
     ) -> None:
         from syndicate.cachefile import open_or_rebuild
@@ -245,7 +247,7 @@ class FragmentStore:
         self._conn = None
 
 
-def _digest(data: bytes) -> str:
+def _digest(data: Document) -> str:
     return hashlib.sha256(data).hexdigest()
 
 

@@ -121,7 +121,8 @@ class VariantCache:
             return {}
         try:
             self.queries += 1
-            rows = self._conn.execute("SELECT source, entry FROM variants WHERE context = ?", (context,)).fetchall()
+            rows = self._conn.execute("SELECT source, entry FROM variants WHERE context = ?", (context,))
+            # row by row: a language's 10,000 pickles are never all in memory (each body goes to the spill)
             return {str(source): _entry(blob) for source, blob in rows}
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
             self._disable(exc)
