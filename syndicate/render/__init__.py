@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from syndicate import localize
+from syndicate import heap, localize
 from syndicate.errors import ConfigError, InputError
 from syndicate.formats import BY_NAME, NAMES, Renderer, Writer, feed_path, section_dir
 from syndicate.models import FORBIDDEN_IN_REPR, XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
@@ -214,6 +214,7 @@ _BATCH = 100  # article pages per task sent to a worker
 _AHEAD = 8  # tasks in flight per worker at most: outputs rendered ahead while this process publishes
 _AHEAD_WEIGHT = 3000  # and at most this much work in flight (:func:`_weight`): the results wait here
 _SPECS: list[Spec] = []  # what forked workers render from (inherited, never pickled)
+_RELEASE_EVERY = 100  # tasks taken from the workers between two heap.release() calls
 _PARALLEL_MIN = 400  # less work than this (in article pages' worth, :func:`_weight`): all in this process
 
 
@@ -358,6 +359,7 @@ def _in_parallel(
     futures: dict[int, Future[list[Rendered] | None]] = {}
     weights: dict[int, int] = {}  # of the tasks in flight
     submitted, broken = 0, False
+    heap.release()  # freed pages the allocator kept would count in every worker's memory
     gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -375,6 +377,8 @@ def _in_parallel(
                             broken = True  # a worker died (killed, out of memory): the rest is rendered here
                     submitted += 1
                 weights.pop(position, None)
+                if position % _RELEASE_EVERY == _RELEASE_EVERY - 1:
+                    heap.release()  # what the received results left behind, before it piles up
                 done = _result(futures.pop(position)) if position in futures else None
                 for offset, index in enumerate(run):
                     path, key, render = _SPECS[index]
@@ -469,6 +473,7 @@ def _render_batch(edition: int, indices: list[int]) -> list[Rendered] | None:
     global _worker_edition
     if edition != _worker_edition:
         html.clear_content_memo()
+        heap.release()  # the last edition's item contents: given back, not kept for the next one's
         _worker_edition = edition
     try:
         rendered: list[Rendered] = []
