@@ -701,3 +701,21 @@ def test_a_first_publish_into_an_empty_target_stats_no_file(tmp_path: Path, monk
     assert len(report.written) == len(MANY)
     assert published(target) == MANY
     assert not [p for p in seen if p.endswith(".html")]  # nothing to compare, nothing to keep a copy of
+
+
+def test_the_snapshot_is_written_in_pieces_as_one_json_line() -> None:
+    """The manifest snapshot, written entry by entry, is byte for byte the one-line JSON it always was."""
+    from syndicate.publish import _MANIFEST_VERSION, _Entry, _entry_doc, _json_line, _snapshot_pieces
+
+    files = {
+        "en/rss.xml": _Entry("a" * 64, 10, 1_700_000_000_000_000_000, "key1"),
+        "es/artículos/ñandú \"x\".html": _Entry("b" * 64, 0, 5, None),
+        "ar/مقال.html": _Entry("c" * 64, 7, 6, "k"),
+    }
+    dirs = frozenset({"es", "en", "ar", "es/artículos"})
+    expected = _json_line(
+        {"version": _MANIFEST_VERSION, "files": {r: _entry_doc(e) for r, e in files.items()}, "dirs": sorted(dirs)}
+    )
+    assert b"".join(_snapshot_pieces(files, dirs)) == expected
+    empty = _json_line({"version": _MANIFEST_VERSION, "files": {}, "dirs": []})
+    assert b"".join(_snapshot_pieces({}, frozenset())) == empty

@@ -140,6 +140,7 @@ class LineStore:
         """In a worker: the lines rendered and the pages asked for since the last call."""
         new, asked = self._pending, self._requests
         self._pending, self._requests = [], []
+        self._memo, self._context = {}, ""  # handed over: a worker does not keep a page's lines after it
         return new, asked
 
     def adopt(self, new: Sequence[tuple[str, str, str]], asked: Sequence[tuple[str, str, tuple[str, ...]]]) -> None:
