@@ -258,34 +258,19 @@ def _build_and_publish(
 ) -> RunSummary:
     from syndicate.bodies import spilling
     from syndicate.cachefile import cache_directory
-
-    # The articles' bodies wait in a spill file in the cache directory, not in memory.
-    with spilling(cache_directory(config.translation.cache)) as spill:
-        summary = _build(config, strict=strict, stage=stage, manifest=manifest, listing=listing)
-        if spill is not None:
-            log.debug("article bodies spilled to disk: %s", plural(spill.size, "byte"))
-        return summary
-
-
-def _build(
-    config: Config,
-    *,
-    strict: bool,
-    stage: Stage,
-    manifest: Manifest | None = None,
-    listing: InputListing | None = None,
-) -> RunSummary:
     from syndicate.publish import read_manifest, scratch_directory
     from syndicate.websub import changed_feed_urls
 
-    articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
-    variants, reasons, settled = translate_editions(config, articles, stage)
-    editions = build_editions(config.site, articles, variants)
-    manifest = manifest if manifest is not None else read_manifest(config.target)
-    store = _fragment_store(config, manifest)
-    lines = _line_store(config)
-    with scratch_directory(config.target) as scratch:
-        report, counts, seconds = _render_and_publish(config, editions, manifest, store, lines, stage, scratch)
+    # The articles' bodies wait in a spill file in the cache directory, not in memory.
+    with spilling(cache_directory(config.translation.cache)):
+        articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
+        variants, reasons, settled = translate_editions(config, articles, stage)
+        editions = build_editions(config.site, articles, variants)
+        manifest = manifest if manifest is not None else read_manifest(config.target)
+        store = _fragment_store(config, manifest)
+        lines = _line_store(config)
+        with scratch_directory(config.target) as scratch:  # where workers write large outputs
+            report, counts, seconds = _render_and_publish(config, editions, manifest, store, lines, stage, scratch)
     log.info(
         "render and write: %s rendered, %d unchanged by their render key; %d written, %d unchanged, %d removed "
         "in %.2f s",

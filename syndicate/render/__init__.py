@@ -38,11 +38,11 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 from syndicate import heap, localize
 from syndicate.errors import ConfigError, InputError
-from syndicate.formats import BY_NAME, NAMES, Renderer, Writer, feed_path, section_dir
+from syndicate.formats import BY_NAME, NAMES, feed_path, section_dir
 from syndicate.models import FORBIDDEN_IN_REPR, XML_FORBIDDEN, Article, Block, Edition, Media, Site, Translation
 from syndicate.publish import Data, StagedFile
 from syndicate.render import fragments, html
@@ -184,6 +184,7 @@ def iter_render(
         _SCRATCH = None
 
 
+_T = TypeVar("_T")
 Spec = tuple[str, str, Callable[[], Data] | None]  # (path, render key, how to render it; None: unchanged)
 
 
@@ -473,7 +474,6 @@ def _render_batch(edition: int, indices: list[int]) -> list[Rendered] | None:
     global _worker_edition
     if edition != _worker_edition:
         html.clear_content_memo()
-        heap.release()  # the last edition's item contents: given back, not kept for the next one's
         _worker_edition = edition
     try:
         rendered: list[Rendered] = []
@@ -650,30 +650,21 @@ def _feed_set(
     for chain, subset, top, window_keys in documents:
         for fmt in pages.formats:
             path = feed_path(chain.directory, fmt)
-            renderer = functools.partial(_render_document, BY_NAME[fmt].renderer, site, siblings, chain)
-            writer = functools.partial(_document_pieces, BY_NAME[fmt].writer, site, siblings, chain)
+            renderer = functools.partial(_document, BY_NAME[fmt].renderer, site, siblings, chain)
+            writer = functools.partial(_document, BY_NAME[fmt].writer, site, siblings, chain)
             job = _FeedJob(store, out.base, fmt, path, subset, window_keys, renderer, writer)
             yield out.add(path, (fmt, chain, top, window_keys), job)
 
 
-def _render_document(
-    renderer: Renderer,
+def _document(
+    make: Callable[[Site, Edition, Sequence[str], Chain | None], _T],
     site: Site,
     siblings: Sequence[str],
     chain: Chain,
     edition: Edition,
-) -> bytes:
-    return renderer(site, edition, siblings, chain)
-
-
-def _document_pieces(
-    writer: Writer,
-    site: Site,
-    siblings: Sequence[str],
-    chain: Chain,
-    edition: Edition,
-) -> Iterator[bytes]:
-    return writer(site, edition, siblings, chain)
+) -> _T:
+    """A format's renderer or writer (formats table) bound to one document's place, applied to ``edition``."""
+    return make(site, edition, siblings, chain)
 
 
 def _media_files(editions: Sequence[Edition]) -> list[Media]:
