@@ -173,14 +173,18 @@ def iter_render(
     _SCRATCH = str(scratch) if scratch is not None else None
     try:
         pages = _Pages(theme or load_theme(), chosen, _Window(max_items, archive_page_size), sections, fragments, lines)
-        specs = _render(_prepare_site(site), _prepare(editions), pages, previous or {})
+        # ``previous`` is a lazy mapping (the publisher's :func:`~syndicate.publish.intact_keys`): never ask for
+        # its truth value or length, which would check every published path (it was checked twice a run).
+        known: Mapping[str, str] = previous if previous is not None else {}
+        specs = _render(_prepare_site(site), _prepare(editions), pages, known)
         if workers > 1:
-            yield from _in_parallel(specs, workers, previous or {})
+            yield from _in_parallel(specs, workers, known)
         else:
             yield from _in_order(specs)
     finally:
         html.clear_content_memo()
         _key_memo.clear()
+        _edition_memo.clear()
         _SCRATCH = None
 
 
@@ -197,6 +201,10 @@ class _Outputs:
     def add(self, path: str, parts: tuple[object, ...], render: Callable[[], Data]) -> Spec:
         key = _digest(self.base, path, *parts)
         return path, key, None if self.previous.get(path) == key else render
+
+    def unchanged(self, path: str, key: str) -> bool:
+        """Whether ``path`` was published with ``key`` (then it is not rendered, nor its render made)."""
+        return self.previous.get(path) == key
 
 
 _EDITION_DONE: Spec = ("", "", None)  # a marker between editions: their item contents may be freed
@@ -513,20 +521,14 @@ class _Pages:
 
 def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mapping[str, str]) -> Iterator[Spec]:
     chosen, theme = pages.formats, pages.theme
-    alternates = _article_alternates(site, prepared)
     out = _Outputs(previous, _digest(_code_version(), site, chosen, theme.digest))
-    everything = tuple((e.language, e.title, e.description, tuple(map(_article_key, e.articles))) for e in prepared)
+    everything = tuple((e.language, e.title, e.description, _edition_keys(e)) for e in prepared)
     switcher = tuple((e.language, e.title) for e in prepared)
     sections = sections_by_language(prepared, pages.sections)
+    alternates = _article_alternates(site, prepared) if site.pages else {}
     for edition in prepared:
-        head = (edition.language, edition.title, edition.description)
-        for article in edition.articles if site.pages else ():
-            links = alternates.get(_group_key(article), {})
-            yield out.add(
-                html.article_path(edition.language, article.slug),
-                (head, switcher, _article_key(article), tuple(sorted(links.items()))),
-                functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme),
-            )
+        if site.pages:
+            yield from _article_pages(out, site, edition, prepared, pages, switcher, alternates)
         files = _edition_files(out, site, edition, prepared, pages, switcher, sections)
         yield from _listings(files, edition, sections, pages.lines)
         yield _EDITION_DONE
@@ -539,6 +541,38 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
         yield out.add(path, (_file_digest(source),), _Here(source.read_bytes))
     listed = tuple((lang, tuple((s.slug, s.edition.title) for s in found)) for lang, found in sections.items())
     yield out.add("feeds.opml", (everything, listed), lambda: render_opml(site, prepared, chosen, sections))
+
+
+def _article_pages(
+    out: _Outputs,
+    site: Site,
+    edition: Edition,
+    prepared: Sequence[Edition],
+    pages: _Pages,
+    switcher: tuple[tuple[str, str], ...],
+    alternates: Mapping[str, tuple[dict[str, str], str]],
+) -> Iterator[Spec]:
+    """The article pages of ``edition``.
+
+    A page's key is a digest of three strings: what every page of the edition
+    shares (code, site, formats, theme, the edition's head and the language
+    switcher: digested once per edition), the article's key (once per article)
+    and its alternates (once per group of translations, shared by its
+    languages).  An unchanged page costs that digest and one look-up; its
+    render is made only when it is to be rendered.
+    """
+    lang, chosen, theme = edition.language, pages.formats, pages.theme
+    shared = _digest(out.base, "page", (lang, edition.title, edition.description), switcher)
+    none: tuple[dict[str, str], str] = ({}, "()")
+    for article, key in zip(edition.articles, _edition_keys(edition), strict=True):
+        links, links_text = alternates.get(_group_key(article), none)
+        path = html.article_path(lang, article.slug)
+        page_key = _repr_key(f"{shared}|{key}|{links_text}", 16)
+        if out.unchanged(path, page_key):
+            yield path, page_key, None
+        else:
+            render = functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme)
+            yield path, page_key, render
 
 
 def _listings(
@@ -575,7 +609,7 @@ def _edition_files(
     lang = edition.language
     siblings = [ed.language for ed in editions if ed.language != lang]
     head = (lang, edition.title, edition.description, switcher)
-    keys = tuple(map(_article_key, edition.articles))
+    keys = _edition_keys(edition)
     own = sections.get(lang, [])
     listed = tuple((s.slug, s.name, s.edition.title) for s in own)
     yield from _feed_set(out, pages.fragments, site, edition, lang, siblings, pages, (head, tuple(siblings)))
@@ -610,7 +644,7 @@ def _section_files(
     yield from _feed_set(
         out, pages.fragments, site, section.edition, directory, siblings, pages, (head, tuple(siblings))
     )
-    keys = tuple(map(_article_key, section.edition.articles))
+    keys = _edition_keys(section.edition)
     yield out.add(
         f"{directory}/index.html",
         (head, edition.title, switcher, tuple(siblings), keys),
@@ -638,7 +672,7 @@ def _feed_set(
     from its published fragments where ``store`` has them (:func:`_feed`).
     """
     window = pages.window
-    keys = tuple(map(_article_key, edition.articles))
+    keys = _edition_keys(edition)
     slices = archive_slices(len(keys), window.max_items, window.page_size) if window.page_size else []
     current, archives = chains(directory, len(slices))
     newest = dataclasses.replace(edition, articles=edition.articles[: window.max_items])
@@ -685,6 +719,18 @@ def _read_media(media: Media) -> bytes:
 
 
 _key_memo: dict[int, tuple[Article, str]] = {}  # only ever prepared articles (see _prepare_article)
+_edition_memo: dict[int, tuple[Edition, tuple[str, ...]]] = {}  # prepared editions and sections' editions
+
+
+def _edition_keys(edition: Edition) -> tuple[str, ...]:
+    """The keys of a prepared edition's articles, in order: made once per edition and render
+    (its pages, feeds, index page and the front page all ask); ``iter_render`` clears the memo."""
+    hit = _edition_memo.get(id(edition))
+    if hit is not None and hit[0] is edition:
+        return hit[1]
+    keys = tuple(map(_article_key, edition.articles))
+    _edition_memo[id(edition)] = (edition, keys)
+    return keys
 
 
 def _article_key(article: Article) -> str:
@@ -702,8 +748,8 @@ def _article_key(article: Article) -> str:
     return key
 
 
-def _repr_key(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+def _repr_key(text: str, size: int = 12) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()
 
 
 def _file_digest(path: Path) -> str:
@@ -905,12 +951,13 @@ def _group_key(article: Article) -> str:
     return article.translation.original_id if article.translation else article.id
 
 
-def _article_alternates(site: Site, editions: Sequence[Edition]) -> dict[str, dict[str, str]]:
-    """group key -> {language: page URL} over the editions where it is really in that language."""
+def _article_alternates(site: Site, editions: Sequence[Edition]) -> dict[str, tuple[dict[str, str], str]]:
+    """group key -> ({language: page URL}, its sorted items' repr) over the editions where it is really
+    in that language (the repr, part of its pages' keys, made once per group, not once per language)."""
     groups: dict[str, dict[str, str]] = {}
     for edition in editions:
         for article in edition.articles:
             if article.language == edition.language:
                 pages = groups.setdefault(_group_key(article), {})
                 pages.setdefault(edition.language, html.article_url(site, edition.language, article.slug))
-    return groups
+    return {group: (pages, repr(tuple(sorted(pages.items())))) for group, pages in groups.items()}
