@@ -294,12 +294,16 @@ class StagedFile:
         return cls(name, digest.hexdigest(), size)
 
 
-def _chunks(pieces: Iterable[bytes | memoryview], size: int = 1 << 20) -> Iterator[bytes]:
+def _chunks(pieces: Iterable[bytes | memoryview], size: int = 1 << 20) -> Iterator[bytes | memoryview]:
     """``pieces`` joined into chunks of about ``size`` bytes: one write and one hash update per
-    megabyte, not per item (a 10,000-item feed is 10,000 pieces)."""
+    megabyte, not per item (a 10,000-item feed is 10,000 pieces); a piece that large on its own
+    (a run of kept feed items) is passed on as it is, not copied."""
     batch: list[bytes | memoryview] = []
     held = 0
     for piece in pieces:
+        if not batch and len(piece) >= size:
+            yield piece
+            continue
         batch.append(piece)
         held += len(piece)
         if held >= size:
@@ -733,7 +737,7 @@ def _adopt_staged(path: str, staged: StagedFile, destination: Path, fsync: bool 
     return _Entry(staged.sha256, st.st_size, st.st_mtime_ns)
 
 
-def _write_file(path: Path, data: bytes | Iterable[bytes], *, fsync: bool) -> int:
+def _write_file(path: Path, data: bytes | Iterable[bytes | memoryview], *, fsync: bool) -> int:
     size = 0
     with open(path, "xb") as fh:
         for piece in (data,) if isinstance(data, bytes) else data:
@@ -1460,7 +1464,7 @@ def _json_bytes(doc: Mapping[str, object]) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _write_atomic(path: Path, data: bytes | Iterable[bytes], *, fsync: bool) -> int:
+def _write_atomic(path: Path, data: bytes | Iterable[bytes | memoryview], *, fsync: bool) -> int:
     """Write ``data`` (bytes, or pieces) through a temp file in the same directory and os.replace
     it into place; the bytes written."""
     temp = path.with_name(f"{_TEMP_PREFIX}{secrets.token_hex(8)}-{path.name}")

@@ -274,13 +274,16 @@ class _FeedJob:
         context = self._context()
         previous = self.store.previous(self.path, self.fmt, context)
         document = fragments.assemble(self.fmt, self.edition, self.keys, self.render, previous)
+        bounds = None
         if isinstance(document, bytes):
             data: Data = document
-        elif _SCRATCH is not None:  # joined piece by piece into a file: never whole in memory
-            data = StagedFile.write(_SCRATCH, document.parts())
         else:
-            data = document.join(document.items)
-        self.store.record(data if isinstance(data, bytes) else data.sha256, self.fmt, context, self.keys)
+            bounds = document.bounds  # where its items start: the next run cuts it without a scan
+            if _SCRATCH is not None:  # joined piece by piece into a file: never whole in memory
+                data = StagedFile.write(_SCRATCH, document.parts())
+            else:
+                data = document.join(document.items)
+        self.store.record(data if isinstance(data, bytes) else data.sha256, self.fmt, context, self.keys, bounds)
         return data
 
     def whole(self) -> Data:

@@ -32,13 +32,14 @@ before and only record their keys.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import dataclasses
 import hashlib
 import logging
 import mmap
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +49,10 @@ from syndicate.models import Edition
 log = logging.getLogger("syndicate")
 _SCHEMA = tables_schema(
     "fragment store",
-    1,
+    2,
     {
         "documents": "CREATE TABLE documents (digest TEXT NOT NULL, context TEXT NOT NULL, keys TEXT NOT NULL,"
-        " run INTEGER NOT NULL, PRIMARY KEY (digest, context)) WITHOUT ROWID",
+        " bounds BLOB, run INTEGER NOT NULL, PRIMARY KEY (digest, context)) WITHOUT ROWID",
     },
 )
 _KEEP_RUNS = 3  # records of documents published by older runs are dropped
@@ -63,12 +64,17 @@ Document = bytes | mmap.mmap  # a published document as read (a large one: an an
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """A document cut into head, item fragments and tail: ``head + sep.join(items) + tail``."""
+    """A document cut into head, item fragments and tail: ``head + sep.join(items) + tail``.
+
+    Joined from a :class:`Previous`, an "item" may be a run of consecutive items of the published
+    document (one slice, separators included); ``bounds`` then says where each item starts.
+    """
 
     head: bytes
     items: list[Fragment]
     tail: bytes
     sep: bytes
+    bounds: list[int] | None = None  # where each item starts in the joined document (see item_bounds)
 
     def join(self, items: Sequence[Fragment]) -> bytes:
         return self.head + self.sep.join(items) + self.tail
@@ -86,10 +92,25 @@ class Split:
 
 def split(document: Document, fmt: str, count: int) -> Split | None:
     """``document`` cut into ``count`` item fragments, or None when it is not exactly that."""
+    found = item_bounds(document, fmt, count)
+    if found is None:
+        return None
+    bounds, sep = found
+    view = memoryview(document)  # the items are views: a cut costs no copy of the document
+    items: list[Fragment] = [view[bounds[i] : bounds[i + 1] - len(sep)] for i in range(count)]
+    return Split(document[: bounds[0]], items, document[bounds[-1] - len(sep) :], sep)
+
+
+def item_bounds(document: Document, fmt: str, count: int) -> tuple[list[int], bytes] | None:
+    """Where ``document``'s ``count`` items start, and its separator; None when it is not exactly that.
+
+    ``count + 1`` offsets: item ``i`` is ``document[b[i] : b[i + 1] - len(sep)]`` (the last offset
+    is where the tail starts, plus the separator's length), so items ``i`` to ``j`` are one slice.
+    """
     if count < 1:
         return None
     if fmt == "json":
-        return _split_json(document, count)
+        return _json_bounds(document, count)
     mark, end = (b"\n    <item>", b"\n  </channel>") if fmt == "rss" else (b"\n  <entry", b"\n</feed>")
     starts = []
     found = document.find(mark)
@@ -99,14 +120,12 @@ def split(document: Document, fmt: str, count: int) -> Split | None:
     stop = document.rfind(end)
     if len(starts) != count or stop == -1 or stop + 1 < starts[-1]:
         return None
-    bounds = [*starts, stop + 1]
-    view = memoryview(document)  # the items are views: a cut costs no copy of the document
-    items: list[Fragment] = [view[bounds[i] : bounds[i + 1]] for i in range(count)]
-    return Split(document[: starts[0]], items, document[stop + 1 :], b"")
+    starts.append(stop + 1)
+    return starts, b""
 
 
-def _split_json(document: Document, count: int) -> Split | None:
-    opening, closing, sep = b'\n  "items": [\n', b"\n  ]\n}\n", b",\n"
+def _json_bounds(document: Document, count: int) -> tuple[list[int], bytes] | None:
+    opening, closing, sep = b'\n  "items": [\n', b"\n  ]\n}\n", _JSON_SEP
     start = document.find(opening)
     if start == -1 or document[len(document) - len(closing) :] != closing:
         return None
@@ -118,12 +137,13 @@ def _split_json(document: Document, count: int) -> Split | None:
         found = document.find(sep, found + len(sep), stop)
     if len(bounds) != count:
         return None
-    ends = [b - len(sep) for b in bounds[1:]] + [stop]
-    view = memoryview(document)  # views, as for RSS and Atom: no copy of the document
-    items: list[Fragment] = [view[a:b] for a, b in zip(bounds, ends, strict=True)]
-    if not all(bytes(item[:5]) == b"    {" for item in items):
+    if not all(document[b : b + 5] == b"    {" for b in bounds):  # every item is an object on its own line
         return None
-    return Split(document[:first], items, closing, sep)
+    bounds.append(stop + len(sep))
+    return bounds, sep
+
+
+_JSON_SEP = b",\n"
 
 
 def head_articles(edition: Edition) -> set[int]:
@@ -142,7 +162,7 @@ def render_feed(
     edition: Edition,
     keys: Sequence[str],
     render: Callable[[Edition], bytes],
-    previous: dict[str, Fragment] | None,
+    previous: Mapping[str, Fragment] | None,
 ) -> bytes:
     """The document of ``edition`` (item ``keys`` in order), reusing ``previous`` fragments by key."""
     document = assemble(fmt, edition, keys, render, previous)
@@ -154,20 +174,81 @@ def assemble(
     edition: Edition,
     keys: Sequence[str],
     render: Callable[[Edition], bytes],
-    previous: dict[str, Fragment] | None,
+    previous: Mapping[str, Fragment] | None,
 ) -> bytes | Split:
     """:func:`render_feed` unjoined: a :class:`Split` whose items are this document's, in order
-    (write its :meth:`Split.parts`), or the whole document when nothing could be reused."""
+    (write its :meth:`Split.parts`), or the whole document when nothing could be reused.
+
+    From a :class:`Previous` (the store's), the kept items come as runs of the published
+    document (a new article among 10,000 is three pieces, not 10,000) with their bounds."""
     if not previous or not edition.articles:
         return render(edition)
-    wanted = sorted({i for i, key in enumerate(keys) if key not in previous} | head_articles(edition))
+    known = previous.index if isinstance(previous, Previous) else previous
+    wanted = sorted({i for i, key in enumerate(keys) if key not in known} | head_articles(edition))
     partial = dataclasses.replace(edition, articles=tuple(edition.articles[i] for i in wanted))
     cut = split(render(partial), fmt, len(wanted))
     if cut is None:
         return render(edition)
     fresh = dict(zip(wanted, cut.items, strict=True))
+    if isinstance(previous, Previous):
+        pieces, bounds = previous.runs(keys, fresh, len(cut.head))
+        return Split(cut.head, pieces, cut.tail, cut.sep, bounds)
     items = [fresh[i] if i in fresh else previous[key] for i, key in enumerate(keys)]
     return Split(cut.head, items, cut.tail, cut.sep)
+
+
+class Previous(Mapping[str, Fragment]):
+    """The items of a published document by key, cut on demand from their bounds (:func:`item_bounds`)."""
+
+    def __init__(self, document: Document, keys: Sequence[str], bounds: Sequence[int], sep: bytes) -> None:
+        self.document, self.bounds, self.sep = document, bounds, len(sep)
+        self.index = {key: i for i, key in enumerate(keys)}  # key -> its item's position
+
+    def __getitem__(self, key: str) -> Fragment:
+        return self._run(self.index[key], self.index[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _run(self, first: int, last: int) -> Fragment:
+        """Items ``first`` to ``last`` (separators between them included): one view, no copy."""
+        return memoryview(self.document)[self.bounds[first] : self.bounds[last + 1] - self.sep]
+
+    def runs(self, keys: Sequence[str], fresh: Mapping[int, Fragment], start: int) -> tuple[list[Fragment], list[int]]:
+        """The pieces of a document whose items are ``keys`` (``fresh`` ones by position, the others
+        kept here), consecutive kept items in one piece; and each item's start, the first at ``start``."""
+        index, bounds, sep = self.index, self.bounds, self.sep
+        pieces: list[Fragment] = []
+        starts: list[int] = []
+        first = last = -1  # the run of kept items being extended
+        position = start
+        for i, key in enumerate(keys):
+            starts.append(position)
+            piece = fresh.get(i)
+            if piece is None:
+                j = index[key]
+                if first < 0 or j != last + 1:
+                    if first >= 0:
+                        pieces.append(self._run(first, last))
+                    first = j
+                last = j
+                position += bounds[j + 1] - bounds[j]
+            else:
+                if first >= 0:
+                    pieces.append(self._run(first, last))
+                    first = -1
+                pieces.append(piece)
+                position += len(piece) + sep
+        if first >= 0:
+            pieces.append(self._run(first, last))
+        starts.append(position)
+        return pieces, starts
 
 
 class FragmentStore:
@@ -192,11 +273,14 @@ class FragmentStore:
         self.published = published
         self.recorded = recorded  # the sha256 the publisher recorded for an intact path: not hashed again
         self._conn = open_or_rebuild(path, _SCHEMA)
-        self._pending: list[tuple[str, str, str]] = []
+        self._pending: list[tuple[str, str, str, bytes | None]] = []
         self.reused = 0  # fragments taken from published documents, this run
 
-    def previous(self, path: str, fmt: str, context: str) -> dict[str, Fragment] | None:
-        """key -> fragment of the document published at ``path``, when its record matches."""
+    def previous(self, path: str, fmt: str, context: str) -> Previous | None:
+        """key -> fragment of the document published at ``path``, when its record matches.
+
+        Its items are found by the bounds recorded with it (a document this process joined), else
+        by one scan (:func:`item_bounds`: a document rendered whole, as a full build does)."""
         if self._conn is None:
             return None
         data = self.published(path)
@@ -204,7 +288,7 @@ class FragmentStore:
             return None
         try:
             row = self._conn.execute(
-                "SELECT keys FROM documents WHERE digest = ? AND context = ?",
+                "SELECT keys, bounds FROM documents WHERE digest = ? AND context = ?",
                 ((self.recorded and self.recorded(path)) or _digest(data), _context(fmt, context)),
             ).fetchone()
         except sqlite3.Error as exc:
@@ -213,18 +297,21 @@ class FragmentStore:
         if row is None:
             return None
         keys = row[0].split(",") if row[0] else []
-        cut = split(data, fmt, len(keys))
-        if cut is None:
+        found = _recorded_bounds(row[1], fmt, len(keys), len(data)) or item_bounds(data, fmt, len(keys))
+        if found is None:
             return None
         self.reused += len(keys)
-        return dict(zip(keys, cut.items, strict=True))
+        return Previous(data, keys, *found)
 
-    def record(self, data: bytes | str, fmt: str, context: str, keys: Sequence[str]) -> None:
-        """Remember which item keys the document ``data`` (its bytes, or their sha256 in hex) holds
-        (written at :meth:`close`)."""
+    def record(
+        self, data: bytes | str, fmt: str, context: str, keys: Sequence[str], bounds: Sequence[int] | None = None
+    ) -> None:
+        """Remember which item keys the document ``data`` (its bytes, or their sha256 in hex) holds,
+        and where they start when known (:attr:`Split.bounds`); written at :meth:`close`."""
         if self._conn is not None and keys:
             digest = data if isinstance(data, str) else _digest(data)
-            self._pending.append((digest, _context(fmt, context), ",".join(keys)))
+            packed = array.array("q", bounds).tobytes() if bounds is not None else None
+            self._pending.append((digest, _context(fmt, context), ",".join(keys), packed))
 
     def close(self) -> None:
         if self._conn is None:
@@ -233,7 +320,7 @@ class FragmentStore:
             row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM documents").fetchone()
             run = int(row[0]) + 1
             self._conn.executemany(
-                "INSERT OR REPLACE INTO documents (digest, context, keys, run) VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO documents (digest, context, keys, bounds, run) VALUES (?, ?, ?, ?, ?)",
                 [(*entry, run) for entry in self._pending],
             )
             self._conn.execute("DELETE FROM documents WHERE run <= ?", (run - _KEEP_RUNS,))
@@ -245,6 +332,18 @@ class FragmentStore:
     def _disable(self, exc: Exception) -> None:
         give_up(self._conn, "fragment store", exc)
         self._conn = None
+
+
+def _recorded_bounds(packed: object, fmt: str, count: int, size: int) -> tuple[Sequence[int], bytes] | None:
+    """The item bounds recorded with a document (of this digest: the same bytes), when they fit it."""
+    if not isinstance(packed, bytes) or len(packed) != 8 * (count + 1):
+        return None
+    bounds = array.array("q")
+    bounds.frombytes(packed)
+    sep = _JSON_SEP if fmt == "json" else b""
+    if not 0 < bounds[0] <= bounds[-1] - len(sep) <= size:
+        return None
+    return bounds, sep
 
 
 def _digest(data: Document) -> str:
