@@ -528,7 +528,7 @@ def _render(site: Site, prepared: list[Edition], pages: _Pages, previous: Mappin
     everything = tuple((e.language, e.title, e.description, _edition_keys(e)) for e in prepared)
     switcher = tuple((e.language, e.title) for e in prepared)
     sections = sections_by_language(prepared, pages.sections)
-    alternates = _article_alternates(site, prepared) if site.pages else {}
+    alternates = _article_alternates(prepared) if site.pages else {}
     for edition in prepared:
         if site.pages:
             yield from _article_pages(out, site, edition, prepared, pages, switcher, alternates)
@@ -553,7 +553,7 @@ def _article_pages(
     prepared: Sequence[Edition],
     pages: _Pages,
     switcher: tuple[tuple[str, str], ...],
-    alternates: Mapping[str, tuple[dict[str, str], str]],
+    alternates: Mapping[str, tuple[tuple[tuple[str, str], ...], str]],
 ) -> Iterator[Spec]:
     """The article pages of ``edition``.
 
@@ -566,14 +566,15 @@ def _article_pages(
     """
     lang, chosen, theme = edition.language, pages.formats, pages.theme
     shared = _digest(out.base, "page", (lang, edition.title, edition.description), switcher)
-    none: tuple[dict[str, str], str] = ({}, "()")
+    none: tuple[tuple[tuple[str, str], ...], str] = ((), "()")
     for article, key in zip(edition.articles, _edition_keys(edition), strict=True):
-        links, links_text = alternates.get(_group_key(article), none)
+        slugs, slugs_text = alternates.get(_group_key(article), none)
         path = html.article_path(lang, article.slug)
-        page_key = _repr_key(f"{shared}|{key}|{links_text}", 16)
+        page_key = _repr_key(f"{shared}|{key}|{slugs_text}", 16)
         if out.unchanged(path, page_key):
             yield path, page_key, None
         else:
+            links = {language: html.article_url(site, language, slug) for language, slug in slugs}
             render = functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme)
             yield path, page_key, render
 
@@ -954,13 +955,18 @@ def _group_key(article: Article) -> str:
     return article.translation.original_id if article.translation else article.id
 
 
-def _article_alternates(site: Site, editions: Sequence[Edition]) -> dict[str, tuple[dict[str, str], str]]:
-    """group key -> ({language: page URL}, its sorted items' repr) over the editions where it is really
-    in that language (the repr, part of its pages' keys, made once per group, not once per language)."""
+def _article_alternates(editions: Sequence[Edition]) -> dict[str, tuple[tuple[tuple[str, str], ...], str]]:
+    """group key -> ((language, slug) of its page in each edition where it is really in that
+    language, sorted; their repr) (the site is in every key: the slugs decide the alternate URLs,
+    which are made only for a page that is rendered; the repr once per group, not per language)."""
     groups: dict[str, dict[str, str]] = {}
     for edition in editions:
+        language = edition.language
         for article in edition.articles:
-            if article.language == edition.language:
-                pages = groups.setdefault(_group_key(article), {})
-                pages.setdefault(edition.language, html.article_url(site, edition.language, article.slug))
-    return {group: (pages, repr(tuple(sorted(pages.items())))) for group, pages in groups.items()}
+            if article.language == language:
+                groups.setdefault(_group_key(article), {}).setdefault(language, article.slug)
+    found = {}
+    for group, slugs in groups.items():
+        pairs = tuple(sorted(slugs.items()))
+        found[group] = (pairs, repr(pairs))
+    return found

@@ -147,14 +147,26 @@ _JSON_SEP = b",\n"
 
 
 def head_articles(edition: Edition) -> set[int]:
-    """Indices of the articles that decide a document's head: the newest change, the first image."""
+    """Indices of the articles that decide a document's head: the newest change, the first image.
+
+    Asked once per format of the same document: remembered for the last few editions."""
+    hit = _heads.get(id(edition))
+    if hit is not None and hit[0] is edition:
+        return set(hit[1])
     articles = edition.articles
-    chosen = {max(range(len(articles)), key=lambda i: articles[i].modified)}
+    modified = [article.modified for article in articles]
+    chosen = {max(range(len(modified)), key=modified.__getitem__)}
     for index, article in enumerate(articles):
         if getattr(article, "image", None) is not None:
             chosen.add(index)
             break
+    if len(_heads) >= 8:
+        _heads.clear()
+    _heads[id(edition)] = (edition, frozenset(chosen))
     return chosen
+
+
+_heads: dict[int, tuple[Edition, frozenset[int]]] = {}  # id -> (edition, head articles): see head_articles
 
 
 def render_feed(
