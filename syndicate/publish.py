@@ -421,12 +421,13 @@ class _Stager:
         self.checked: set[str] = set()  # directories whose every component was checked
 
     def add(self, rel: str, key: str | None, data: Data | None) -> None:
-        reason = _unsafe_reason(rel)
-        if reason:
-            raise PublishError(f"{rel!r}: refusing to publish: {reason}")
+        entry = self.old.files.get(rel) if data is None else None
+        if entry is None:  # a path the manifest holds was checked when it was published (and read)
+            reason = _unsafe_reason(rel)
+            if reason:
+                raise PublishError(f"{rel!r}: refusing to publish: {reason}")
         self.paths.append(rel)
         if data is None:
-            entry = self.old.files.get(rel)
             if entry is None or not self.old.intact(rel):
                 raise PublishError(f"{self.target / rel}: changed while publishing; nothing was replaced, run again")
             self.entries[rel] = entry if key is None or key == entry.key else _Entry(*_fields(entry), key)
@@ -1263,7 +1264,8 @@ def _write_manifest(
 ) -> Manifest:
     """Record ``files`` and ``dirs``: one appended change line, or (when the change lines
     would outgrow the snapshot, or the file is damaged) a new snapshot.  Returns the record."""
-    changed = [rel for rel, entry in files.items() if old.files.get(rel) != entry]
+    before = old.files.get
+    changed = [rel for rel, entry in files.items() if (kept := before(rel)) is not entry and kept != entry]
     gone = [rel for rel in old.files if rel not in files]
     if not changed and not gone and dirs == old.dirs and old.clean and (old.stored or not files):
         return old

@@ -564,19 +564,41 @@ def _article_pages(
     languages).  An unchanged page costs that digest and one look-up; its
     render is made only when it is to be rendered.
     """
-    lang, chosen, theme = edition.language, pages.formats, pages.theme
+    lang = edition.language
     shared = _digest(out.base, "page", (lang, edition.title, edition.description), switcher)
+    context = _PageContext(site, edition, pages.formats, prepared, pages.theme)
     none: tuple[tuple[tuple[str, str], ...], str] = ((), "()")
     for article, key in zip(edition.articles, _edition_keys(edition), strict=True):
         slugs, slugs_text = alternates.get(_group_key(article), none)
         path = html.article_path(lang, article.slug)
         page_key = _repr_key(f"{shared}|{key}|{slugs_text}", 16)
-        if out.unchanged(path, page_key):
-            yield path, page_key, None
-        else:
-            links = {language: html.article_url(site, language, slug) for language, slug in slugs}
-            render = functools.partial(html.article_page, site, edition, article, chosen, links, prepared, theme)
-            yield path, page_key, render
+        yield path, page_key, None if out.unchanged(path, page_key) else _ArticlePage(context, article, slugs)
+
+
+@dataclass(frozen=True, slots=True)
+class _PageContext:
+    """What every article page of an edition shares (one object per edition, not per page)."""
+
+    site: Site
+    edition: Edition
+    formats: tuple[str, ...]
+    editions: Sequence[Edition]
+    theme: Theme
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticlePage:
+    """One article page to render: three references (a full build holds one per page until it is
+    rendered); its alternate URLs are made when it renders, from the group's (language, slug)s."""
+
+    context: _PageContext
+    article: Article
+    slugs: tuple[tuple[str, str], ...]
+
+    def __call__(self) -> bytes:
+        c = self.context
+        links = {language: html.article_url(c.site, language, slug) for language, slug in self.slugs}
+        return html.article_page(c.site, c.edition, self.article, c.formats, links, c.editions, c.theme)
 
 
 def _listings(
