@@ -301,7 +301,10 @@ def _chunks(pieces: Iterable[bytes | memoryview], size: int = 1 << 20) -> Iterat
     batch: list[bytes | memoryview] = []
     held = 0
     for piece in pieces:
-        if not batch and len(piece) >= size:
+        if len(piece) >= size:
+            if batch:
+                yield b"".join(batch)
+                batch, held = [], 0
             yield piece
             continue
         batch.append(piece)
