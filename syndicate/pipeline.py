@@ -478,6 +478,11 @@ def _input_failure(errors: Sequence[InputError]) -> InputError:
     return InputError(errors[0].path, summary.message, problems=[*problems, summary])
 
 
+if TYPE_CHECKING:  # the translation stage's own (kept here so the section merges as one piece)
+    from syndicate.translate.variant_cache import Packed
+    from syndicate.translate.variant_cache import Sources as VariantSources
+
+
 def target_languages(config: Config) -> list[str]:
     return [lang for lang in dict.fromkeys(config.translation.languages) if lang != config.site.language]
 
@@ -564,7 +569,7 @@ def translate_editions(
     from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache
     from syndicate.translate import workers as forked
-    from syndicate.translate.variant_cache import cache_path
+    from syndicate.translate.variant_cache import Sources, cache_path
 
     started = time.monotonic()
     options = config.translation
@@ -574,7 +579,8 @@ def translate_editions(
     budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
     variants_file = cache_path(cache_directory(options.cache))
-    languages = _plan_languages(config, editions, articles, keys, variants_file)
+    sources = Sources({key: a for a in articles if (key := keys.get(id(a))) is not None})
+    languages = _plan_languages(config, editions, articles, keys, sources, variants_file)
 
     def look_up(language: _LanguagePlan) -> None:
         begun = time.monotonic()
@@ -677,6 +683,7 @@ def _plan_languages(
     editions: Sequence[tuple[str, str, Translator]],
     articles: Sequence[Article],
     keys: dict[int, str],
+    sources: VariantSources,
     variants_file: Path,
 ) -> list[_LanguagePlan]:
     """Each language's hits in the variant cache (one query each), and the segments of its misses.
@@ -696,7 +703,7 @@ def _plan_languages(
             glossary = glossary_for(options, configured, lang)
             context = _variant_context(config, edition, glossary)
             source = _source_articles(config, articles, configured, lang)
-            hits = _usable_hits(cache.load(context), [keys[id(a)] for a in source])
+            hits = _usable_hits(cache.load(context, sources), [keys[id(a)] for a in source])
             misses = [a for a in source if keys[id(a)] not in hits]
             mode = options.mode_for(configured, lang)
             known = texts.setdefault(mode, {})
@@ -762,7 +769,7 @@ def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict
     return hits
 
 
-Chunk = tuple[list[_Built], dict[str, "VariantEntry"]]  # one chunk of a language's misses, and their cache entries
+Chunk = tuple[list[_Built], dict[str, "Packed"]]  # one chunk of a language's misses, and their cache entries
 
 
 def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
@@ -802,7 +809,7 @@ def _build_articles(
     entries: every translated article (a network engine's only when no segment of it was provisional),
     and a deterministic engine's settled refusals with their repeat-gate partners."""
     from syndicate.render import prepared_key
-    from syndicate.translate.variant_cache import Entry
+    from syndicate.translate.variant_cache import Entry, encode
     from syndicate.translate.variants import outcome
 
     options = config.translation
@@ -810,7 +817,7 @@ def _build_articles(
     assert results is not None
     lang, provider, mode = language.lang, language.provider, language.mode
     built: list[_Built] = []
-    new: dict[str, VariantEntry] = {}
+    new: dict[str, Packed] = {}  # pickled here: in a worker process when there are enough to build
     for article in misses:
         key = language.keys[id(article)]
         segs = language.texts[key]
@@ -825,20 +832,20 @@ def _build_articles(
         if not failed:
             assert article_out is not None
             if deterministic or not any(t in results.provisional for t in segs):
-                new[key] = Entry(article_out, key=render_key)
+                new[key] = encode(Entry(article_out, key=render_key), article)
             built.append(_Built(article_out, render_key))
             continue
         reason = refused or results.failure(segs) or _unexplained(article, results, mode)
         entry = _refusal(key, segs, reason, results, members, deterministic)
         if entry is not None:
-            new[key] = entry
+            new[key] = encode(entry, article)
         built.append(_Built(article_out, render_key, reason, unsettled=entry is None))
     return built, new
 
 
 def _assemble(
     config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]
-) -> tuple[_Language, dict[str, VariantEntry]]:
+) -> tuple[_Language, dict[str, Packed]]:
     """One language's Variant, in source order: the variant cache's hits and the built misses."""
     from syndicate.render import adopt_key
     from syndicate.translate.variants import Variant, fallback, translate_text
@@ -846,7 +853,7 @@ def _assemble(
     options = config.translation
     results = language.results
     assert results is not None
-    new: dict[str, VariantEntry] = {}
+    new: dict[str, Packed] = {}
     built: list[_Built] = []
     for part, entries in chunks:
         built.extend(part)
@@ -1005,7 +1012,7 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
     from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache, plan
     from syndicate.translate.protect import glossary_for
-    from syndicate.translate.variant_cache import cache_path
+    from syndicate.translate.variant_cache import Sources, cache_path
     from syndicate.translate.variants import CostLine, all_segments
 
     stage = stage or Stage()
@@ -1021,7 +1028,8 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
             glossary = glossary_for(config.translation, configured, lang)
             source = _source_articles(config, articles, configured, lang)
             keys = [content_key(a) for a in source]
-            hits = _usable_hits(variants.load(_variant_context(config, edition, glossary)), keys)
+            sources = Sources(dict(zip(keys, source, strict=True)))
+            hits = _usable_hits(variants.load(_variant_context(config, edition, glossary), sources), keys)
             todo = [a for a, key in zip(source, keys, strict=True) if key not in hits]
             mode = config.translation.mode_for(configured, lang)
             segments = all_segments(todo, extra=[config.site.description], mode=mode)
