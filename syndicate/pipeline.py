@@ -580,45 +580,12 @@ def translate_editions(
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
     variants_file = cache_path(cache_directory(options.cache))
     sources = Sources({key: a for a in articles if (key := keys.get(id(a))) is not None})
-    languages = _plan_languages(config, editions, articles, keys, sources, variants_file)
-
-    def look_up(language: _LanguagePlan) -> None:
-        begun = time.monotonic()
-        _look_up(config, language, budget)
-        log.info(
-            "translate %s: %d of %s from the variant cache, %s looked up or sent via %s in %.2f s",
-            language.lang, len(language.hits), plural(len(language.source), "article"),
-            plural(len(language.segments), "segment"), language.provider.name, time.monotonic() - begun,
-        )  # fmt: skip
-
-    # Languages are looked up and sent side by side: each is mostly waiting on an engine
-    # (an apertium process, or the network); the budget is shared (thread-safe).
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(look_up, languages))
-    variants: list[Variant] = []
-    reasons: Reasons = {}
-    settled = True
     workers = worker_processes() if workers is None else workers
-    built_from = time.monotonic()
-    with _progress(stage.progress, "translating", len(languages)) as advance:
-        jobs = [_build_job(config, language) for language in languages]
-        for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
-            done, new = _assemble(config, language, chunks)
-            cache = _open_variant_cache(variants_file)  # not open while worker processes are forked
-            try:
-                cache.store(
-                    language.context, str(config.target), language.lang, language.provider.name, new,
-                    keep=(keys[id(a)] for a in language.source),
-                )  # fmt: skip
-            finally:
-                cache.close()
-            advance(f"translated {len(language.segments)} segments into {language.lang}")
-            variants.append(done.variant)
-            settled = settled and done.settled
-            if done.why:
-                reasons[language.lang] = done.why
+    with _open_variant_cache(variants_file) as cache:  # one connection for the stage, unless workers fork
+        languages = _plan_languages(config, editions, articles, keys, sources, cache)
+        _look_up_all(config, languages, budget)
+        built_from = time.monotonic()
+        variants, reasons, settled = _build_and_store(config, stage, languages, keys, cache, workers)
     built = sum(len(language.misses) for language in languages)
     log.info(
         "translate: %s built in %.2f s (%s); the stage took %.2f s",
@@ -631,6 +598,66 @@ def translate_editions(
             "translation.max_chars_per_run (%d) reached: %d segments wait for the next run",
             options.max_chars_per_run or 0, budget.deferred,
         )  # fmt: skip
+    return variants, reasons, settled
+
+
+def _look_up_all(config: Config, languages: Sequence[_LanguagePlan], budget: Budget) -> None:
+    """Every language's segments from the segment cache or the engine, the languages side by side.
+
+    In threads: each is mostly waiting on an engine (an apertium process, or the network);
+    the budget is shared (thread-safe).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def look_up(language: _LanguagePlan) -> None:
+        begun = time.monotonic()
+        _look_up(config, language, budget)
+        log.info(
+            "translate %s: %d of %s from the variant cache, %s looked up or sent via %s in %.2f s",
+            language.lang, len(language.hits), plural(len(language.source), "article"),
+            plural(len(language.segments), "segment"), language.provider.name, time.monotonic() - begun,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(look_up, languages))
+
+
+def _build_and_store(
+    config: Config,
+    stage: Stage,
+    languages: Sequence[_LanguagePlan],
+    keys: dict[int, str],
+    cache: VariantCache,
+    workers: int,
+) -> tuple[list[Variant], Reasons, bool]:
+    """Each language's Variant from its hits and its built misses (:mod:`syndicate.translate.workers`);
+    its new entries stored in ``cache`` (closed while worker processes fork, and opened for each store)."""
+    from syndicate.translate import workers as forked
+
+    variants: list[Variant] = []
+    reasons: Reasons = {}
+    settled = True
+    with _progress(stage.progress, "translating", len(languages)) as advance:
+        jobs = [_build_job(config, language) for language in languages]
+        forking = forked.forks(jobs, workers)
+        if forking:
+            cache.close()
+        for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
+            done, new = _assemble(config, language, chunks)
+            store = _open_variant_cache(cache.path) if forking else cache
+            try:
+                store.store(
+                    language.context, str(config.target), language.lang, language.provider.name, new,
+                    keep=(keys[id(a)] for a in language.source),
+                )  # fmt: skip
+            finally:
+                if forking:
+                    store.close()
+            advance(f"translated {len(language.segments)} segments into {language.lang}")
+            variants.append(done.variant)
+            settled = settled and done.settled
+            if done.why:
+                reasons[language.lang] = done.why
     return variants, reasons, settled
 
 
@@ -684,7 +711,7 @@ def _plan_languages(
     articles: Sequence[Article],
     keys: dict[int, str],
     sources: VariantSources,
-    variants_file: Path,
+    cache: VariantCache,
 ) -> list[_LanguagePlan]:
     """Each language's hits in the variant cache (one query each), and the segments of its misses.
 
@@ -696,29 +723,25 @@ def _plan_languages(
     options = config.translation
     texts: dict[str, dict[str, list[str]]] = {}  # mode -> content key -> segments
     plans = []
-    cache = _open_variant_cache(variants_file)
-    try:
-        for edition in editions:
-            configured, lang, provider = edition
-            glossary = glossary_for(options, configured, lang)
-            context = _variant_context(config, edition, glossary)
-            source = _source_articles(config, articles, configured, lang)
-            hits = _usable_hits(cache.load(context, sources), [keys[id(a)] for a in source])
-            misses = [a for a in source if keys[id(a)] not in hits]
-            mode = options.mode_for(configured, lang)
-            known = texts.setdefault(mode, {})
-            for article in misses:
-                key = keys[id(article)]
-                if key not in known:
-                    known[key] = segments_of(article, mode)
-            unique = dict.fromkeys(all_segments((), extra=[config.site.description], mode=mode))
-            for article in misses:
-                unique.update(dict.fromkeys(known[keys[id(article)]]))
-            plan = _LanguagePlan(configured, lang, provider, mode, glossary, context, source, keys, hits, misses, known)
-            plan.segments = [text for text in unique if text.strip()]  # as all_segments(misses, extra=...)
-            plans.append(plan)
-    finally:
-        cache.close()
+    for edition in editions:
+        configured, lang, provider = edition
+        glossary = glossary_for(options, configured, lang)
+        context = _variant_context(config, edition, glossary)
+        source = _source_articles(config, articles, configured, lang)
+        hits = _usable_hits(cache.load(context, sources), [keys[id(a)] for a in source])
+        misses = [a for a in source if keys[id(a)] not in hits]
+        mode = options.mode_for(configured, lang)
+        known = texts.setdefault(mode, {})
+        for article in misses:
+            key = keys[id(article)]
+            if key not in known:
+                known[key] = segments_of(article, mode)
+        unique = dict.fromkeys(all_segments((), extra=[config.site.description], mode=mode))
+        for article in misses:
+            unique.update(dict.fromkeys(known[keys[id(article)]]))
+        plan = _LanguagePlan(configured, lang, provider, mode, glossary, context, source, keys, hits, misses, known)
+        plan.segments = [text for text in unique if text.strip()]  # as all_segments(misses, extra=...)
+        plans.append(plan)
     return plans
 
 
@@ -843,9 +866,7 @@ def _build_articles(
     return built, new
 
 
-def _assemble(
-    config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]
-) -> tuple[_Language, dict[str, Packed]]:
+def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) -> tuple[_Language, dict[str, Packed]]:
     """One language's Variant, in source order: the variant cache's hits and the built misses."""
     from syndicate.render import adopt_key
     from syndicate.translate.variants import Variant, fallback, translate_text

@@ -59,9 +59,14 @@ class Job(Generic[R]):
 _JOBS: list[Job[Any]] = []  # what forked workers build from (inherited, never pickled)
 
 
+def forks(jobs: Sequence[Job[Any]], workers: int) -> bool:
+    """Whether :func:`run` builds ``jobs`` in forked worker processes."""
+    return workers >= 2 and sum(job.size for job in jobs) >= PARALLEL_MIN
+
+
 def run(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
     """Per job, in order: the results of its chunks, in order (one chunk when built here)."""
-    if workers < 2 or sum(job.size for job in jobs) < PARALLEL_MIN:
+    if not forks(jobs, workers):
         for job in jobs:
             yield [job.build(0, job.size)]
         return
