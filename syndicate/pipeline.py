@@ -637,35 +637,62 @@ def _build_and_store(
     cache: VariantCache,
     workers: int,
 ) -> tuple[list[Variant], Reasons, bool]:
-    """Each language's Variant from its hits and its built misses (:mod:`syndicate.translate.workers`);
-    its new entries stored in ``cache`` (closed while worker processes fork, and opened for each store)."""
+    """Each language's Variant from its hits and its built misses (:mod:`syndicate.translate.workers`).
+
+    Each chunk's new variant-cache entries are added as it comes back (a language's pickles are never
+    all in memory); then the language's rows this run did not use are pruned.
+    """
     from syndicate.translate import workers as forked
 
     variants: list[Variant] = []
     reasons: Reasons = {}
     settled = True
-    with _progress(stage.progress, "translating", len(languages)) as advance:
-        jobs = [_build_job(config, language) for language in languages]
-        forking = forked.forks(jobs, workers)
-        if forking:
-            cache.close()
-        for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
-            done, new = _assemble(config, language, chunks)
-            store = _open_variant_cache(cache.path) if forking else cache
-            try:
-                store.store(
-                    language.context, str(config.target), language.lang, language.provider.name, new,
-                    keep=(keys[id(a)] for a in language.source),
-                )  # fmt: skip
-            finally:
-                if forking:
-                    store.close()
-            advance(f"translated {len(language.segments)} segments into {language.lang}")
-            variants.append(done.variant)
-            settled = settled and done.settled
-            if done.why:
-                reasons[language.lang] = done.why
+    sink = _EntrySink(cache, str(config.target))
+    try:
+        with _progress(stage.progress, "translating", len(languages)) as advance:
+            jobs = [_build_job(config, language, sink) for language in languages]
+            if forked.forks(jobs, workers):
+                sink.before_fork()
+            for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
+                done = _assemble(config, language, chunks)
+                sink.prune(language, keep=(keys[id(a)] for a in language.source))
+                advance(f"translated {len(language.segments)} segments into {language.lang}")
+                variants.append(done.variant)
+                settled = settled and done.settled
+                if done.why:
+                    reasons[language.lang] = done.why
+    finally:
+        sink.close()
     return variants, reasons, settled
+
+
+class _EntrySink:
+    """Where the translation stage writes the variant cache: the stage's connection, or, when worker
+    processes fork, one opened after they have (no SQLite connection is open across a fork)."""
+
+    def __init__(self, cache: VariantCache, site: str) -> None:
+        self._stage, self._site = cache, site
+        self._cache: VariantCache | None = cache
+
+    def before_fork(self) -> None:
+        self._stage.close()
+        self._cache = None
+
+    def add(self, language: _LanguagePlan, new: dict[str, Packed]) -> None:
+        if new:
+            self._open().add(language.context, self._site, language.lang, language.provider.name, new)
+
+    def prune(self, language: _LanguagePlan, keep: Iterable[str]) -> None:
+        self._open().prune(language.context, self._site, language.lang, keep)
+
+    def close(self) -> None:
+        if self._cache is not None and self._cache is not self._stage:
+            self._cache.close()
+
+    def _open(self) -> VariantCache:
+        if self._cache is None:
+            self._cache = _open_variant_cache(self._stage.path)
+        return self._cache
 
 
 @dataclass
@@ -802,8 +829,9 @@ def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict
 Chunk = tuple[list[_Built], dict[str, "Packed"]]  # one chunk of a language's misses, and their cache entries
 
 
-def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
-    """How a language's misses are built, in this process or a worker (:mod:`syndicate.translate.workers`)."""
+def _build_job(config: Config, language: _LanguagePlan, sink: _EntrySink) -> Job[Chunk]:
+    """How a language's misses are built, in this process or a worker (:mod:`syndicate.translate.workers`);
+    each chunk's cache entries go to ``sink`` as it comes back here."""
     from syndicate.render import forget_keys
     from syndicate.translate.base import is_deterministic
     from syndicate.translate.workers import Job
@@ -821,9 +849,14 @@ def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
     def build(start: int, stop: int) -> Chunk:
         return _build_articles(config, language, language.misses[start:stop], members, deterministic, limit)
 
+    def take(chunk: Chunk) -> Chunk:
+        built, new = chunk
+        sink.add(language, new)
+        return built, {}
+
     return Job(
         size=len(language.misses), build=build, shared=list(results.values()), owners=language.misses,
-        forget=forget_keys,
+        forget=forget_keys, take=take,
     )  # fmt: skip
 
 
@@ -873,7 +906,7 @@ def _build_articles(
     return built, new
 
 
-def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) -> tuple[_Language, dict[str, Packed]]:
+def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) -> _Language:
     """One language's Variant, in source order: the variant cache's hits and the built misses."""
     from syndicate.render import adopt_key
     from syndicate.translate.variants import Variant, fallback, translate_text
@@ -881,11 +914,9 @@ def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) 
     options = config.translation
     results = language.results
     assert results is not None
-    new: dict[str, Packed] = {}
     built: list[_Built] = []
-    for part, entries in chunks:
+    for part, _ in chunks:
         built.extend(part)
-        new.update(entries)
     made = iter(built)
     published: list[Article] = []
     missing: list[str] = []
@@ -931,7 +962,7 @@ def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) 
             "%s: %d articles not fully translated by %s (%s)",
             language.lang, len(variant.missing), language.provider.name, kinds,
         )  # fmt: skip
-    return _Language(variant, why, all_settled), new
+    return _Language(variant, why, all_settled)
 
 
 _ORPHAN = ""  # a repeated answer given to a text of no article (the site description): never cached

@@ -232,22 +232,27 @@ class VariantCache:
             self._disable(exc)
             return {}
 
-    def store(
-        self,
-        context: str,
-        site: str,
-        target: str,
-        provider: str,
-        new: Mapping[str, Packed],
-        keep: Iterable[str],
-    ) -> None:
-        """Add ``new`` for ``site`` (its target directory); drop that site's rows of ``target`` that this
-        run did not use (another context, or a source article it no longer has).  Other sites sharing
-        the cache directory keep theirs."""
-        if self._conn is None:
+    def add(self, context: str, site: str, target: str, provider: str, new: Mapping[str, Packed]) -> None:
+        """Add ``new`` (entries of ``context``, in language ``target``) for ``site`` (its target directory)."""
+        if self._conn is None or not new:
             return
         now = time.time()
         rows = ((context, s, site, provider, target, now, int(e.refused), e.blob) for s, e in new.items())
+        try:
+            with self._conn:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO variants (context, source, site, provider, target, created, refused, entry)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            self._disable(exc)
+
+    def prune(self, context: str, site: str, target: str, keep: Iterable[str]) -> None:
+        """Drop ``site``'s rows of ``target`` that this run did not use (another context, or a source
+        article it no longer has).  Other sites sharing the cache directory keep theirs."""
+        if self._conn is None:
+            return
         kept = set(keep)
         try:
             with self._conn:
@@ -259,11 +264,6 @@ class VariantCache:
                     if c != context or s not in kept
                 ]
                 self._conn.executemany("DELETE FROM variants WHERE context = ? AND source = ?", stale)
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO variants (context, source, site, provider, target, created, refused, entry)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
         except sqlite3.Error as exc:
             self._disable(exc)
 
