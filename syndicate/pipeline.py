@@ -258,11 +258,12 @@ def _build_and_publish(
 ) -> RunSummary:
     from syndicate.bodies import spilling
     from syndicate.cachefile import cache_directory
+    from syndicate.heap import few_arenas
     from syndicate.publish import read_manifest, scratch_directory
     from syndicate.websub import changed_feed_urls
 
     # The articles' bodies wait in a spill file in the cache directory, not in memory.
-    with spilling(cache_directory(config.translation.cache)):
+    with few_arenas(), spilling(cache_directory(config.translation.cache)):
         articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
         variants, reasons, settled = translate_editions(config, articles, stage)
         editions = build_editions(config.site, articles, variants)
