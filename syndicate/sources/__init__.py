@@ -71,7 +71,13 @@ class InputFile:
 
     @property
     def path(self) -> Path:
+        """The path as a :class:`~pathlib.Path`, for the edges (the read loop and the parse cache use ``filename``)."""
         return Path(self.filename)
+
+    @property
+    def suffix(self) -> str:
+        """The lower-case suffix that chose this file's reader (``.md``): a listed file has one."""
+        return _suffix(os.path.basename(self.filename))
 
     @property
     def shown(self) -> str:
@@ -295,13 +301,18 @@ def _walk_tree(
                 else:
                     subdirs.append(prefix + name)
                 continue
-            dot = name.rfind(".")
-            suffix = name[dot:].lower() if dot > 0 else ""  # os.path.splitext's, for a name not hidden
+            suffix = _suffix(name)
             if suffix in SUFFIXES:
                 _add_input(entry, prefix + name, roots, skipped, found)
             elif suffix in IMAGE_TYPES:
                 images.append(prefix + name)
         pending.extend(reversed(subdirs))
+
+
+def _suffix(name: str) -> str:
+    """``os.path.splitext(name)[1].lower()`` for a file name that is not hidden, without a call per part."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
 
 
 def _add_input(
@@ -392,7 +403,7 @@ def _read_all(
     articles: list[Article] = []
     errors: list[InputError] = []
     known = cache.get_many(listing.files) if cache is not None else {}
-    misses = [f for r in listing.roots if r.error is None for f in r.files if f.path not in known]
+    misses = [f for r in listing.roots if r.error is None for f in r.files if f.filename not in known]
     ahead = _ParsedAhead(misses, options, language, reader, workers)
     try:
         _read_each(options, language, reader, cache, on_file, listing, known, ahead, articles, errors)
@@ -409,12 +420,16 @@ def _read_each(
     cache: ParseCache | None,
     on_file: Callable[[str, str], None],
     listing: InputListing,
-    known: dict[Path, tuple[Article, ...]],
+    known: dict[str, tuple[Article, ...]],
     ahead: _ParsedAhead,
     articles: list[Article],
     errors: list[InputError],
 ) -> None:
-    """The listed files in order: from the cache, parsed ahead by a worker, or read here."""
+    """The listed files in order: from the cache (``known``, by file name), parsed ahead by a worker, or read here.
+
+    Paths stay the listing's strings: a run in which one file changed makes no
+    pathlib object for the thousands that did not.
+    """
     for listed in listing.roots:
         if listed.error is not None:
             errors.append(listed.error)
@@ -422,7 +437,7 @@ def _read_each(
         for entry in sorted(listed.skipped, key=lambda e: os.fsencode(e.path)):
             log.warning("%s", entry)
         for file in listed.files:
-            cached = known.get(file.path)
+            cached = known.get(file.filename)
             if cached is not None:
                 articles.extend(cached)
                 on_file(file.shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
@@ -431,7 +446,7 @@ def _read_each(
             found, blob = parsed if parsed is not None else (None, None)
             if found is None:  # not parsed ahead, or it failed there: read here (the same error, in order)
                 try:
-                    found = read_file(file.path, file.shown, file.relative, options, language, reader)
+                    found = read_file(file.filename, file.shown, file.relative, options, language, reader)
                 except InputError as exc:
                     errors.append(exc)
                     on_file(file.shown, "error")
@@ -507,7 +522,7 @@ class _ParsedAhead:
 
 def _prepare_readers(files: Iterable[InputFile]) -> None:
     """The readers of ``files`` imported, and their optional ``prepare()`` run, here: once, not in every worker."""
-    for suffix in sorted({file.path.suffix.lower() for file in files}):
+    for suffix in sorted({file.suffix for file in files}):
         prepare = getattr(importlib.import_module(f"syndicate.sources.{READERS[suffix]}"), "prepare", None)
         if prepare is not None:
             prepare()
@@ -522,7 +537,7 @@ def _parse_batch(start: int, stop: int) -> list[bytes | None]:
     for file, options, language, reader in _PENDING[start:stop]:
         token = INCLUDE_DRAFTS.set(options.drafts)
         try:
-            articles = read_file(file.path, file.shown, file.relative, options, language, reader)
+            articles = read_file(file.filename, file.shown, file.relative, options, language, reader)
             parsed.append(pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL))
         except Exception:
             parsed.append(None)
@@ -535,17 +550,8 @@ def _count(articles: int) -> str:
     return f"{articles} article" if articles == 1 else f"{articles} articles"
 
 
-def _relative(path: Path, root: Path) -> str:
-    if path == root:
-        return path.name
-    text, top = str(path), str(root)
-    if text.startswith(top + os.sep):  # the walk builds every path from the root's own string
-        return text[len(top) + 1 :].replace(os.sep, "/")
-    return path.relative_to(root).as_posix()
-
-
 def read_file(
-    path: Path,
+    path: Path | str,
     shown: str,
     relative: str,
     options: SourceOptions,
@@ -555,17 +561,18 @@ def read_file(
     """Articles of one file; raises InputError naming ``shown`` on any problem.
 
     ``reader`` defaults to :func:`~syndicate.sources.safe.read_source`: a regular
-    file only, read up to ``options.max_bytes``.
+    file only, read up to ``options.max_bytes``.  ``path`` may be the listing's
+    plain string (the read loop passes it so); ``reader`` is given a Path.
     """
     try:
-        data = reader(path) if reader is not None else read_source(_real(path), options.max_bytes)
+        data = reader(Path(path)) if reader is not None else read_source(_real(os.fspath(path)), options.max_bytes)
     except UnreadableSource as exc:
         raise InputError(shown, exc.reason) from None
     except OSError as exc:
         raise InputError(shown, f"cannot read: {os_reason(exc)}") from None
     text = decode_text(shown, data, options.max_bytes)
     default_date = options.date_for(relative) or _mtime(path, options.timezone)
-    return reader_for(path.suffix)(shown, text, ReadContext(options, language, default_date))
+    return reader_for(os.path.splitext(path)[1])(shown, text, ReadContext(options, language, default_date))
 
 
 def reader_for(suffix: str) -> Reader:
@@ -575,7 +582,7 @@ def reader_for(suffix: str) -> Reader:
     return read
 
 
-def _real(path: Path) -> Path:
+def _real(path: str) -> str:
     """The listed path with its symlinks resolved (the listing checked where they lead).
 
     A path that is not a symlink is opened as it is (one ``lstat``, not one per
@@ -584,15 +591,15 @@ def _real(path: Path) -> Path:
     if not os.path.islink(path):
         return path
     try:
-        return Path(os.path.realpath(path, strict=True))
+        return os.path.realpath(path, strict=True)
     except OSError:
         return path  # opening it reports the error
 
 
-def _mtime(path: Path, timezone: str) -> datetime:
+def _mtime(path: Path | str, timezone: str) -> datetime:
     """The file's modification time, to the second, in the site timezone."""
     try:
-        stamp = int(path.stat().st_mtime)
+        stamp = int(os.stat(path).st_mtime)
     except OSError:
         stamp = 0
     return datetime.fromtimestamp(stamp, ZoneInfo(timezone))
