@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gc
 import importlib
 import logging
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -68,6 +70,7 @@ class InputFile:
     relative: str  # to its source root (for date_from_path)
     size: int  # -1: it could not be stat'ed (reading it reports why)
     mtime_ns: int
+    linked: bool = True  # False: the listing's ``lstat`` found a regular file (reading needs no symlink check)
 
     @property
     def path(self) -> Path:
@@ -134,13 +137,14 @@ def list_inputs(options: SourceOptions) -> InputListing:
         cut = len(prefix)
         for name, st in found:
             relative = name[cut:] if name.startswith(prefix) and name != base else _relative_name(name, base, root)
+            linked = st is None  # a symlink (or a root given as a file): stat'ed through, resolved when read
             if st is None:
                 try:
                     st = os.stat(name)
                 except OSError:
                     files.append(InputFile(name, relative, -1, -1))
                     continue
-            files.append(InputFile(name, relative, st.st_size, st.st_mtime_ns))
+            files.append(InputFile(name, relative, st.st_size, st.st_mtime_ns, linked))
         listed.append(RootListing(root, tuple(files), skipped=tuple(skipped), media=_media_stats(images)))
     return InputListing(tuple(listed))
 
@@ -438,21 +442,22 @@ def _read_each(
             log.warning("%s", entry)
         for file in listed.files:
             cached = known.get(file.filename)
+            shown = file.shown
             if cached is not None:
                 articles.extend(cached)
-                on_file(file.shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
+                on_file(shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
                 continue
             parsed = ahead.get(file)  # with its pickle: the parse cache stores it as it came
             found, blob = parsed if parsed is not None else (None, None)
             if found is None:  # not parsed ahead, or it failed there: read here (the same error, in order)
                 try:
-                    found = read_file(file.filename, file.shown, file.relative, options, language, reader)
+                    found = read_file(file.filename, shown, file.relative, options, language, reader, file.linked)
                 except InputError as exc:
                     errors.append(exc)
-                    on_file(file.shown, "error")
+                    on_file(shown, "error")
                     continue
             articles.extend(found)
-            on_file(file.shown, _count(len(found)))
+            on_file(shown, _count(len(found)))
             if cache is not None:
                 cache.put(file, found, blob)
 
@@ -523,7 +528,7 @@ class _ParsedAhead:
 def _prepare_readers(files: Iterable[InputFile]) -> None:
     """The readers of ``files`` imported, and their optional ``prepare()`` run, here: once, not in every worker."""
     for suffix in sorted({file.suffix for file in files}):
-        prepare = getattr(importlib.import_module(f"syndicate.sources.{READERS[suffix]}"), "prepare", None)
+        prepare = getattr(_reader_module(READERS[suffix]), "prepare", None)
         if prepare is not None:
             prepare()
 
@@ -537,7 +542,7 @@ def _parse_batch(start: int, stop: int) -> list[bytes | None]:
     for file, options, language, reader in _PENDING[start:stop]:
         token = INCLUDE_DRAFTS.set(options.drafts)
         try:
-            articles = read_file(file.filename, file.shown, file.relative, options, language, reader)
+            articles = read_file(file.filename, file.shown, file.relative, options, language, reader, file.linked)
             parsed.append(pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL))
         except Exception:
             parsed.append(None)
@@ -557,29 +562,42 @@ def read_file(
     options: SourceOptions,
     language: str,
     reader: Callable[[Path], bytes] | None = None,
+    linked: bool = True,
 ) -> list[Article]:
     """Articles of one file; raises InputError naming ``shown`` on any problem.
 
     ``reader`` defaults to :func:`~syndicate.sources.safe.read_source`: a regular
     file only, read up to ``options.max_bytes``.  ``path`` may be the listing's
     plain string (the read loop passes it so); ``reader`` is given a Path.
+    ``linked=False``: the listing's ``lstat`` found a regular file, so it is opened
+    as it is, without asking again whether it is a symlink (``O_NOFOLLOW`` still
+    refuses one put there since).
     """
+    name = os.fspath(path)
     try:
-        data = reader(Path(path)) if reader is not None else read_source(_real(os.fspath(path)), options.max_bytes)
+        data = (
+            reader(Path(path))
+            if reader is not None
+            else read_source(_real(name) if linked else name, options.max_bytes)
+        )
     except UnreadableSource as exc:
         raise InputError(shown, exc.reason) from None
     except OSError as exc:
         raise InputError(shown, f"cannot read: {os_reason(exc)}") from None
     text = decode_text(shown, data, options.max_bytes)
     default_date = options.date_for(relative) or _mtime(path, options.timezone)
-    return reader_for(os.path.splitext(path)[1])(shown, text, ReadContext(options, language, default_date))
+    return reader_for(os.path.splitext(name)[1])(shown, text, ReadContext(options, language, default_date))
 
 
 def reader_for(suffix: str) -> Reader:
-    """The reader of a file suffix (``.md``...), from :data:`READERS`."""
-    module = importlib.import_module(f"syndicate.sources.{READERS[suffix.lower()]}")
-    read: Reader = module.read
+    """The reader of a file suffix (``.md``...), from :data:`READERS` (its module looked up once)."""
+    read: Reader = _reader_module(READERS[suffix.lower()]).read
     return read
+
+
+@functools.cache
+def _reader_module(name: str) -> ModuleType:
+    return importlib.import_module(f"syndicate.sources.{name}")
 
 
 def _real(path: str) -> str:
