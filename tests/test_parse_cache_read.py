@@ -123,3 +123,17 @@ def test_a_file_swapped_for_a_symlink_after_the_listing_is_refused(tmp_path: Pat
     (error,) = result.errors
     assert isinstance(error, InputError) and "post.md" in str(error) and "symlink" in str(error)
     assert "\n" not in str(error) and "Never published" not in str(error)
+
+
+def test_an_undated_article_is_dated_by_the_mtime_it_was_listed_with(tmp_path: Path) -> None:
+    """The default date and the parse cache's key come from the same ``lstat`` (the listing's)."""
+    src = tmp_path / "src"
+    path = src / "undated.md"
+    src.mkdir()
+    path.write_text("---\ntitle: No date given\n---\n\nText.\n", encoding="utf-8")
+    os.utime(path, ns=(1, 1_700_000_000_999_999_999))  # int(st_mtime) rounds this one up
+    options = SourceOptions(paths=(src,), timezone="UTC")
+    listing = list_inputs(options)
+    os.utime(path, ns=(1, 1_600_000_000_000_000_000))  # touched after the listing
+    (article,) = read_articles(options, "en", listing=listing, workers=1).articles
+    assert article.published.timestamp() == 1_700_000_001  # as listed, not as stat'ed now (1_600_000_000)

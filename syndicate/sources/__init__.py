@@ -451,7 +451,7 @@ def _read_each(
             found, blob = parsed if parsed is not None else (None, None)
             if found is None:  # not parsed ahead, or it failed there: read here (the same error, in order)
                 try:
-                    found = read_file(file.filename, shown, file.relative, options, language, reader, file.linked)
+                    found = _read_listed(file, shown, options, language, reader)
                 except InputError as exc:
                     errors.append(exc)
                     on_file(shown, "error")
@@ -542,7 +542,7 @@ def _parse_batch(start: int, stop: int) -> list[bytes | None]:
     for file, options, language, reader in _PENDING[start:stop]:
         token = INCLUDE_DRAFTS.set(options.drafts)
         try:
-            articles = read_file(file.filename, file.shown, file.relative, options, language, reader, file.linked)
+            articles = _read_listed(file, file.shown, options, language, reader)
             parsed.append(pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL))
         except Exception:
             parsed.append(None)
@@ -555,6 +555,14 @@ def _count(articles: int) -> str:
     return f"{articles} article" if articles == 1 else f"{articles} articles"
 
 
+def _read_listed(
+    file: InputFile, shown: str, options: SourceOptions, language: str, reader: Callable[[Path], bytes] | None
+) -> list[Article]:
+    """:func:`read_file` of a listed file, with what the listing already knows (symlink or not, mtime)."""
+    mtime_ns = file.mtime_ns if file.size >= 0 else None
+    return read_file(file.filename, shown, file.relative, options, language, reader, file.linked, mtime_ns)
+
+
 def read_file(
     path: Path | str,
     shown: str,
@@ -563,6 +571,7 @@ def read_file(
     language: str,
     reader: Callable[[Path], bytes] | None = None,
     linked: bool = True,
+    mtime_ns: int | None = None,
 ) -> list[Article]:
     """Articles of one file; raises InputError naming ``shown`` on any problem.
 
@@ -571,7 +580,8 @@ def read_file(
     plain string (the read loop passes it so); ``reader`` is given a Path.
     ``linked=False``: the listing's ``lstat`` found a regular file, so it is opened
     as it is, without asking again whether it is a symlink (``O_NOFOLLOW`` still
-    refuses one put there since).
+    refuses one put there since).  ``mtime_ns``: the file's mtime as listed (the default
+    date of an article without one), else it is ``stat``'ed here.
     """
     name = os.fspath(path)
     try:
@@ -585,7 +595,7 @@ def read_file(
     except OSError as exc:
         raise InputError(shown, f"cannot read: {os_reason(exc)}") from None
     text = decode_text(shown, data, options.max_bytes)
-    default_date = options.date_for(relative) or _mtime(path, options.timezone)
+    default_date = options.date_for(relative) or _mtime(name, options.timezone, mtime_ns)
     return reader_for(os.path.splitext(name)[1])(shown, text, ReadContext(options, language, default_date))
 
 
@@ -614,12 +624,16 @@ def _real(path: str) -> str:
         return path  # opening it reports the error
 
 
-def _mtime(path: Path | str, timezone: str) -> datetime:
-    """The file's modification time, to the second, in the site timezone."""
-    try:
-        stamp = int(os.stat(path).st_mtime)
-    except OSError:
-        stamp = 0
+def _mtime(path: str, timezone: str, mtime_ns: int | None = None) -> datetime:
+    """The file's modification time, to the second, in the site timezone (``mtime_ns``: as listed,
+    else ``stat``'ed); the second is ``int(st_mtime)``'s, as ``os.stat`` computes ``st_mtime``."""
+    if mtime_ns is None:
+        try:
+            mtime_ns = os.stat(path).st_mtime_ns
+        except OSError:
+            mtime_ns = 0
+    seconds, nanoseconds = divmod(mtime_ns, 1_000_000_000)
+    stamp = int(seconds + nanoseconds * 1e-9)
     return datetime.fromtimestamp(stamp, ZoneInfo(timezone))
 
 
