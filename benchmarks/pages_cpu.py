@@ -7,8 +7,9 @@ written, the way a render worker does: the item contents memo is kept within
 an edition and cleared between editions (the feeds would share it), and the
 memoized datelines are forgotten before each repeat.  Each repeat is timed
 with ``time.process_time`` (CPU seconds of this process); the edition index
-and section pages are timed separately (``listings``, rendered without a line
-store: every item line through ``item.html``).  Prints JSON with the medians,
+and section pages are timed separately (``listings``, rendered without a kept
+line store: every item line through ``item.html``; the items' render keys are
+memoized by the first repeat, as ``publish`` has them).  Prints JSON with the medians,
 the per-page milliseconds and a digest of every page's bytes (equal digests
 before and after a change: the same pages).  ``--profile FILE`` also writes
 one repeat's cProfile of the article pages.
@@ -53,8 +54,12 @@ def article_pages(site: Any, editions: list[Any], formats: tuple[str, ...], them
 def listing_pages(
     site: Any, editions: list[Any], formats: tuple[str, ...], theme: Any, digest: Any, choice: Any = True
 ) -> int:
-    """Render every edition index and section page, and the site index; the number of pages."""
-    from syndicate.render import html
+    """Render every edition index and section page, and the site index; the number of pages.
+
+    The items' render keys are memoized after the first repeat (``publish`` has them from the
+    article pages' render keys).
+    """
+    from syndicate.render import _article_key, html
     from syndicate.render.sections import sections_by_language
 
     sections = sections_by_language(editions, choice)
@@ -62,14 +67,16 @@ def listing_pages(
     for edition in editions:
         lang = edition.language
         own = sections.get(lang, [])
-        pages = [html.edition_index_page(site, edition, editions, formats, theme, own)]
+        keys = tuple(map(_article_key, edition.articles))
+        pages = [html.edition_index_page(site, edition, editions, formats, theme, own, None, keys)]
         for section in own:
             siblings = [
                 ed.language
                 for ed in editions
                 if ed.language != lang and any(s.slug == section.slug for s in sections.get(ed.language, ()))
             ]
-            pages.append(html.section_page(site, edition, section, editions, siblings, formats, theme))
+            found = tuple(map(_article_key, section.edition.articles))
+            pages.append(html.section_page(site, edition, section, editions, siblings, formats, theme, None, found))
         for page in pages:
             if digest is not None:
                 digest.update(page)

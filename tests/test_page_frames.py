@@ -1,10 +1,11 @@
-"""Article pages from their edition's frame are the pages Jinja2 renders, byte for byte.
+"""Pages and item lines from frames are what Jinja2 renders, byte for byte.
 
-With the shipped article templates, an article page is its edition's frame (rendered once
-per edition and shape, with markers for the article's own values) with the article's
-values in the slots (:mod:`syndicate.render.html`).  A user theme holding a copy of
-``article.html`` turns the frames off (Jinja2 renders every page), so the two trees below
-are the same templates through the two paths.
+With the shipped templates, an article page is its edition's frame (rendered once per
+edition and shape, with markers for the article's own values) with the article's values
+in the slots, and so is each item line of a listing page (:mod:`syndicate.render.frames`).
+A user theme holding copies of ``article.html`` and ``item.html`` turns the frames off
+(Jinja2 renders every page and line), so the two trees below are the same templates
+through the two paths.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lxml import html as lxml_html
 
 from syndicate.models import Article, Block, Edition, Site, Translation
 from syndicate.render import html, render_site
+from syndicate.render.frames import Frame, Frames
 from syndicate.render.theme import DEFAULT_THEME, Theme
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -61,7 +63,7 @@ def _translated(original: Article, language: str, **fields: object) -> Article:
 
 EN_ARTICLES = (
     _article(0, title="Quotes \"double\" & 'single' <b>not bold</b>", category="War & Peace", author="A. O'Neil"),
-    _article(1, category="", tags=("x", "y"), author=None),  # an empty category: no category line
+    _article(1, category="", tags=("x", "y"), author=None, summary=""),  # no category line, no summary
     _article(2, category=None, title_source="The whole sentence the title was cut from, & more"),
     _article(3, category="Economy", date_only=True),
     _article(4, title="Only in English", category="Economy"),
@@ -94,14 +96,14 @@ LOGO_SITE = dataclasses.replace(SITE, logo="static/logo.svg", author=None)
 @pytest.mark.parametrize("site", [SITE, LOGO_SITE], ids=["plain", "logo"])
 @pytest.mark.parametrize("editions", [EDITIONS, EDITIONS[:1], EDITIONS[1:]], ids=["three", "one", "translations"])
 def test_framed_pages_are_the_pages_jinja_renders(tmp_path: Path, site: Site, editions: tuple[Edition, ...]) -> None:
-    jinja_theme = _copy_of(tmp_path, ["article.html"])
-    assert not jinja_theme.shipped(html.FRAME_TEMPLATES)
+    jinja_theme = _copy_of(tmp_path, ["article.html", "item.html"])
+    assert not jinja_theme.shipped(html.ARTICLE_TEMPLATES) and not jinja_theme.shipped(["item.html"])
     framed = render_site(site, editions)
     rendered = render_site(site, editions, theme=jinja_theme)
     pages = [path for path in framed if "/articles/" in path]
     assert len(pages) == sum(len(e.articles) for e in editions)
     assert {path: framed[path] for path in pages} == {path: rendered[path] for path in pages}
-    assert framed == rendered  # and nothing else differs either
+    assert framed == rendered  # the listing pages' item lines (item.html) too
 
 
 def test_framed_page_carries_each_articles_own_values(tmp_path: Path) -> None:
@@ -111,6 +113,9 @@ def test_framed_page_carries_each_articles_own_values(tmp_path: Path) -> None:
     assert first.xpath("//title/text()") == [f"{EN_ARTICLES[0].title} | World Desk (English)"]
     assert first.xpath("//p[@class='category']/text()") == ["War & Peace"]
     assert first.xpath("//span[@class='author']/text()") == ["A. O'Neil"]
+    listed = lxml_html.fromstring(tree["en/index.html"])
+    assert listed.xpath("//article[@id='story-1']//p[@class='summary']") == []
+    assert listed.xpath("//article[@id='story-0']//a/text()") == [EN_ARTICLES[0].title]
     second = lxml_html.fromstring(tree["en/articles/story-1.html"])
     assert second.xpath("//p[@class='category']") == []
     assert second.xpath("//span[@class='author']/text()") == ["Desk Editor"]  # the desk's byline
@@ -125,7 +130,7 @@ def test_framed_page_carries_each_articles_own_values(tmp_path: Path) -> None:
                         "https://news.example.org/desk/?a=1&b=2/ar/index.html"]  # fmt: skip
 
 
-def _frame_of(tmp_path: Path, article_template: str) -> html._Frame | None:
+def _frame_of(tmp_path: Path, article_template: str) -> Frame | None:
     """The frame of ``EN_ARTICLES[0]``'s page made from a theme whose ``article.html`` is given."""
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "article.html").write_text(article_template)
@@ -134,7 +139,7 @@ def _frame_of(tmp_path: Path, article_template: str) -> html._Frame | None:
     parts = html._edition_parts(SITE, edition, EDITIONS, ("rss",), theme)
     page = html._article_context(SITE, edition, EN_ARTICLES[0], {"en": "https://x/en"}, EDITIONS)
     try:
-        return html._frame(theme, parts, page)
+        return Frames(theme, "article.html", parts, ())._frame(page)
     finally:
         html.clear_content_memo()
 

@@ -15,21 +15,19 @@ Everything here is a pure function of its arguments.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import html
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from syndicate import localize
 from syndicate.content import blocks_html
-from syndicate.errors import ConfigError
 from syndicate.formats import BY_NAME, PAGE, OutputFormat, section_dir
 from syndicate.formats import feed_path as formats_feed_path
 from syndicate.models import Article, Block, Edition, Site, Translation
+from syndicate.render.frames import Frames
 from syndicate.render.lines import LineStore, article_key
 from syndicate.render.theme import Theme, load_theme
 
@@ -358,20 +356,16 @@ def article_page(
     language (including this page itself); each becomes an hreflang link and
     the language switcher's target.  With the shipped article templates the
     page is its edition's frame with this article's values in the slots
-    (:class:`_Frame`); with a theme's own, Jinja2 renders it.
+    (:mod:`.frames`); with a theme's own, Jinja2 renders it.
     """
     theme = theme or load_theme()
     editions = editions or (edition,)
     parts = _edition_parts(site, edition, editions, formats, theme)
     page = _article_context(site, edition, article, alternates, editions)
-    frames = _edition_frames(parts, theme)
-    if frames is not None:
-        values: list[Any] = []
-        shape = _shape(page, values)
-        frame = frames[shape] if shape in frames else frames.setdefault(shape, _frame(theme, parts, page))
-        if frame is not None:
-            return frame.fill(values).encode("utf-8")
-    return theme.render("article.html", {**parts, **page})
+    return _edition_frames(parts, theme).render(page).encode("utf-8")
+
+
+ARTICLE_TEMPLATES = ("article.html", "base.html", "languages.html")  # what an article page is made from
 
 
 def _article_context(
@@ -398,123 +392,14 @@ def _article_context(
     }
 
 
-# ------------------------------------------------------------------ page frames
-#
-# The article pages of an edition differ only in a few values: the title, the URLs, the
-# content...  With the shipped templates of the article page, Jinja2 renders the page once
-# per edition and *shape*, with a marker in place of each such value (the frame), and every
-# page is its frame's text with its own values, escaped as the template escapes them, in
-# the slots.  The shape is what the templates branch or loop on: which values are empty
-# (and how), how many alternates and languages there are and their codes.  A theme that
-# overrides one of these templates is rendered by Jinja2, page by page.
-
-FRAME_TEMPLATES = ("article.html", "base.html", "languages.html")
-_FIXED = frozenset({"hreflang", "code", "name", "current"})  # the same for every article of an edition
-_UNSEEN = frozenset({"published", "tags"})  # not used by the shipped templates (the probe fails if they are)
-_MARKER = re.compile(r"\x00slot(\d+)b?\x00")
+# Per edition (its parts' identity): the frames of its article pages (:mod:`.frames`).
+_frames_memo: dict[int, tuple[Mapping[str, Any], Frames]] = {}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Frame:
-    """A page of one edition and shape: its text around the slots, and which value fills each slot."""
-
-    texts: tuple[str, ...]  # one more than slots
-    slots: tuple[int, ...]
-
-    @classmethod
-    def parse(cls, rendered: str) -> _Frame | None:
-        """The frame of a page rendered with markers; None when a marker was cut or changed."""
-        pieces = _MARKER.split(rendered)
-        texts, slots = tuple(pieces[0::2]), tuple(int(n) for n in pieces[1::2])
-        return None if any("\x00" in text for text in texts) else cls(texts, slots)
-
-    def fill(self, values: Sequence[Any]) -> str:
-        """The page: each slot filled with its value, escaped unless it is already HTML (Markup)."""
-        texts = self.texts
-        out = [texts[0]]
-        for slot, text in zip(self.slots, texts[1:], strict=True):
-            value = values[slot]
-            out.append(value if isinstance(value, Markup) else escape(value))
-            out.append(text)
-        return "".join(out)
-
-
-def _shape(page: Mapping[str, Any], values: list[Any]) -> tuple[object, ...]:
-    """``page``'s shape (what the templates may branch on); its other values appended to ``values``.
-
-    ``page`` holds values, lists of records and records (:func:`_article_context`); the shape lists
-    each list's length, then, value by value, the value itself where it is fixed or empty, else True.
-    """
-    shape: list[object] = []
-    for key, value in page.items():
-        if isinstance(value, list):
-            shape.append(len(value))
-            for record in value:
-                _leaves(record.items(), shape, values)
-        else:
-            _leaves(value.items() if isinstance(value, dict) else ((key, value),), shape, values)
-    return tuple(shape)
-
-
-def _leaves(items: Iterable[tuple[str, Any]], shape: list[object], values: list[Any]) -> None:
-    for key, value in items:
-        if key in _UNSEEN:
-            continue
-        if key in _FIXED or not value:
-            shape.append(value)
-        else:
-            shape.append(True)
-            values.append(value)
-
-
-def _marked(page: Mapping[str, Any], suffix: str) -> dict[str, Any]:
-    """``page`` with a marker in place of each value :func:`_shape` appends (in the same order)."""
-    import jinja2
-
-    count = 0
-
-    def mark(key: str, value: Any) -> Any:
-        nonlocal count
-        if key in _UNSEEN:
-            return jinja2.StrictUndefined(name=key)  # any use is an error: the probe fails, Jinja2 renders
-        if key in _FIXED or not value:
-            return value
-        count += 1
-        return f"\x00slot{count - 1}{suffix}\x00"
-
-    def record(value: dict[str, Any]) -> dict[str, Any]:
-        return type(value)((k, mark(k, v)) for k, v in value.items())
-
-    return {
-        key: [record(r) for r in value] if isinstance(value, list)
-        else record(value) if isinstance(value, dict)
-        else mark(key, value)
-        for key, value in page.items()
-    }  # fmt: skip
-
-
-def _frame(theme: Theme, parts: Mapping[str, Any], page: Mapping[str, Any]) -> _Frame | None:
-    """The frame of ``page``'s shape, or None (render such pages through Jinja2).
-
-    Rendered twice, with two different markers per value: the frames must be equal, so a
-    template that changes or measures a value (a filter, ``|length``) gets no frame.
-    """
-    probes = [{**parts, **_marked(page, suffix)} for suffix in ("", "b")]
-    try:
-        first, second = (_Frame.parse(text) for text in theme.render_each("article.html", probes))
-    except ConfigError:
-        return None  # the template error is raised again, with its message, by the Jinja2 render
-    return first if first is not None and first == second else None
-
-
-# Per edition (its parts' identity): shape -> frame, or None when the theme has its own article templates.
-_frames_memo: dict[int, tuple[Mapping[str, Any], dict[object, _Frame | None] | None]] = {}
-
-
-def _edition_frames(parts: Mapping[str, Any], theme: Theme) -> dict[object, _Frame | None] | None:
+def _edition_frames(parts: Mapping[str, Any], theme: Theme) -> Frames:
     hit = _frames_memo.get(id(parts))
     if hit is None or hit[0] is not parts:
-        hit = _frames_memo[id(parts)] = (parts, {} if theme.shipped(FRAME_TEMPLATES) else None)
+        hit = _frames_memo[id(parts)] = (parts, Frames(theme, "article.html", parts, ARTICLE_TEMPLATES))
     return hit[1]
 
 
