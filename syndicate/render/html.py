@@ -8,7 +8,8 @@ This module owns
   translation note), shared by the feeds and the article pages;
 * the pages themselves: ``index.html``, ``<lang>/index.html`` and
   ``<lang>/articles/<slug>.html``: this module builds each page's context
-  and the theme's Jinja2 templates (autoescaped) make the HTML.
+  and the theme's Jinja2 templates (autoescaped) make the HTML; an edition's
+  article pages through one frame per shape (:mod:`.frames`), built once.
 
 Everything here is a pure function of its arguments.
 """
