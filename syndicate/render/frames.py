@@ -35,6 +35,7 @@ from syndicate.render.theme import Theme
 FIXED = frozenset({"hreflang", "code", "name", "current"})  # the same for every page of a shared context
 UNSEEN = frozenset({"published", "tags"})  # not used by the shipped templates (the probe fails if they are)
 _MARKER = re.compile(r"\x00slot(\d+)b?\x00")
+_SPECIAL = re.compile("[&<>'\"]").search  # what markupsafe.escape replaces
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,7 +58,10 @@ class Frame:
         out = [texts[0]]
         for slot, text in zip(self.slots, texts[1:], strict=True):
             value = values[slot]
-            out.append(value if isinstance(value, Markup) else escape(value))
+            if isinstance(value, Markup) or (type(value) is str and not _SPECIAL(value)):
+                out.append(value)  # HTML already, or text with nothing to escape (most titles and URLs)
+            else:
+                out.append(escape(value))
             out.append(text)
         return "".join(out)
 
