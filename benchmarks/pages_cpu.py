@@ -91,9 +91,11 @@ def listing_pages(
 def cold() -> None:
     """Forget what a fresh process has not computed yet: the memoized datelines."""
     from syndicate import localize
+    from syndicate.render import html
 
-    for name in ("format_dateline", "_long_date", "_short_time"):
-        cached = getattr(localize, name, None)
+    for module, name in ((localize, "format_dateline"), (localize, "_long_date"), (localize, "_short_time"),
+                         (html, "_dateline")):  # fmt: skip
+        cached = getattr(module, name, None)
         if cached is not None and hasattr(cached, "cache_clear"):
             cached.cache_clear()
 

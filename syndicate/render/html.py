@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -93,11 +94,17 @@ def escape_text(text: str) -> str:
 
 def dateline_html(site: Site, article: Article) -> str:
     """``<p class="dateline"><time datetime=ISO>14 de abril de 2025, 10:46 MSK</time></p>``."""
-    local = article.published.astimezone(localize.zone(site.timezone))
-    if article.date_only:  # the source gave a day, not a time: show the day, invent no time
-        text = localize.format_date_only(local.date(), article.language)
+    return _dateline(article.published, article.date_only, article.language, site.timezone)
+
+
+# An article's dateline is asked for by its content (feeds, page) and by its listing lines.
+@functools.lru_cache(maxsize=16384)
+def _dateline(published: datetime, date_only: bool, language: str, timezone: str) -> str:
+    local = published.astimezone(localize.zone(timezone))
+    if date_only:  # the source gave a day, not a time: show the day, invent no time
+        text = localize.format_date_only(local.date(), language)
         return f'<p class="dateline"><time datetime="{local.date().isoformat()}">{_esc(text)}</time></p>'
-    text = localize.format_dateline(article.published, article.language, site.timezone)
+    text = localize.format_dateline(published, language, timezone)
     return f'<p class="dateline"><time datetime="{local.isoformat()}">{_esc(text)}</time></p>'
 
 
