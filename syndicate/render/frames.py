@@ -66,6 +66,9 @@ class Frame:
         return "".join(out)
 
 
+_NONE = Frame((), ())  # no frame made for a shape yet
+
+
 class Frames:
     """The pages of template ``name`` with the variables ``shared``: by frame where the templates
     ``made_from`` are all the shipped theme's, else each through Jinja2."""
@@ -79,7 +82,9 @@ class Frames:
         if self.frames is not None:
             values: list[Any] = []
             found = shape(page, values)
-            frame = self.frames[found] if found in self.frames else self.frames.setdefault(found, self._frame(page))
+            frame = self.frames.get(found, _NONE)
+            if frame is _NONE:
+                frame = self.frames[found] = self._frame(page)
             if frame is not None:
                 return frame.fill(values)
         return self.theme.render_each(self.name, ({**self.shared, **page},))[0]

@@ -208,14 +208,16 @@ def _rendered_parts(context: dict[str, Any], theme: Theme) -> dict[str, Any]:
 # What every article page of an edition shares is built once per edition and render
 # (not once per page): the base context, the feed links, the subscribe list and the
 # footer, pre-rendered from subscribe.html.  Cleared with the content memo.
-_parts_memo: dict[tuple[object, ...], dict[str, Any]] = {}
+# Keyed by the site's identity (checked): hashing a Site per page costs more than the rest of the look-up.
+_parts_memo: dict[tuple[object, ...], tuple[Site, dict[str, Any]]] = {}
 
 
 def _edition_parts(
     site: Site, edition: Edition, editions: Sequence[Edition], formats: Sequence[str], theme: Theme
 ) -> dict[str, Any]:
-    key = (site, edition.language, edition.title, tuple(formats), id(theme))
-    parts = _parts_memo.get(key)
+    key = (id(site), edition.language, edition.title, tuple(formats), id(theme))
+    hit = _parts_memo.get(key)
+    parts = hit[1] if hit is not None and hit[0] is site else None
     if parts is None or parts["theme"] is not theme:
         lang = edition.language
         parts = _base_context(site, lang, editions, formats, theme)
@@ -225,7 +227,8 @@ def _edition_parts(
             feeds=_feed_links(site, edition, formats),
             subscribe=_subscribe(site, lang, formats),
         )
-        _parts_memo[key] = _rendered_parts(parts, theme)
+        parts = _rendered_parts(parts, theme)
+        _parts_memo[key] = (site, parts)
     return parts
 
 
