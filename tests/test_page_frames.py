@@ -163,3 +163,11 @@ def test_a_template_that_only_prints_values_gets_a_frame(tmp_path: Path) -> None
     frame = _frame_of(tmp_path, '{% extends "base.html" %}{% block main %}<h1>{{ article.title }}</h1>{% endblock %}')
     assert frame is not None
     assert len(frame.texts) == len(frame.slots) + 1 and all("\x00" not in text for text in frame.texts)
+
+
+def test_a_marker_like_text_in_the_sites_own_strings_is_never_a_slot(tmp_path: Path) -> None:
+    site = dataclasses.replace(SITE, title="Desk \x00slot0\x00 \x00slot1b\x00", author="\x00slot2\x00")
+    jinja_theme = _copy_of(tmp_path, ["article.html", "item.html"])
+    framed = render_site(site, EDITIONS[:1])
+    assert framed == render_site(site, EDITIONS[:1], theme=jinja_theme)
+    assert b"<span class=\"author\">slot2</span>" in framed["en/articles/story-1.html"]  # NULs dropped, no slot

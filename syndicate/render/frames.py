@@ -34,7 +34,8 @@ from syndicate.render.theme import Theme
 
 FIXED = frozenset({"hreflang", "code", "name", "current"})  # the same for every page of a shared context
 UNSEEN = frozenset({"published", "tags"})  # not used by the shipped templates (the probe fails if they are)
-_MARKER = re.compile(r"\x00slot(\d+)b?\x00")
+_SUFFIXES = ("", "b")  # the two probes' markers: \x00slot<n>\x00 and \x00slot<n>b\x00
+_MARKERS = {suffix: re.compile(rf"\x00slot(\d+){suffix}\x00") for suffix in _SUFFIXES}
 _SPECIAL = re.compile("[&<>'\"]").search  # what markupsafe.escape replaces
 
 
@@ -46,9 +47,10 @@ class Frame:
     slots: tuple[int, ...]
 
     @classmethod
-    def parse(cls, rendered: str) -> Frame | None:
-        """The frame of a page rendered with markers; None when a marker was cut or changed."""
-        pieces = _MARKER.split(rendered)
+    def parse(cls, rendered: str, suffix: str = "") -> Frame | None:
+        """The frame of a page rendered with markers ending in ``suffix``; None when a marker was cut
+        or changed (or a NUL is left over: a marker-like text of the other probe's, never a slot)."""
+        pieces = _MARKERS[suffix].split(rendered)
         texts, slots = tuple(pieces[0::2]), tuple(int(n) for n in pieces[1::2])
         return None if any("\x00" in text for text in texts) else cls(texts, slots)
 
@@ -97,9 +99,10 @@ class Frames:
 
     def _frame(self, page: Mapping[str, Any]) -> Frame | None:
         """The frame of ``page``'s shape, or None (render such pages through Jinja2)."""
-        probes = [{**self.shared, **marked(page, suffix)} for suffix in ("", "b")]
+        probes = [{**self.shared, **marked(page, suffix)} for suffix in _SUFFIXES]
         try:
-            first, second = (Frame.parse(text) for text in self.theme.render_each(self.name, probes))
+            rendered = self.theme.render_each(self.name, probes)
+            first, second = (Frame.parse(text, suffix) for text, suffix in zip(rendered, _SUFFIXES, strict=True))
         except ConfigError:
             return None  # the template error is raised again, with its message, by the Jinja2 render
         return first if first is not None and first == second else None
