@@ -170,4 +170,4 @@ def test_a_marker_like_text_in_the_sites_own_strings_is_never_a_slot(tmp_path: P
     jinja_theme = _copy_of(tmp_path, ["article.html", "item.html"])
     framed = render_site(site, EDITIONS[:1])
     assert framed == render_site(site, EDITIONS[:1], theme=jinja_theme)
-    assert b"<span class=\"author\">slot2</span>" in framed["en/articles/story-1.html"]  # NULs dropped, no slot
+    assert b'<span class="author">slot2</span>' in framed["en/articles/story-1.html"]  # NULs dropped, no slot
