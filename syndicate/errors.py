@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 ERROR_PREFIX = "syndicate: error: "
 
@@ -73,6 +73,14 @@ class SyndicateError(Exception):
     def problems(self) -> tuple[Problem, ...]:
         """What went wrong, one line each (several for a config file with several mistakes)."""
         return self._problems or (Problem(self.message),)
+
+    def adding(self, problem: Problem) -> Self:
+        """A copy of this error with one more line (``problem``) after its own."""
+        copy = self.__class__.__new__(self.__class__)
+        copy.__dict__.update(self.__dict__)
+        Exception.__init__(copy, self.message)
+        copy._problems = (*self.problems, problem)
+        return copy
 
 
 class ConfigError(SyndicateError):

@@ -258,11 +258,12 @@ def _build_and_publish(
 ) -> RunSummary:
     from syndicate.bodies import spilling
     from syndicate.cachefile import cache_directory
+    from syndicate.heap import few_arenas
     from syndicate.publish import read_manifest, scratch_directory
     from syndicate.websub import changed_feed_urls
 
     # The articles' bodies wait in a spill file in the cache directory, not in memory.
-    with spilling(cache_directory(config.translation.cache)):
+    with few_arenas(), spilling(cache_directory(config.translation.cache)):
         articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
         variants, reasons, settled = translate_editions(config, articles, stage)
         editions = build_editions(config.site, articles, variants)
@@ -443,7 +444,7 @@ def read_inputs(
         time.monotonic() - started,
     )
     if errors and (strict or not pairing.articles):
-        raise _input_failure(errors)
+        raise _input_failure(errors, refused=bool(pairing.articles))
     for error in errors:
         log.error("%s", error)
     if not pairing.articles:
@@ -469,10 +470,17 @@ def _observed(
         yield path, key, data
 
 
-def _input_failure(errors: Sequence[InputError]) -> InputError:
-    """One error for a run that cannot publish, carrying every file's problem."""
+def _input_failure(errors: Sequence[InputError], *, refused: bool) -> InputError:
+    """One error for a run that cannot publish, carrying every file's problem.
+
+    Several errors, or one that made ``--strict`` refuse readable articles (``refused``),
+    end with a line saying that nothing was published: one bad file among good ones must
+    not read like a partial run.
+    """
     if len(errors) == 1:
-        return errors[0]
+        error = errors[0]
+        verdict = Problem(f"{plural(1, 'input error')}; nothing published (--strict)")
+        return error.adding(verdict) if refused else error
     problems = [problem for error in errors for problem in error.problems]
     summary = Problem(f"{plural(len(errors), 'input error')}; nothing published")
     return InputError(errors[0].path, summary.message, problems=[*problems, summary])

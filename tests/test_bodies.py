@@ -69,6 +69,24 @@ def test_a_body_is_held_in_a_third_of_the_memory_of_its_blocks() -> None:
     assert Body(blocks).packed_size * 2 < tree  # curly quotes: the tree holds two bytes per character
 
 
+def test_copies_from_a_cache_or_a_worker_share_one_copy_of_repeated_values() -> None:
+    """An article comes back once per language from caches and worker processes (pickled): its slug,
+    source file, language tag and empty original body are then one object, not one per copy."""
+    from syndicate.models import EMPTY_BODY, Translation
+
+    source = _article(source="articles/" + "talks.md", slug="talks-" + "in-geneva")
+    translated = source.replace(
+        language="e" + "s", translation=Translation("Apertium", "en", source.id, source.slug), title="Conversaciones"
+    )
+    copies = [pickle.loads(pickle.dumps(a)) for a in (source, translated, translated)]
+    assert copies[0] == source and copies[1] == copies[2] == translated  # same values ...
+    assert copies[1].slug is copies[2].slug is copies[0].slug is source.slug  # ... held once
+    assert copies[1].source is source.source and copies[1].language is copies[2].language
+    assert copies[1].translation is not None and copies[1].translation.original_id is source.id
+    assert copies[1].original_body is EMPTY_BODY and copies[0].body is not EMPTY_BODY
+    assert pickle.loads(pickle.dumps(_article(()))).body is EMPTY_BODY
+
+
 def test_inside_a_spill_bodies_wait_on_disk_and_read_back_after_it(tmp_path: Path) -> None:
     outside = _article()
     with spilling(tmp_path) as spill:

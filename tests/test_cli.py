@@ -115,7 +115,9 @@ def test_strict_publishes_nothing_when_an_input_is_bad(site_dir: Path) -> None:
     (site_dir / "seeds" / "empty.txt").write_bytes(b"")
     code, out, err = publish(site_dir, "--strict")
     assert code == ExitCode.INPUT and out == ""
-    assert err.strip().endswith("empty.txt: empty file")
+    bad, verdict = err.strip().splitlines()
+    assert bad.endswith("empty.txt: empty file")  # the file, then what the run did about it
+    assert verdict == "syndicate: error: 1 input error; nothing published (--strict)"
     assert not (site_dir / "feeds" / "en").exists()
 
 

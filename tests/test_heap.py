@@ -38,3 +38,53 @@ def test_release_gives_freed_heap_pages_back() -> None:
     before, after = map(int, done.stdout.split())
     assert before - after > 60, (before, after)  # MiB: most of the freed 120 MB left the process
 
+
+
+ARENAS = f"""
+import ctypes, sys, threading
+sys.path.insert(0, {str(ROOT)!r})
+from syndicate import heap
+
+libc = ctypes.CDLL("libc.so.6")
+libc.open_memstream.restype = ctypes.c_void_p
+
+def arenas():
+    # glibc's own report (malloc_info): one <heap nr=...> element per arena
+    text, size = ctypes.c_char_p(), ctypes.c_size_t()
+    stream = ctypes.c_void_p(libc.open_memstream(ctypes.byref(text), ctypes.byref(size)))
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    return ctypes.string_at(text, size.value).decode().count("<heap nr=")
+
+def allocate_in_threads():
+    barrier, kept = threading.Barrier(8), []
+    def work():
+        barrier.wait()  # all eight allocate at once: each would get an arena of its own
+        kept.append([bytearray(200_000) for _ in range(20)])
+        barrier.wait()
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+if sys.argv[1] == "limited":
+    with heap.few_arenas():
+        allocate_in_threads()
+else:
+    if sys.argv[1] == "after":
+        with heap.few_arenas():
+            pass
+    allocate_in_threads()
+print(arenas())
+"""
+
+
+@pytest.mark.skipif(heap._mallopt() is None, reason="not glibc: few_arenas() changes nothing")
+def test_threads_share_few_arenas_inside_few_arenas() -> None:
+    def arenas(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    assert arenas("limited") <= 2 < arenas("default")
+    assert arenas("after") > 2  # glibc's default is back once the run is over
