@@ -187,31 +187,32 @@ class ParseCache:
         ).hexdigest()
         self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _schema())
         self._pending: list[tuple[str, int, int, str, bytes]] = []
-        self._keys: dict[Path, str] = {}
+        self._keys: dict[str, str] = {}
+        self._cwd: str | None = None
         self.hits = 0
 
-    def get_many(self, files: Sequence[InputFile]) -> dict[Path, tuple[Article, ...]]:
-        """The cached articles of every listed file whose size and mtime are unchanged (one query)."""
+    def get_many(self, files: Sequence[InputFile]) -> dict[str, tuple[Article, ...]]:
+        """The cached articles of every listed file whose size and mtime are unchanged, by the file's
+        listed name (:attr:`~syndicate.sources.InputFile.filename`): one query, no pathlib object per file."""
         import sqlite3
 
         if self._conn is None or not files:
             return {}
-        wanted = {self._key(file.path): file for file in files if file.size >= 0}
-        loaded: dict[Path, tuple[Article, ...]] = {}
+        wanted = {self._key(file.filename): file for file in files if file.size >= 0}
+        found: dict[str, tuple[Article, ...]] = {}
         try:  # row by row: the 10,000 pickles of a large set are never all in memory at once
             for path, size, mtime, blob in self._conn.execute(
                 "SELECT path, size, mtime_ns, articles FROM parsed WHERE options = ?", (self.options_key,)
             ):
                 file = wanted.get(path)
-                if file is None or (size, mtime) != (file.size, file.mtime_ns):
+                if file is None or size != file.size or mtime != file.mtime_ns:
                     continue
                 articles = pickle.loads(blob)
                 if _media_current(articles):  # else an image the articles publish changed since: parse again
-                    loaded[file.path] = articles
+                    found[file.filename] = articles
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
             self._disable(exc)
             return {}
-        found = {file.path: loaded[file.path] for file in files if file.path in loaded}  # in listing order
         self.hits += len(found)
         return found
 
@@ -225,13 +226,16 @@ class ParseCache:
         from syndicate.sources import PICKLE_PROTOCOL
 
         blob = blob if blob is not None else pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL)
-        self._pending.append((self._key(file.path), file.size, file.mtime_ns, self.options_key, blob))
+        self._pending.append((self._key(file.filename), file.size, file.mtime_ns, self.options_key, blob))
 
-    def _key(self, path: Path) -> str:
-        """:func:`_key`, once per file and run (:meth:`get_many` and :meth:`put` both need it)."""
-        key = self._keys.get(path)
+    def _key(self, filename: str) -> str:
+        """:func:`_key`, once per file and run (:meth:`get_many` and :meth:`put` both need it); the
+        working directory is asked once per run, not once per relative name."""
+        key = self._keys.get(filename)
         if key is None:
-            key = self._keys[path] = _key(path)
+            if self._cwd is None:
+                self._cwd = os.getcwd()
+            key = self._keys[filename] = _key(filename, self._cwd)
         return key
 
     def close(self) -> None:
@@ -256,14 +260,16 @@ class ParseCache:
         self._conn = None
 
 
-def _key(path: Path) -> str:
+def _key(path: Path | str, cwd: str | None = None) -> str:
     """The file's absolute path as valid text (a name that is not UTF-8 is escaped, injectively).
 
-    ``os.path.abspath``, not ``resolve``: no system call per file.
+    ``os.path.abspath`` (against ``cwd`` when given), not ``resolve``: no system call per file.
     """
     from syndicate.sources.safe import shown_name
 
-    return shown_name(os.path.abspath(path))
+    name = os.fspath(path)
+    absolute = os.path.normpath(os.path.join(cwd, name)) if cwd is not None else os.path.abspath(name)
+    return shown_name(absolute)
 
 
 def _media_current(articles: Iterable[Article]) -> bool:

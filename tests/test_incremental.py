@@ -30,8 +30,8 @@ class Counters:
         self.pages: list[str] = []
         real_read, real_page = sources.read_file, html.article_page
 
-        def read_file(path: Path, *args: object, **kwargs: object) -> object:
-            self.parsed.append(path.name)
+        def read_file(path: Path | str, *args: object, **kwargs: object) -> object:
+            self.parsed.append(Path(path).name)
             return real_read(path, *args, **kwargs)  # type: ignore[arg-type]
 
         def article_page(site: object, edition: object, article: object, *args: object) -> bytes:

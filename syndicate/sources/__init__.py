@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gc
 import importlib
 import logging
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -68,10 +70,17 @@ class InputFile:
     relative: str  # to its source root (for date_from_path)
     size: int  # -1: it could not be stat'ed (reading it reports why)
     mtime_ns: int
+    linked: bool = True  # False: the listing's ``lstat`` found a regular file (reading needs no symlink check)
 
     @property
     def path(self) -> Path:
+        """The path as a :class:`~pathlib.Path`, for the edges (the read loop and the parse cache use ``filename``)."""
         return Path(self.filename)
+
+    @property
+    def suffix(self) -> str:
+        """The lower-case suffix that chose this file's reader (``.md``): a listed file has one."""
+        return _suffix(os.path.basename(self.filename))
 
     @property
     def shown(self) -> str:
@@ -128,13 +137,14 @@ def list_inputs(options: SourceOptions) -> InputListing:
         cut = len(prefix)
         for name, st in found:
             relative = name[cut:] if name.startswith(prefix) and name != base else _relative_name(name, base, root)
+            linked = st is None  # a symlink (or a root given as a file): stat'ed through, resolved when read
             if st is None:
                 try:
                     st = os.stat(name)
                 except OSError:
                     files.append(InputFile(name, relative, -1, -1))
                     continue
-            files.append(InputFile(name, relative, st.st_size, st.st_mtime_ns))
+            files.append(InputFile(name, relative, st.st_size, st.st_mtime_ns, linked))
         listed.append(RootListing(root, tuple(files), skipped=tuple(skipped), media=_media_stats(images)))
     return InputListing(tuple(listed))
 
@@ -295,13 +305,18 @@ def _walk_tree(
                 else:
                     subdirs.append(prefix + name)
                 continue
-            dot = name.rfind(".")
-            suffix = name[dot:].lower() if dot > 0 else ""  # os.path.splitext's, for a name not hidden
+            suffix = _suffix(name)
             if suffix in SUFFIXES:
                 _add_input(entry, prefix + name, roots, skipped, found)
             elif suffix in IMAGE_TYPES:
                 images.append(prefix + name)
         pending.extend(reversed(subdirs))
+
+
+def _suffix(name: str) -> str:
+    """``os.path.splitext(name)[1].lower()`` for a file name that is not hidden, without a call per part."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
 
 
 def _add_input(
@@ -392,7 +407,7 @@ def _read_all(
     articles: list[Article] = []
     errors: list[InputError] = []
     known = cache.get_many(listing.files) if cache is not None else {}
-    misses = [f for r in listing.roots if r.error is None for f in r.files if f.path not in known]
+    misses = [f for r in listing.roots if r.error is None for f in r.files if f.filename not in known]
     ahead = _ParsedAhead(misses, options, language, reader, workers)
     try:
         _read_each(options, language, reader, cache, on_file, listing, known, ahead, articles, errors)
@@ -409,12 +424,16 @@ def _read_each(
     cache: ParseCache | None,
     on_file: Callable[[str, str], None],
     listing: InputListing,
-    known: dict[Path, tuple[Article, ...]],
+    known: dict[str, tuple[Article, ...]],
     ahead: _ParsedAhead,
     articles: list[Article],
     errors: list[InputError],
 ) -> None:
-    """The listed files in order: from the cache, parsed ahead by a worker, or read here."""
+    """The listed files in order: from the cache (``known``, by file name), parsed ahead by a worker, or read here.
+
+    Paths stay the listing's strings: a run in which one file changed makes no
+    pathlib object for the thousands that did not.
+    """
     for listed in listing.roots:
         if listed.error is not None:
             errors.append(listed.error)
@@ -422,22 +441,23 @@ def _read_each(
         for entry in sorted(listed.skipped, key=lambda e: os.fsencode(e.path)):
             log.warning("%s", entry)
         for file in listed.files:
-            cached = known.get(file.path)
+            cached = known.get(file.filename)
+            shown = file.shown
             if cached is not None:
                 articles.extend(cached)
-                on_file(file.shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
+                on_file(shown, f"{_count(len(cached))} (unchanged: from the parse cache)")
                 continue
             parsed = ahead.get(file)  # with its pickle: the parse cache stores it as it came
             found, blob = parsed if parsed is not None else (None, None)
             if found is None:  # not parsed ahead, or it failed there: read here (the same error, in order)
                 try:
-                    found = read_file(file.path, file.shown, file.relative, options, language, reader)
+                    found = _read_listed(file, shown, options, language, reader)
                 except InputError as exc:
                     errors.append(exc)
-                    on_file(file.shown, "error")
+                    on_file(shown, "error")
                     continue
             articles.extend(found)
-            on_file(file.shown, _count(len(found)))
+            on_file(shown, _count(len(found)))
             if cache is not None:
                 cache.put(file, found, blob)
 
@@ -507,8 +527,8 @@ class _ParsedAhead:
 
 def _prepare_readers(files: Iterable[InputFile]) -> None:
     """The readers of ``files`` imported, and their optional ``prepare()`` run, here: once, not in every worker."""
-    for suffix in sorted({file.path.suffix.lower() for file in files}):
-        prepare = getattr(importlib.import_module(f"syndicate.sources.{READERS[suffix]}"), "prepare", None)
+    for suffix in sorted({file.suffix for file in files}):
+        prepare = getattr(_reader_module(READERS[suffix]), "prepare", None)
         if prepare is not None:
             prepare()
 
@@ -522,7 +542,7 @@ def _parse_batch(start: int, stop: int) -> list[bytes | None]:
     for file, options, language, reader in _PENDING[start:stop]:
         token = INCLUDE_DRAFTS.set(options.drafts)
         try:
-            articles = read_file(file.path, file.shown, file.relative, options, language, reader)
+            articles = _read_listed(file, file.shown, options, language, reader)
             parsed.append(pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL))
         except Exception:
             parsed.append(None)
@@ -535,47 +555,62 @@ def _count(articles: int) -> str:
     return f"{articles} article" if articles == 1 else f"{articles} articles"
 
 
-def _relative(path: Path, root: Path) -> str:
-    if path == root:
-        return path.name
-    text, top = str(path), str(root)
-    if text.startswith(top + os.sep):  # the walk builds every path from the root's own string
-        return text[len(top) + 1 :].replace(os.sep, "/")
-    return path.relative_to(root).as_posix()
+def _read_listed(
+    file: InputFile, shown: str, options: SourceOptions, language: str, reader: Callable[[Path], bytes] | None
+) -> list[Article]:
+    """:func:`read_file` of a listed file, with what the listing already knows (symlink or not, mtime)."""
+    mtime_ns = file.mtime_ns if file.size >= 0 else None
+    return read_file(file.filename, shown, file.relative, options, language, reader, file.linked, mtime_ns)
 
 
 def read_file(
-    path: Path,
+    path: Path | str,
     shown: str,
     relative: str,
     options: SourceOptions,
     language: str,
     reader: Callable[[Path], bytes] | None = None,
+    linked: bool = True,
+    mtime_ns: int | None = None,
 ) -> list[Article]:
     """Articles of one file; raises InputError naming ``shown`` on any problem.
 
     ``reader`` defaults to :func:`~syndicate.sources.safe.read_source`: a regular
-    file only, read up to ``options.max_bytes``.
+    file only, read up to ``options.max_bytes``.  ``path`` may be the listing's
+    plain string (the read loop passes it so); ``reader`` is given a Path.
+    ``linked=False``: the listing's ``lstat`` found a regular file, so it is opened
+    as it is, without asking again whether it is a symlink (``O_NOFOLLOW`` still
+    refuses one put there since).  ``mtime_ns``: the file's mtime as listed (the default
+    date of an article without one), else it is ``stat``'ed here.
     """
+    name = os.fspath(path)
     try:
-        data = reader(path) if reader is not None else read_source(_real(path), options.max_bytes)
+        data = (
+            reader(Path(path))
+            if reader is not None
+            else read_source(_real(name) if linked else name, options.max_bytes)
+        )
     except UnreadableSource as exc:
         raise InputError(shown, exc.reason) from None
     except OSError as exc:
         raise InputError(shown, f"cannot read: {os_reason(exc)}") from None
     text = decode_text(shown, data, options.max_bytes)
-    default_date = options.date_for(relative) or _mtime(path, options.timezone)
-    return reader_for(path.suffix)(shown, text, ReadContext(options, language, default_date))
+    default_date = options.date_for(relative) or _mtime(name, options.timezone, mtime_ns)
+    return reader_for(os.path.splitext(name)[1])(shown, text, ReadContext(options, language, default_date))
 
 
 def reader_for(suffix: str) -> Reader:
-    """The reader of a file suffix (``.md``...), from :data:`READERS`."""
-    module = importlib.import_module(f"syndicate.sources.{READERS[suffix.lower()]}")
-    read: Reader = module.read
+    """The reader of a file suffix (``.md``...), from :data:`READERS` (its module looked up once)."""
+    read: Reader = _reader_module(READERS[suffix.lower()]).read
     return read
 
 
-def _real(path: Path) -> Path:
+@functools.cache
+def _reader_module(name: str) -> ModuleType:
+    return importlib.import_module(f"syndicate.sources.{name}")
+
+
+def _real(path: str) -> str:
     """The listed path with its symlinks resolved (the listing checked where they lead).
 
     A path that is not a symlink is opened as it is (one ``lstat``, not one per
@@ -584,17 +619,21 @@ def _real(path: Path) -> Path:
     if not os.path.islink(path):
         return path
     try:
-        return Path(os.path.realpath(path, strict=True))
+        return os.path.realpath(path, strict=True)
     except OSError:
         return path  # opening it reports the error
 
 
-def _mtime(path: Path, timezone: str) -> datetime:
-    """The file's modification time, to the second, in the site timezone."""
-    try:
-        stamp = int(path.stat().st_mtime)
-    except OSError:
-        stamp = 0
+def _mtime(path: str, timezone: str, mtime_ns: int | None = None) -> datetime:
+    """The file's modification time, to the second, in the site timezone (``mtime_ns``: as listed,
+    else ``stat``'ed); the second is ``int(st_mtime)``'s, as ``os.stat`` computes ``st_mtime``."""
+    if mtime_ns is None:
+        try:
+            mtime_ns = os.stat(path).st_mtime_ns
+        except OSError:
+            mtime_ns = 0
+    seconds, nanoseconds = divmod(mtime_ns, 1_000_000_000)
+    stamp = int(seconds + nanoseconds * 1e-9)
     return datetime.fromtimestamp(stamp, ZoneInfo(timezone))
 
 

@@ -126,7 +126,7 @@ def inside_roots(path: Path, roots: Iterable[Path]) -> bool:
     return any(real == root or root in real.parents for root in roots)
 
 
-def read_source(path: Path, max_bytes: int) -> bytes:
+def read_source(path: Path | str, max_bytes: int) -> bytes:
     """The bytes of the regular file ``path``, at most ``max_bytes`` of them.
 
     Raises :class:`UnreadableSource` for anything else: a FIFO, device or
