@@ -486,6 +486,11 @@ def _input_failure(errors: Sequence[InputError], *, refused: bool) -> InputError
     return InputError(errors[0].path, summary.message, problems=[*problems, summary])
 
 
+if TYPE_CHECKING:  # the translation stage's own (kept here so the section merges as one piece)
+    from syndicate.translate.variant_cache import Packed
+    from syndicate.translate.variant_cache import Sources as VariantSources
+
+
 def target_languages(config: Config) -> list[str]:
     return [lang for lang in dict.fromkeys(config.translation.languages) if lang != config.site.language]
 
@@ -572,7 +577,7 @@ def translate_editions(
     from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache
     from syndicate.translate import workers as forked
-    from syndicate.translate.variant_cache import cache_path
+    from syndicate.translate.variant_cache import Sources, cache_path
 
     started = time.monotonic()
     options = config.translation
@@ -582,45 +587,13 @@ def translate_editions(
     budget = Budget(options.max_chars_per_run)
     SegmentCache(options.cache).close()  # create (or repair) the file once, before the threads share it
     variants_file = cache_path(cache_directory(options.cache))
-    languages = _plan_languages(config, editions, articles, keys, variants_file)
-
-    def look_up(language: _LanguagePlan) -> None:
-        begun = time.monotonic()
-        _look_up(config, language, budget)
-        log.info(
-            "translate %s: %d of %s from the variant cache, %s looked up or sent via %s in %.2f s",
-            language.lang, len(language.hits), plural(len(language.source), "article"),
-            plural(len(language.segments), "segment"), language.provider.name, time.monotonic() - begun,
-        )  # fmt: skip
-
-    # Languages are looked up and sent side by side: each is mostly waiting on an engine
-    # (an apertium process, or the network); the budget is shared (thread-safe).
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(look_up, languages))
-    variants: list[Variant] = []
-    reasons: Reasons = {}
-    settled = True
+    sources = Sources({key: a for a in articles if (key := keys.get(id(a))) is not None})
     workers = worker_processes() if workers is None else workers
-    built_from = time.monotonic()
-    with _progress(stage.progress, "translating", len(languages)) as advance:
-        jobs = [_build_job(config, language) for language in languages]
-        for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
-            done, new = _assemble(config, language, chunks)
-            cache = _open_variant_cache(variants_file)  # not open while worker processes are forked
-            try:
-                cache.store(
-                    language.context, str(config.target), language.lang, language.provider.name, new,
-                    keep=(keys[id(a)] for a in language.source),
-                )  # fmt: skip
-            finally:
-                cache.close()
-            advance(f"translated {len(language.segments)} segments into {language.lang}")
-            variants.append(done.variant)
-            settled = settled and done.settled
-            if done.why:
-                reasons[language.lang] = done.why
+    with _open_variant_cache(variants_file) as cache:  # one connection for the stage, unless workers fork
+        languages = _plan_languages(config, editions, articles, keys, sources, cache)
+        _look_up_all(config, languages, budget)
+        built_from = time.monotonic()
+        variants, reasons, settled = _build_and_store(config, stage, languages, keys, cache, workers)
     built = sum(len(language.misses) for language in languages)
     log.info(
         "translate: %s built in %.2f s (%s); the stage took %.2f s",
@@ -634,6 +607,93 @@ def translate_editions(
             options.max_chars_per_run or 0, budget.deferred,
         )  # fmt: skip
     return variants, reasons, settled
+
+
+def _look_up_all(config: Config, languages: Sequence[_LanguagePlan], budget: Budget) -> None:
+    """Every language's segments from the segment cache or the engine, the languages side by side.
+
+    In threads: each is mostly waiting on an engine (an apertium process, or the network);
+    the budget is shared (thread-safe).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def look_up(language: _LanguagePlan) -> None:
+        begun = time.monotonic()
+        _look_up(config, language, budget)
+        log.info(
+            "translate %s: %d of %s from the variant cache, %s looked up or sent via %s in %.2f s",
+            language.lang, len(language.hits), plural(len(language.source), "article"),
+            plural(len(language.segments), "segment"), language.provider.name, time.monotonic() - begun,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(look_up, languages))
+
+
+def _build_and_store(
+    config: Config,
+    stage: Stage,
+    languages: Sequence[_LanguagePlan],
+    keys: dict[int, str],
+    cache: VariantCache,
+    workers: int,
+) -> tuple[list[Variant], Reasons, bool]:
+    """Each language's Variant from its hits and its built misses (:mod:`syndicate.translate.workers`).
+
+    Each chunk's new variant-cache entries are added as it comes back (a language's pickles are never
+    all in memory); then the language's rows this run did not use are pruned.
+    """
+    from syndicate.translate import workers as forked
+
+    variants: list[Variant] = []
+    reasons: Reasons = {}
+    settled = True
+    sink = _EntrySink(cache, str(config.target))
+    try:
+        with _progress(stage.progress, "translating", len(languages)) as advance:
+            jobs = [_build_job(config, language, sink) for language in languages]
+            if forked.forks(jobs, workers):
+                sink.before_fork()
+            for language, chunks in zip(languages, forked.run(jobs, workers), strict=True):
+                done = _assemble(config, language, chunks)
+                sink.prune(language, keep=(keys[id(a)] for a in language.source))
+                advance(f"translated {len(language.segments)} segments into {language.lang}")
+                variants.append(done.variant)
+                settled = settled and done.settled
+                if done.why:
+                    reasons[language.lang] = done.why
+    finally:
+        sink.close()
+    return variants, reasons, settled
+
+
+class _EntrySink:
+    """Where the translation stage writes the variant cache: the stage's connection, or, when worker
+    processes fork, one opened after they have (no SQLite connection is open across a fork)."""
+
+    def __init__(self, cache: VariantCache, site: str) -> None:
+        self._stage, self._site = cache, site
+        self._cache: VariantCache | None = cache
+
+    def before_fork(self) -> None:
+        self._stage.close()
+        self._cache = None
+
+    def add(self, language: _LanguagePlan, new: dict[str, Packed]) -> None:
+        if new:
+            self._open().add(language.context, self._site, language.lang, language.provider.name, new)
+
+    def prune(self, language: _LanguagePlan, keep: Iterable[str]) -> None:
+        self._open().prune(language.context, self._site, language.lang, keep)
+
+    def close(self) -> None:
+        if self._cache is not None and self._cache is not self._stage:
+            self._cache.close()
+
+    def _open(self) -> VariantCache:
+        if self._cache is None:
+            self._cache = _open_variant_cache(self._stage.path)
+        return self._cache
 
 
 @dataclass
@@ -685,7 +745,8 @@ def _plan_languages(
     editions: Sequence[tuple[str, str, Translator]],
     articles: Sequence[Article],
     keys: dict[int, str],
-    variants_file: Path,
+    sources: VariantSources,
+    cache: VariantCache,
 ) -> list[_LanguagePlan]:
     """Each language's hits in the variant cache (one query each), and the segments of its misses.
 
@@ -697,29 +758,25 @@ def _plan_languages(
     options = config.translation
     texts: dict[str, dict[str, list[str]]] = {}  # mode -> content key -> segments
     plans = []
-    cache = _open_variant_cache(variants_file)
-    try:
-        for edition in editions:
-            configured, lang, provider = edition
-            glossary = glossary_for(options, configured, lang)
-            context = _variant_context(config, edition, glossary)
-            source = _source_articles(config, articles, configured, lang)
-            hits = _usable_hits(cache.load(context), [keys[id(a)] for a in source])
-            misses = [a for a in source if keys[id(a)] not in hits]
-            mode = options.mode_for(configured, lang)
-            known = texts.setdefault(mode, {})
-            for article in misses:
-                key = keys[id(article)]
-                if key not in known:
-                    known[key] = segments_of(article, mode)
-            unique = dict.fromkeys(all_segments((), extra=[config.site.description], mode=mode))
-            for article in misses:
-                unique.update(dict.fromkeys(known[keys[id(article)]]))
-            plan = _LanguagePlan(configured, lang, provider, mode, glossary, context, source, keys, hits, misses, known)
-            plan.segments = [text for text in unique if text.strip()]  # as all_segments(misses, extra=...)
-            plans.append(plan)
-    finally:
-        cache.close()
+    for edition in editions:
+        configured, lang, provider = edition
+        glossary = glossary_for(options, configured, lang)
+        context = _variant_context(config, edition, glossary)
+        source = _source_articles(config, articles, configured, lang)
+        hits = _usable_hits(cache.load(context, sources), [keys[id(a)] for a in source])
+        misses = [a for a in source if keys[id(a)] not in hits]
+        mode = options.mode_for(configured, lang)
+        known = texts.setdefault(mode, {})
+        for article in misses:
+            key = keys[id(article)]
+            if key not in known:
+                known[key] = segments_of(article, mode)
+        unique = dict.fromkeys(all_segments((), extra=[config.site.description], mode=mode))
+        for article in misses:
+            unique.update(dict.fromkeys(known[keys[id(article)]]))
+        plan = _LanguagePlan(configured, lang, provider, mode, glossary, context, source, keys, hits, misses, known)
+        plan.segments = [text for text in unique if text.strip()]  # as all_segments(misses, extra=...)
+        plans.append(plan)
     return plans
 
 
@@ -770,11 +827,12 @@ def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict
     return hits
 
 
-Chunk = tuple[list[_Built], dict[str, "VariantEntry"]]  # one chunk of a language's misses, and their cache entries
+Chunk = tuple[list[_Built], dict[str, "Packed"]]  # one chunk of a language's misses, and their cache entries
 
 
-def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
-    """How a language's misses are built, in this process or a worker (:mod:`syndicate.translate.workers`)."""
+def _build_job(config: Config, language: _LanguagePlan, sink: _EntrySink) -> Job[Chunk]:
+    """How a language's misses are built, in this process or a worker (:mod:`syndicate.translate.workers`);
+    each chunk's cache entries go to ``sink`` as it comes back here."""
     from syndicate.render import forget_keys
     from syndicate.translate.base import is_deterministic
     from syndicate.translate.workers import Job
@@ -792,9 +850,14 @@ def _build_job(config: Config, language: _LanguagePlan) -> Job[Chunk]:
     def build(start: int, stop: int) -> Chunk:
         return _build_articles(config, language, language.misses[start:stop], members, deterministic, limit)
 
+    def take(chunk: Chunk) -> Chunk:
+        built, new = chunk
+        sink.add(language, new)
+        return built, {}
+
     return Job(
         size=len(language.misses), build=build, shared=list(results.values()), owners=language.misses,
-        forget=forget_keys,
+        forget=forget_keys, take=take,
     )  # fmt: skip
 
 
@@ -810,7 +873,7 @@ def _build_articles(
     entries: every translated article (a network engine's only when no segment of it was provisional),
     and a deterministic engine's settled refusals with their repeat-gate partners."""
     from syndicate.render import prepared_key
-    from syndicate.translate.variant_cache import Entry
+    from syndicate.translate.variant_cache import Entry, encode
     from syndicate.translate.variants import outcome
 
     options = config.translation
@@ -818,7 +881,7 @@ def _build_articles(
     assert results is not None
     lang, provider, mode = language.lang, language.provider, language.mode
     built: list[_Built] = []
-    new: dict[str, VariantEntry] = {}
+    new: dict[str, Packed] = {}  # pickled here: in a worker process when there are enough to build
     for article in misses:
         key = language.keys[id(article)]
         segs = language.texts[key]
@@ -833,20 +896,18 @@ def _build_articles(
         if not failed:
             assert article_out is not None
             if deterministic or not any(t in results.provisional for t in segs):
-                new[key] = Entry(article_out, key=render_key)
+                new[key] = encode(Entry(article_out, key=render_key), article)
             built.append(_Built(article_out, render_key))
             continue
         reason = refused or results.failure(segs) or _unexplained(article, results, mode)
         entry = _refusal(key, segs, reason, results, members, deterministic)
         if entry is not None:
-            new[key] = entry
+            new[key] = encode(entry, article)
         built.append(_Built(article_out, render_key, reason, unsettled=entry is None))
     return built, new
 
 
-def _assemble(
-    config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]
-) -> tuple[_Language, dict[str, VariantEntry]]:
+def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) -> _Language:
     """One language's Variant, in source order: the variant cache's hits and the built misses."""
     from syndicate.render import adopt_key
     from syndicate.translate.variants import Variant, fallback, translate_text
@@ -854,11 +915,9 @@ def _assemble(
     options = config.translation
     results = language.results
     assert results is not None
-    new: dict[str, VariantEntry] = {}
     built: list[_Built] = []
-    for part, entries in chunks:
+    for part, _ in chunks:
         built.extend(part)
-        new.update(entries)
     made = iter(built)
     published: list[Article] = []
     missing: list[str] = []
@@ -904,7 +963,7 @@ def _assemble(
             "%s: %d articles not fully translated by %s (%s)",
             language.lang, len(variant.missing), language.provider.name, kinds,
         )  # fmt: skip
-    return _Language(variant, why, all_settled), new
+    return _Language(variant, why, all_settled)
 
 
 _ORPHAN = ""  # a repeated answer given to a text of no article (the site description): never cached
@@ -1013,7 +1072,7 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
     from syndicate.render import content_key
     from syndicate.translate import Budget, SegmentCache, plan
     from syndicate.translate.protect import glossary_for
-    from syndicate.translate.variant_cache import cache_path
+    from syndicate.translate.variant_cache import Sources, cache_path
     from syndicate.translate.variants import CostLine, all_segments
 
     stage = stage or Stage()
@@ -1029,7 +1088,8 @@ def translation_cost(config: Config, *, stage: Stage | None = None) -> list[Cost
             glossary = glossary_for(config.translation, configured, lang)
             source = _source_articles(config, articles, configured, lang)
             keys = [content_key(a) for a in source]
-            hits = _usable_hits(variants.load(_variant_context(config, edition, glossary)), keys)
+            sources = Sources(dict(zip(keys, source, strict=True)))
+            hits = _usable_hits(variants.load(_variant_context(config, edition, glossary), sources), keys)
             todo = [a for a, key in zip(source, keys, strict=True) if key not in hits]
             mode = config.translation.mode_for(configured, lang)
             segments = all_segments(todo, extra=[config.site.description], mode=mode)

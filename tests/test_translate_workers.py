@@ -10,7 +10,6 @@ site is cut into several chunks per language.
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -27,7 +26,8 @@ from syndicate.config import Config, load_config
 from syndicate.errors import ExitCode
 from syndicate.models import Article
 from syndicate.pipeline import RunSummary, Stage, publish_site, read_inputs, translate_editions
-from syndicate.translate.variant_cache import Entry
+from syndicate.render import content_key
+from syndicate.translate.variant_cache import Entry, Sources, decode
 from tests.conftest import ROOT
 from tests.helpers import libre_site, tree_digest
 from tests.libre_server import FakeServer
@@ -67,10 +67,17 @@ def _published(config: Config) -> dict[str, str]:
 
 
 def _entries(config: Config) -> dict[tuple[str, str], Entry]:
+    """Every stored entry, decoded against the site's source articles (as a run reads them)."""
     assert config.translation.cache is not None
+    sources = Sources({content_key(a): a for a in read_inputs(config)[0]})
     with sqlite3.connect(config.translation.cache.parent / "variants.sqlite3") as conn:
         rows = conn.execute("SELECT context, source, entry FROM variants").fetchall()
-    return {(str(context), str(source)): pickle.loads(blob) for context, source, blob in rows}
+    found = {}
+    for context, source, blob in rows:
+        refs = sources.references(source)
+        assert refs is not None  # every entry is one of a source article the site has
+        found[str(context), str(source)] = decode(blob, refs)
+    return found
 
 
 @pytest.fixture

@@ -17,6 +17,15 @@ site's rows that it did not use, never another site's.  On a hit
 nothing of that article is segmented, looked up in the segment cache or gated;
 a run reads one language's rows in one query (:meth:`VariantCache.load`).
 
+An entry is stored as a pickle (:func:`encode`) that refers to, rather than
+copies, what the run holds anyway: syndicate's classes, the empty body, and
+the field values of its source article (the translation keeps its slug, dates,
+file and media; the row's source key is the digest of every one of them, so
+this run's source article with that key holds the same values).  Loading one
+then builds only what the translation changed; a row of a source article this
+run does not have is never unpickled.  The translation stage pickles new
+entries where it builds them (in its worker processes, :mod:`syndicate.translate.workers`).
+
 What is stored (decided by the translation stage, :mod:`syndicate.pipeline`):
 every translated article, except a network engine's that used a segment sent
 back unchanged (that segment is retried next run, so the article is too); a
@@ -36,17 +45,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import logging
+import operator
 import pickle
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import MethodType
+from typing import Any, NamedTuple
 
 from syndicate.cachefile import SIDE_FILES, CacheDamaged, give_up, is_busy, open_or_rebuild, tables_schema, verify
-from syndicate.models import Article
+from syndicate.models import EMPTY_BODY, Article, Body, Media, Translation, _pickled_by_fields
 
 log = logging.getLogger("syndicate")
 
@@ -65,6 +78,88 @@ class Entry:
     key: str | None = None  # the translated article's render key, when it is already prepared
     partners: tuple[str, ...] = ()  # source keys of the articles refused with the same repeated answer
     pairs: tuple[tuple[str, str], ...] = ()  # (sent, answer) of its segments refused as a repeated answer
+
+
+_pickled_by_fields(Entry)  # loaded as Entry(*fields): no dataclass __setstate__ per entry
+
+
+class Packed(NamedTuple):
+    """An entry as it is stored (:func:`encode`): its pickle, and whether it is a refusal."""
+
+    blob: bytes
+    refused: bool
+
+
+# What an entry's pickle refers to by position instead of copying: syndicate's classes, the empty body and
+# the body loader, then the source article's field values (see the module docstring).  A change of this
+# list is a change of syndicate's code, so of every context key: a row is never read with another list.
+_STATIC: tuple[object, ...] = (Entry, Article, Translation, Media, datetime, EMPTY_BODY, Body._packed)
+_LOADER = len(_STATIC) - 1  # Body._packed: a new bound method at every access, found by equality
+_STATIC_IDS = {id(value): n for n, value in enumerate(_STATIC[:_LOADER])}
+_source_fields = operator.attrgetter(*(f.name for f in fields(Article)))
+
+
+def references(source: Article) -> list[object]:
+    """What the stored entries of ``source``'s translations refer to: positions in this list."""
+    return [*_STATIC, *_source_fields(source)]
+
+
+def encode(entry: Entry, source: Article) -> Packed:
+    """``entry`` (the outcome of ``source`` in one language) as it is stored."""
+    table = dict(_STATIC_IDS)
+    values = _source_fields(source)
+    table.update((id(value), n) for n, value in enumerate(values, len(_STATIC)) if _worth(value))
+
+    def persistent_id(obj: object) -> int | None:
+        ref = table.get(id(obj))
+        if ref is None and type(obj) is MethodType and obj == Body._packed:
+            return _LOADER
+        if ref is None and type(obj) is Body and not obj:
+            return _STATIC_IDS[id(EMPTY_BODY)]
+        return ref
+
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.persistent_id = persistent_id  # type: ignore[method-assign]
+    pickler.dump(entry)
+    return Packed(buffer.getvalue(), entry.article is None)
+
+
+def decode(blob: object, refs: list[object]) -> Entry:
+    """A stored entry, given its source article's :func:`references`."""
+    if not isinstance(blob, bytes):
+        raise TypeError(f"not a variant cache entry: {type(blob).__name__}")
+    unpickler = pickle.Unpickler(io.BytesIO(blob))
+    unpickler.persistent_load = refs.__getitem__  # type: ignore[method-assign]
+    entry = unpickler.load()
+    if not isinstance(entry, Entry):
+        raise TypeError(f"not a variant cache entry: {type(entry).__name__}")
+    return entry
+
+
+def _worth(value: object) -> bool:
+    """Whether a reference to ``value`` saves anything over a copy."""
+    if value is None or type(value) in (bool, int, float):
+        return False
+    return not (type(value) in (str, tuple, bytes) and len(value) < 2)  # type: ignore[arg-type]
+
+
+class Sources:
+    """This run's source articles by content key, with what their stored entries refer to (made once)."""
+
+    def __init__(self, articles: Mapping[str, Article]) -> None:
+        self._articles = articles
+        self._refs: dict[str, list[object]] = {}
+
+    def references(self, key: str) -> list[object] | None:
+        """The references of the source article with content key ``key``; None: this run has none."""
+        refs = self._refs.get(key)
+        if refs is None:
+            article = self._articles.get(key)
+            if article is None:
+                return None
+            refs = self._refs[key] = references(article)
+        return refs
 
 
 def cache_path(directory: Path) -> Path:
@@ -115,38 +210,49 @@ class VariantCache:
 
     # ------------------------------------------------------------------ a run
 
-    def load(self, context: str) -> dict[str, Entry]:
-        """Every entry of ``context`` (one language's), by source key: one query."""
+    def load(self, context: str, sources: Sources) -> dict[str, Entry]:
+        """The entries of ``context`` (one language's) of the source articles in ``sources``, by source
+        key: one query.  The rows of other source articles are not unpickled."""
         if self._conn is None:
             return {}
         try:
             self.queries += 1
             rows = self._conn.execute("SELECT source, entry FROM variants WHERE context = ?", (context,))
             # row by row: a language's 10,000 pickles are never all in memory (each body goes to the spill)
-            return {str(source): _entry(blob) for source, blob in rows}
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
+            found: dict[str, Entry] = {}
+            for source, blob in rows:
+                refs = sources.references(source)
+                if refs is not None:
+                    found[source] = decode(blob, refs)
+            return found
+        except (
+            sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, IndexError,
+            ValueError,
+        ) as exc:  # fmt: skip
             self._disable(exc)
             return {}
 
-    def store(
-        self,
-        context: str,
-        site: str,
-        target: str,
-        provider: str,
-        new: Mapping[str, Entry],
-        keep: Iterable[str],
-    ) -> None:
-        """Add ``new`` for ``site`` (its target directory); drop that site's rows of ``target`` that this
-        run did not use (another context, or a source article it no longer has).  Other sites sharing
-        the cache directory keep theirs."""
-        if self._conn is None:
+    def add(self, context: str, site: str, target: str, provider: str, new: Mapping[str, Packed]) -> None:
+        """Add ``new`` (entries of ``context``, in language ``target``) for ``site`` (its target directory)."""
+        if self._conn is None or not new:
             return
         now = time.time()
-        rows = (  # pickled one at a time as SQLite takes them: never every pickle of a language at once
-            (context, s, site, provider, target, now, int(e.article is None), pickle.dumps(e, protocol=5))
-            for s, e in new.items()
-        )
+        rows = ((context, s, site, provider, target, now, int(e.refused), e.blob) for s, e in new.items())
+        try:
+            with self._conn:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO variants (context, source, site, provider, target, created, refused, entry)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            self._disable(exc)
+
+    def prune(self, context: str, site: str, target: str, keep: Iterable[str]) -> None:
+        """Drop ``site``'s rows of ``target`` that this run did not use (another context, or a source
+        article it no longer has).  Other sites sharing the cache directory keep theirs."""
+        if self._conn is None:
+            return
         kept = set(keep)
         try:
             with self._conn:
@@ -158,11 +264,6 @@ class VariantCache:
                     if c != context or s not in kept
                 ]
                 self._conn.executemany("DELETE FROM variants WHERE context = ? AND source = ?", stale)
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO variants (context, source, site, provider, target, created, refused, entry)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
         except sqlite3.Error as exc:
             self._disable(exc)
 
@@ -186,7 +287,8 @@ class VariantCache:
         providers: dict[str, dict[str, int]] = {}
         for provider, target, count in rows:
             providers.setdefault(str(provider), {})[str(target)] = int(count)
-        refused = sum(1 for (blob,) in self._query("SELECT entry FROM variants") if _entry(blob).article is None)
+        counted = self._query("SELECT COUNT(*) FROM variants WHERE refused")
+        refused = int(counted[0][0]) if counted else 0
         total = sum(n for pairs in providers.values() for n in pairs.values())
         return {"path": str(self.path), "entries": total, "refused": refused, "size_bytes": self._size(),
                 "providers": providers}  # fmt: skip
@@ -251,13 +353,6 @@ class VariantCache:
     def _size(self) -> int:
         files = [self.path, *(Path(f"{self.path}{suffix}") for suffix in SIDE_FILES)]
         return sum(f.stat().st_size for f in files if f.exists())
-
-
-def _entry(blob: object) -> Entry:
-    entry = pickle.loads(blob) if isinstance(blob, bytes) else None
-    if not isinstance(entry, Entry):
-        raise TypeError(f"not a variant cache entry: {type(entry).__name__}")
-    return entry
 
 
 _TABLES = {

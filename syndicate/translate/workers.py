@@ -12,7 +12,8 @@ this module spreads it over forked processes.
 
 A :class:`Job` is one language's build: ``build(start, stop)`` makes the
 results of its items ``start:stop``.  :func:`run` cuts every job into chunks,
-and yields each job's results, chunk by chunk, in order.  With ``workers`` > 1
+and yields each job's results, chunk by chunk, in order (each chunk's as the job's ``take`` keeps
+them when they come back: the translation stage stores its cache entries then, and drops them).  With ``workers`` > 1
 and at least :data:`PARALLEL_MIN` items in all, the chunks are built in that
 many forked processes (they inherit the jobs: nothing but ``(job, start,
 stop)`` is sent to them); otherwise, and for a chunk whose worker failed or
@@ -54,16 +55,22 @@ class Job(Generic[R]):
     shared: Sequence[object] = ()  # objects the results may reuse, held by this process too
     owners: Sequence[object] = ()  # per item: the object whose field values its result may reuse
     forget: Callable[[], None] = lambda: None  # in a worker, after each chunk: drop what the build memoized
+    take: Callable[[R], R] = lambda result: result  # here, on each chunk's results as they come: what is kept
 
 
 _JOBS: list[Job[Any]] = []  # what forked workers build from (inherited, never pickled)
 
 
+def forks(jobs: Sequence[Job[Any]], workers: int) -> bool:
+    """Whether :func:`run` builds ``jobs`` in forked worker processes."""
+    return workers >= 2 and sum(job.size for job in jobs) >= PARALLEL_MIN
+
+
 def run(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
     """Per job, in order: the results of its chunks, in order (one chunk when built here)."""
-    if workers < 2 or sum(job.size for job in jobs) < PARALLEL_MIN:
+    if not forks(jobs, workers):
         for job in jobs:
-            yield [job.build(0, job.size)]
+            yield [job.take(job.build(0, job.size))]
         return
     yield from _in_parallel(jobs, workers)
 
@@ -82,7 +89,7 @@ def _in_parallel(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for job in jobs:
-                done: list[R] = [] if job.size else [job.build(0, 0)]
+                done: list[R] = [] if job.size else [job.take(job.build(0, 0))]
                 for start in range(0, job.size, CHUNK):
                     while submitted < len(tasks) and submitted < position + _AHEAD * workers:
                         try:
@@ -93,7 +100,7 @@ def _in_parallel(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
                         submitted += 1
                     blob = _result(futures.pop(position, None))
                     stop = min(start + CHUNK, job.size)
-                    done.append(job.build(start, stop) if blob is None else _loads(blob, job, start, stop))
+                    done.append(job.take(job.build(start, stop) if blob is None else _loads(blob, job, start, stop)))
                     position += 1
                 yield done
     finally:
