@@ -1,5 +1,5 @@
-"""``python -m syndicate`` runs the command-line interface."""
+"""``python -m syndicate`` runs the command-line interface (:func:`syndicate.launch.main`)."""
 
-from syndicate.cli import main
+from syndicate.launch import main
 
 main()

@@ -11,10 +11,7 @@ the commands.  Shell completion: ``syndicate --install-completion``.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
-import logging
 import re
 import sys
 from collections.abc import Callable
@@ -26,6 +23,7 @@ from typer.core import TyperCommand
 
 from syndicate import __version__
 from syndicate.errors import ERROR_PREFIX, ExitCode, SyndicateError, plural
+from syndicate.launch import WARNING_PREFIX, OnError, PublishRequest, report_failure, run_publish, setup_logging
 
 app = typer.Typer(
     name="syndicate",
@@ -36,20 +34,12 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: importing rich costs ~120 ms of start-up
 )
 _state = {"traceback": False}
-WARNING_PREFIX = "syndicate: warning: "  # as the log handler words a warning (_Formatter)
 
 # The built-in engines (syndicate.translate.registry.PROVIDERS, kept equal by a test): importing
 # the registry here would cost every command the translation package's start-up.
 PROVIDER_CHOICES = (
     "apertium", "baidu", "deepl", "google", "libre", "microsoft", "mymemory", "openai", "papago", "qcri", "yandex"
 )
-
-
-class OnError(enum.StrEnum):
-    """What to publish for an article that could not be translated."""
-
-    skip = "skip"
-    original = "original"
 
 
 class _Command(TyperCommand):
@@ -97,53 +87,9 @@ def _main(
     _state["traceback"] = traceback
 
 
-class _Formatter(logging.Formatter):
-    """``syndicate: error: ...``, ``syndicate: warning: ...``; progress lines (info, debug) bare."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = super().format(record)
-        if record.levelno >= logging.WARNING:
-            return f"syndicate: {record.levelname.lower()}: {message}"
-        return f"syndicate: {message}"
-
-
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is when a record is emitted (not the stream of set-up time)."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def _setup_logging(quiet: bool, verbosity: int = 0) -> None:
-    """Errors only with ``quiet``; warnings by default; stages with ``-v``; every file with ``-vv``."""
-    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    handler = _Stderr()
-    handler.setFormatter(_Formatter("%(message)s"))
-    logger = logging.getLogger("syndicate")
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
-
-
 def _fail(exc: SyndicateError, *, as_json: bool = False) -> NoReturn:
-    """The one place an error becomes output: a line per problem, a JSON object with ``--json``, the exit code."""
-    if _state["traceback"]:
-        raise exc
-    for problem in exc.problems:
-        typer.echo(f"{ERROR_PREFIX}{problem}", err=True)
-    if as_json:
-        report = {
-            "outcome": "failed",
-            "exit_code": int(exc.exit_code),
-            "errors": [problem.as_dict() for problem in exc.problems],
-        }
-        typer.echo(json.dumps(report, indent=2, sort_keys=True))
-    raise typer.Exit(int(exc.exit_code))
+    """The error's lines (and JSON object) and exit code (:func:`syndicate.launch.report_failure`)."""
+    raise typer.Exit(report_failure(exc, as_json=as_json, traceback=_state["traceback"]))
 
 
 @app.command(cls=_Command)
@@ -220,51 +166,26 @@ def publish(
     ] = 0,
 ) -> None:
     """Read SOURCES, translate, render every feed and page, and publish them into the target."""
-    from syndicate.config import load_config
-    from syndicate.pipeline import Stage, choose_languages, publish_site
-
-    _setup_logging(quiet, verbose)
-    try:
-        settings = load_config(config).with_overrides(
-            sources=sources,
-            target=out,
-            base_url=base_url,
-            timezone=timezone,
-            max_items=max_items,
-            provider=provider,
-            cache=cache,
-            on_error=on_error.value if on_error is not None else None,
-        )
-        settings = choose_languages(settings, add=lang or (), only=only_lang or ())
-        if dry_run:
-            _print_cost(settings, as_json)
-            return
-        summary = publish_site(settings, strict=strict, stage=Stage(progress=not quiet and sys.stderr.isatty()))
-    except SyndicateError as exc:
-        _fail(exc, as_json=as_json)
-    if as_json:
-        typer.echo(json.dumps(summary.report(), indent=2, sort_keys=True))
-    elif not quiet:
-        typer.echo(summary.line())
-    raise typer.Exit(int(summary.exit_code))
-
-
-def _print_cost(settings: Any, as_json: bool) -> None:
-    from syndicate.pipeline import translation_cost
-
-    lines = translation_cost(settings)
-    if as_json:
-        typer.echo(json.dumps([dataclasses.asdict(line) for line in lines], indent=2))
-        return
-    if not lines:
-        typer.echo("dry run: no translation languages configured; nothing would be sent")
-    for line in lines:
-        tokens = f" (about {line.tokens} tokens)" if line.tokens is not None else ""
-        deferred = f"; {line.deferred} more wait for a later run (max_chars_per_run)" if line.deferred else ""
-        typer.echo(
-            f"dry run: {line.language} via {line.provider}: {line.segments} segments, "
-            f"{line.characters} characters{tokens} would be sent{deferred}"
-        )
+    request = PublishRequest(
+        sources=sources,
+        out=out,
+        config=config,
+        base_url=base_url,
+        timezone=timezone,
+        max_items=max_items,
+        lang=lang,
+        only_lang=only_lang,
+        provider=provider,
+        cache=cache,
+        on_error=on_error,
+        dry_run=dry_run,
+        strict=strict,
+        as_json=as_json,
+        quiet=quiet,
+        verbose=verbose,
+        traceback=_state["traceback"],
+    )
+    raise typer.Exit(run_publish(request))
 
 
 @app.command(cls=_Command)
@@ -650,7 +571,7 @@ def serve(
     from syndicate.config import DEFAULT_CONFIG, load_config
     from syndicate.serve import Preview, serve_preview
 
-    _setup_logging(False)
+    setup_logging(False)
 
     def load() -> Any:
         return load_config(config).with_overrides(sources=sources)
@@ -765,4 +686,5 @@ def new(
 
 
 def main() -> None:
+    """The Typer app on ``sys.argv`` (:func:`syndicate.launch.main` hands it every line it does not run itself)."""
     app(prog_name="syndicate")

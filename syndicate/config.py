@@ -11,7 +11,6 @@ with the closest known one ("did you mean ...?").
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import tomllib
@@ -314,6 +313,8 @@ class _Problems:
     def keys(self, section: str, table: Mapping[str, Any], allowed: set[str]) -> None:
         for name in sorted(set(table) - allowed):
             where = f"[{section}] " if section else ""
+            import difflib  # only when a key is unknown: not on every run's start-up
+
             close = difflib.get_close_matches(name, sorted(allowed), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
             key = f"{section}.{name}" if section else name
@@ -644,6 +645,8 @@ def _max_unknown(table: Mapping[str, Any]) -> tuple[float, tuple[tuple[str, floa
         if name == "default":
             default = problems.take(key, functools.partial(_share, share, key), default)
             continue
+        import difflib
+
         close = difflib.get_close_matches(str(name), ["default"], n=1, cutoff=0.75)
         try:
             tag = None if close else normalize_tag(str(name))
@@ -756,6 +759,8 @@ def _closest_timezone(name: str) -> str | None:
     known = {zone.casefold(): zone for zone in available_timezones()}
     if name.casefold() in known:
         return known[name.casefold()]
+    import difflib
+
     close = difflib.get_close_matches(name.casefold(), sorted(known), n=1, cutoff=0.7)
     return known[close[0]] if close else None
 

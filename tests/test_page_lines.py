@@ -18,7 +18,7 @@ import pytest
 from syndicate.config import Config, load_config
 from syndicate.errors import ConfigError, ExitCode
 from syndicate.pipeline import publish_site
-from syndicate.render.theme import Theme
+from syndicate.render.frames import Frames
 
 ROOT = Path(__file__).resolve().parent.parent
 DESKS = ("Economy", "Security", "Diplomacy")
@@ -52,19 +52,19 @@ def archive(tmp_path: Path) -> Config:
 
 
 class ItemRenders:
-    """Every render of the theme's item.html: (heading, item title)."""
+    """Every item line rendered from the theme's item.html (by its frame or by Jinja2): (heading, item title)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
-        real = Theme.render_each
+        real = Frames.render_all
 
-        def render_each(theme: Theme, name: str, contexts: Iterable[Mapping[str, Any]]) -> list[str]:
-            contexts = list(contexts)
-            if name == "item.html":
-                self.calls.update((context["heading"], context["item"]["title"]) for context in contexts)
-            return real(theme, name, contexts)
+        def render_all(frames: Frames, pages: Iterable[Mapping[str, Any]]) -> list[str]:
+            pages = list(pages)
+            if frames.name == "item.html":
+                self.calls.update((frames.shared["heading"], page["item"]["title"]) for page in pages)
+            return real(frames, pages)
 
-        monkeypatch.setattr(Theme, "render_each", render_each)
+        monkeypatch.setattr(Frames, "render_all", render_all)
 
 
 def _published(config: Config) -> dict[str, bytes]:

@@ -8,7 +8,8 @@ This module owns
   translation note), shared by the feeds and the article pages;
 * the pages themselves: ``index.html``, ``<lang>/index.html`` and
   ``<lang>/articles/<slug>.html``: this module builds each page's context
-  and the theme's Jinja2 templates (autoescaped) make the HTML.
+  and the theme's Jinja2 templates (autoescaped) make the HTML; an edition's
+  article pages through one frame per shape (:mod:`.frames`), built once.
 
 Everything here is a pure function of its arguments.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -27,6 +29,7 @@ from syndicate.content import blocks_html
 from syndicate.formats import BY_NAME, PAGE, OutputFormat, section_dir
 from syndicate.formats import feed_path as formats_feed_path
 from syndicate.models import Article, Block, Edition, Site, Translation
+from syndicate.render.frames import Frames
 from syndicate.render.lines import LineStore, article_key
 from syndicate.render.theme import Theme, load_theme
 
@@ -91,11 +94,17 @@ def escape_text(text: str) -> str:
 
 def dateline_html(site: Site, article: Article) -> str:
     """``<p class="dateline"><time datetime=ISO>14 de abril de 2025, 10:46 MSK</time></p>``."""
-    local = article.published.astimezone(localize.zone(site.timezone))
-    if article.date_only:  # the source gave a day, not a time: show the day, invent no time
-        text = localize.format_date_only(local.date(), article.language)
+    return _dateline(article.published, article.date_only, article.language, site.timezone)
+
+
+# An article's dateline is asked for by its content (feeds, page) and by its listing lines.
+@functools.lru_cache(maxsize=16384)
+def _dateline(published: datetime, date_only: bool, language: str, timezone: str) -> str:
+    local = published.astimezone(localize.zone(timezone))
+    if date_only:  # the source gave a day, not a time: show the day, invent no time
+        text = localize.format_date_only(local.date(), language)
         return f'<p class="dateline"><time datetime="{local.date().isoformat()}">{_esc(text)}</time></p>'
-    text = localize.format_dateline(article.published, article.language, site.timezone)
+    text = localize.format_dateline(published, language, timezone)
     return f'<p class="dateline"><time datetime="{local.isoformat()}">{_esc(text)}</time></p>'
 
 
@@ -143,6 +152,7 @@ def item_content_html(site: Site, article: Article) -> str:
 def clear_content_memo() -> None:
     _content_memo.clear()
     _parts_memo.clear()
+    _frames_memo.clear()
 
 
 # ------------------------------------------------------------------------ pages
@@ -198,14 +208,16 @@ def _rendered_parts(context: dict[str, Any], theme: Theme) -> dict[str, Any]:
 # What every article page of an edition shares is built once per edition and render
 # (not once per page): the base context, the feed links, the subscribe list and the
 # footer, pre-rendered from subscribe.html.  Cleared with the content memo.
-_parts_memo: dict[tuple[object, ...], dict[str, Any]] = {}
+# Keyed by the site's identity (checked): hashing a Site per page costs more than the rest of the look-up.
+_parts_memo: dict[tuple[object, ...], tuple[Site, dict[str, Any]]] = {}
 
 
 def _edition_parts(
     site: Site, edition: Edition, editions: Sequence[Edition], formats: Sequence[str], theme: Theme
 ) -> dict[str, Any]:
-    key = (site, edition.language, edition.title, tuple(formats), id(theme))
-    parts = _parts_memo.get(key)
+    key = (id(site), edition.language, edition.title, tuple(formats), id(theme))
+    hit = _parts_memo.get(key)
+    parts = hit[1] if hit is not None and hit[0] is site else None
     if parts is None or parts["theme"] is not theme:
         lang = edition.language
         parts = _base_context(site, lang, editions, formats, theme)
@@ -215,7 +227,8 @@ def _edition_parts(
             feeds=_feed_links(site, edition, formats),
             subscribe=_subscribe(site, lang, formats),
         )
-        _parts_memo[key] = _rendered_parts(parts, theme)
+        parts = _rendered_parts(parts, theme)
+        _parts_memo[key] = (site, parts)
     return parts
 
 
@@ -352,17 +365,31 @@ def article_page(
 
     ``alternates`` maps a language to the URL of this article's page in that
     language (including this page itself); each becomes an hreflang link and
-    the language switcher's target.
+    the language switcher's target.  With the shipped article templates the
+    page is its edition's frame with this article's values in the slots
+    (:mod:`.frames`); with a theme's own, Jinja2 renders it.
     """
     theme = theme or load_theme()
+    editions = editions or (edition,)
+    parts = _edition_parts(site, edition, editions, formats, theme)
+    page = _article_context(site, edition, article, alternates, editions)
+    return _edition_frames(parts, theme).render(page).encode("utf-8")
+
+
+ARTICLE_TEMPLATES = ("article.html", "base.html", "languages.html")  # what an article page is made from
+
+
+def _article_context(
+    site: Site, edition: Edition, article: Article, alternates: Mapping[str, str], editions: Sequence[Edition]
+) -> dict[str, Any]:
+    """What an article page has of its own: everything but its edition's parts (:func:`_edition_parts`)."""
     lang = edition.language
-    context = dict(_edition_parts(site, edition, editions or (edition,), formats, theme))
-    context.update(
-        page_title=f"{article.title} | {edition.title}",
-        canonical=article_url(site, lang, article.slug),
-        alternates=[Record(hreflang=code, href=href) for code, href in sorted(alternates.items())],
-        languages=_languages(site, editions or (edition,), lang, alternates),
-        article=Record(
+    return {
+        "page_title": f"{article.title} | {edition.title}",
+        "canonical": article_url(site, lang, article.slug),
+        "alternates": [Record(hreflang=code, href=href) for code, href in sorted(alternates.items())],
+        "languages": _languages(site, editions, lang, alternates),
+        "article": Record(
             title=article.title_source or article.title,  # never a cut headline on its own page
             headline=article.title,
             category=article.category,
@@ -373,8 +400,18 @@ def article_page(
             original=Markup(_original_html(article)),
             published=article.published,
         ),
-    )
-    return theme.render("article.html", context)
+    }
+
+
+# Per edition (its parts' identity): the frames of its article pages (:mod:`.frames`).
+_frames_memo: dict[int, tuple[Mapping[str, Any], Frames]] = {}
+
+
+def _edition_frames(parts: Mapping[str, Any], theme: Theme) -> Frames:
+    hit = _frames_memo.get(id(parts))
+    if hit is None or hit[0] is not parts:
+        hit = _frames_memo[id(parts)] = (parts, Frames(theme, "article.html", parts, ARTICLE_TEMPLATES))
+    return hit[1]
 
 
 def _original_html(article: Article) -> str:

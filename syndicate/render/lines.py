@@ -36,6 +36,7 @@ from markupsafe import Markup
 
 from syndicate.cachefile import give_up, tables_schema
 from syndicate.models import Article
+from syndicate.render.frames import Frames
 from syndicate.render.theme import Theme
 
 _SCHEMA = tables_schema(
@@ -220,7 +221,7 @@ def _render(
     """``item.html`` rendered for each item (a broken user template is a ConfigError naming it)."""
     shared = {name: variables[name] for name in LINE_VARIABLES}
     shared["heading"] = heading
-    return theme.render_each(ITEM_TEMPLATE, ({**shared, "item": item} for item in items))
+    return Frames(theme, ITEM_TEMPLATE, shared, (ITEM_TEMPLATE,)).render_all({"item": item} for item in items)
 
 
 def context_of(site: object, theme: Theme, language: str, heading: str) -> str:

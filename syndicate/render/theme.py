@@ -68,6 +68,10 @@ class Theme:
             where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
             raise ConfigError(f"theme template {where}: {exc.message or exc}") from exc
 
+    def shipped(self, names: Iterable[str]) -> bool:
+        """True when none of the templates ``names`` is overridden: each is the default theme's own."""
+        return not any((d / "templates" / name).exists() for d in self.directories[:-1] for name in names)
+
     @functools.cached_property
     def digest(self) -> str:
         """A digest of every file of every theme directory: part of each page's render key."""
