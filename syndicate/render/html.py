@@ -131,21 +131,23 @@ def translation_note_html(site: Site, article: Article) -> str:
 
 # Every feed format and the article page use an item's content: render it once per
 # render_site call (render_site clears the memo).  Keyed by identity, checked by identity.
-_content_memo: dict[int, tuple[Site, Article, str]] = {}
+# Held as UTF-8: a text with one curly quote is two bytes per character as a str, and a
+# render worker holds a whole edition's contents (22 MB as text at N=10,000, 11 as bytes).
+_content_memo: dict[int, tuple[Site, Article, bytes]] = {}
 
 
 def item_content_html(site: Site, article: Article) -> str:
     """The full content of an item: dateline, body and translation note."""
     hit = _content_memo.get(id(article))
     if hit is not None and hit[0] is site and hit[1] is article:
-        return hit[2]
+        return hit[2].decode("utf-8", "surrogatepass")  # whatever the text holds comes back as it was
     body = body_html(article.body)
     if article.body_language and article.body_language != article.language:
         lang = article.body_language
         body = f'<div lang="{lang}" dir="{localize.text_direction(lang)}">\n{body}\n</div>'
     parts = (dateline_html(site, article), body, translation_note_html(site, article))
     content = "\n".join(p for p in parts if p)
-    _content_memo[id(article)] = (site, article, content)
+    _content_memo[id(article)] = (site, article, content.encode("utf-8", "surrogatepass"))
     return content
 
 
