@@ -37,7 +37,7 @@ from markupsafe import Markup
 from syndicate.cachefile import give_up, tables_schema
 from syndicate.models import Article
 from syndicate.render.frames import Frames
-from syndicate.render.theme import Theme
+from syndicate.render.theme import Theme, long_html
 
 _SCHEMA = tables_schema(
     "line store",
@@ -115,7 +115,7 @@ class LineStore:
                 memo[keys[i]] = line
                 self._pending.append((context, keys[i], line))
             self.rendered += len(missing)
-        return Markup("".join([memo[key] for key in keys]))
+        return long_html([memo[key] for key in keys])
 
     def _enter(self, context: str) -> None:
         """Make ``context`` the current one: write the last one's new lines, load this one's kept lines."""

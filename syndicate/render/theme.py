@@ -18,11 +18,17 @@ item lines of the listing pages, :mod:`syndicate.render.lines`).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from syndicate.errors import ConfigError
 
@@ -54,16 +60,40 @@ class Theme:
         )
 
     def render(self, name: str, context: Mapping[str, Any]) -> bytes:
-        """A template rendered with ``context``; a broken user template is a ConfigError naming it."""
-        return self.render_each(name, (context,))[0].encode("utf-8")
+        """A template rendered with ``context``, as UTF-8; a broken user template is a ConfigError naming it.
+
+        A long value made by :func:`long_html` (a listing page's 10,000 item lines) goes
+        in by marker: the page is encoded piece by piece and each part of the value on its
+        own, so it never exists as one text, nor does the page (at N=10,000 an edition's
+        index page held its lines joined, the page and its bytes at once: 31 MB).  Should
+        the template not print the marker as it is (a filter, a cut), the page is rendered
+        again with the value joined: the same bytes either way.
+        """
+        slots: dict[str, Sequence[str]] = {}
+        printed: list[str] = []
+        reset = _SLOTS.set(slots)
+        try:
+            with self._errors(name):
+                chunks = self._environment.get_template(name).generate(context)
+                pieces = [piece for chunk in chunks for piece in _encoded(chunk, slots, printed)]
+        finally:
+            _SLOTS.reset(reset)
+        if sorted(printed) != sorted(slots):  # a marker not printed once as it was (a filter, a cut): joined
+            return self.render_each(name, (context,))[0].encode("utf-8")
+        return b"".join(pieces)
 
     def render_each(self, name: str, contexts: Iterable[Mapping[str, Any]]) -> list[str]:
         """A template rendered once per context, as text (the item lines of a listing page)."""
+        with self._errors(name):
+            template = self._environment.get_template(name)
+            return [template.render(context) for context in contexts]
+
+    @contextlib.contextmanager
+    def _errors(self, name: str) -> Iterator[None]:
         import jinja2
 
         try:
-            template = self._environment.get_template(name)
-            return [template.render(context) for context in contexts]
+            yield
         except jinja2.TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else name
             raise ConfigError(f"theme template {where}: {exc.message or exc}") from exc
@@ -94,6 +124,39 @@ class Theme:
 
     def __repr__(self) -> str:  # part of render keys: stable across runs
         return f"Theme({self.digest})"
+
+
+# While Theme.render runs: the long values its page puts in by marker (marker -> parts; emptied
+# as each is printed).  The token keeps a marker out of reach of any text a page shows.
+_SLOTS: contextvars.ContextVar[dict[str, Sequence[str]] | None] = contextvars.ContextVar("slots", default=None)
+_TOKEN = secrets.token_hex(8)
+_LONG = 256  # parts from which a value goes in by marker
+_MARKER = re.compile(f"(\x00{_TOKEN}:[0-9]+\x00)")
+
+
+def long_html(parts: Sequence[str]) -> Markup:
+    """``parts`` joined, as HTML; inside :meth:`Theme.render`, a marker that the render replaces
+    with the parts one by one (a listing page's lines are never joined into one text)."""
+    slots = _SLOTS.get()
+    if slots is None or len(parts) < _LONG:
+        return Markup("".join(parts))
+    marker = f"\x00{_TOKEN}:{len(slots)}\x00"
+    slots[marker] = parts
+    return Markup(marker)
+
+
+def _encoded(chunk: str, slots: dict[str, Sequence[str]], printed: list[str]) -> Iterator[bytes]:
+    """A chunk of a page as UTF-8, each marker in it replaced by its value's parts (noted in ``printed``)."""
+    if not slots or "\x00" not in chunk:
+        yield chunk.encode("utf-8")
+        return
+    for piece in _MARKER.split(chunk):  # the markers, and the text around them as it is
+        parts = slots.get(piece)
+        if parts is None:
+            yield piece.encode("utf-8")
+        else:
+            printed.append(piece)
+            yield from (part.encode("utf-8") for part in parts)
 
 
 def load_theme(directory: Path | None = None) -> Theme:
