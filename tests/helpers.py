@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,30 @@ target = "feeds"
         encoding="utf-8",
     )
     return config
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_fresh(cwd: Path, *args: str, entry: str = "launch") -> tuple[int, str, str, list[str]]:
+    """``syndicate ARGS`` in a fresh interpreter through ``syndicate.<entry>.main`` (``launch``, what
+    ``syndicate`` and ``python -m syndicate`` run, or ``cli``, the Typer app): its exit code, stdout,
+    stderr (without the module list) and every module it imported."""
+    script = (
+        "import json, sys\n"
+        f"sys.argv = ['syndicate', *{list(args)!r}]\n"
+        f"from syndicate.{entry} import main\n"
+        "code = 0\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "sys.stderr.write('\\n' + json.dumps({'code': code, 'modules': sorted(sys.modules)}) + '\\n')\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / "xdg-cache"), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    err, _, last = done.stderr.rstrip("\n").rpartition("\n")
+    result = json.loads(last)
+    return result["code"], done.stdout, err, result["modules"]

@@ -11,10 +11,7 @@ typer's answer; and a real process prints and exits the same either way.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ from typer.exceptions import TyperException
 from syndicate.cli import app
 from syndicate.launch import OnError, PublishRequest, parse_publish
 from tests.conftest import ROOT, SEEDS
+from tests.helpers import run_fresh
 
 GROUP = typer.main.get_command(app)
 
@@ -141,24 +139,8 @@ def _site(tmp_path: Path) -> Path:
 def _run(cwd: Path, entry: str, *args: str) -> tuple[int, str, str, list[str]]:
     """``syndicate ARGS`` in a fresh interpreter through ``entry`` (``launch`` or ``cli``): exit code, stdout,
     stderr (without the module list) and the top-level packages it imported."""
-    script = (
-        "import json, sys\n"
-        f"sys.argv = ['syndicate', *{list(args)!r}]\n"
-        f"from syndicate.{entry} import main\n"
-        "code = 0\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        "sys.stderr.write('\\n' + json.dumps({'code': code, 'modules': sorted(sys.modules)}) + '\\n')\n"
-    )
-    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / "xdg-cache"), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    err, _, last = done.stderr.rstrip("\n").rpartition("\n")
-    result = json.loads(last)
-    return result["code"], done.stdout, err, sorted({m.split(".")[0] for m in result["modules"]})
+    code, out, err, modules = run_fresh(cwd, *args, entry=entry)
+    return code, out, err, sorted({m.split(".")[0] for m in modules})
 
 
 def test_a_plain_publish_runs_without_typer_and_prints_what_typer_prints(tmp_path: Path) -> None:

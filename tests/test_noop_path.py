@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from syndicate.incremental import theme_digest
 from syndicate.pipeline import RunSummary, Stage, publish_site
 from syndicate.sources import list_inputs
 from tests.conftest import ROOT, SEEDS
-from tests.helpers import tree_digest
+from tests.helpers import run_fresh, tree_digest
 
 needs_apertium = pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed")
 GIBBERISH = (
@@ -226,23 +224,8 @@ def test_a_no_op_process_imports_no_heavy_module(tmp_path: Path) -> None:
 
 def _cli_modules(cwd: Path, toml: Path) -> dict[str, object]:
     """Run ``syndicate publish --json`` in a fresh interpreter; its exit code, report and every module it imported."""
-    script = (
-        "import json, runpy, sys\n"
-        f"sys.argv = ['syndicate', 'publish', '--config', {str(toml)!r}, '--json']\n"
-        "code = 0\n"
-        "try:\n"
-        "    runpy.run_module('syndicate', run_name='__main__')\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        "sys.stderr.write(json.dumps({'code': code, 'modules': sorted(sys.modules)}) + '\\n')\n"
-    )
-    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / "xdg-cache"), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    result = json.loads(done.stderr.strip().splitlines()[-1])
-    result["report"] = json.loads(done.stdout)
-    return result
+    code, out, _, modules = run_fresh(cwd, "publish", "--config", str(toml), "--json")
+    return {"code": code, "modules": modules, "report": json.loads(out)}
 
 
 def test_the_theme_digest_of_the_fingerprint_is_the_renderers(tmp_path: Path) -> None:
