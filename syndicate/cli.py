@@ -225,14 +225,19 @@ _CACHE_OPTION = typer.Option(
 
 
 def _cache_path(config: Optional[Path], path: Optional[Path]) -> Path:
-    from syndicate.config import load_config
     from syndicate.translate.cache import default_path
 
+    options = _cache_config(config, path).translation
+    return options.cache if options.cache is not None else default_path()
+
+
+def _cache_config(config: Optional[Path], path: Optional[Path]) -> Any:
+    from syndicate.config import load_config
+
     try:
-        options = load_config(config).with_overrides(cache=path).translation
+        return load_config(config).with_overrides(cache=path)
     except SyndicateError as exc:
         _fail(exc)
-    return options.cache if options.cache is not None else default_path()
 
 
 def _existing_cache(path: Path, *, writable: bool) -> Any:
@@ -424,7 +429,8 @@ def cache_clear(
         bool,
         typer.Option(
             "--all",
-            help="Also delete the build caches beside it (parsed.sqlite3, fragments.sqlite3, lines.sqlite3):"
+            help="Also delete the build caches (parsed.sqlite3, fragments.sqlite3, lines.sqlite3 in [cache] directory,"
+            " else beside the translation cache):"
             " the next publish reads and renders everything again.",
         ),
     ] = False,
@@ -432,13 +438,13 @@ def cache_clear(
 ) -> None:
     """Delete every cached translation and translated article (the next publish translates everything again).
 
-    The build caches in the same directory hold no translation and are kept
-    (their names are printed); --all deletes them too.
+    The build caches (in ``[cache] directory``, else beside the translation cache) hold no
+    translation and are kept (their names are printed); --all deletes them too.
     """
     from syndicate.cachefile import build_caches
 
     cache_path = _cache_path(config, path)
-    build = build_caches(cache_path.parent)
+    build = build_caches(_cache_config(config, path).build_cache_dir)
     cache = _existing_cache(cache_path, writable=True)
     try:
         if not yes and sys.stdin.isatty() and (cache is not None or (everything and build)):

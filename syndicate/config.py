@@ -229,6 +229,17 @@ class Config:
     archive: bool = True  # RFC 5005 archive pages for the articles beyond max_items
     archive_page_size: int = 50
     sections: bool | tuple[str, ...] = True  # section feeds: all categories, none, or these (names or slugs)
+    cache_dir: Path | None = None  # [cache] directory: where the caches live (None: see build_cache_dir)
+
+    @property
+    def build_cache_dir(self) -> Path:
+        """Where the build caches live (parsed articles, feed fragments, listing lines, the body spill):
+        ``[cache] directory``, else beside ``translation.cache``, else the user cache directory."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        from syndicate.cachefile import cache_directory
+
+        return cache_directory(self.translation.cache)
 
     @property
     def archive_pages(self) -> int | None:
@@ -334,7 +345,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
     Raises one ConfigError with every problem found (each keyed, for its line).
     """
     problems = _Problems()
-    problems.keys("", raw, {"site", "sources", "output", "translation", "websub"})
+    problems.keys("", raw, {"site", "sources", "output", "translation", "websub", "cache"})
     websub = problems.take("websub", lambda: _websub(_table(raw, "websub")), WebSubOptions())
     site = replace(_site(problems.table(raw, "site"), problems), hubs=websub.hubs)
     sources = _sources(problems.table(raw, "sources"), base, site.timezone, problems)
@@ -353,6 +364,15 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         "output.max_items", lambda: _positive_int(output.get("max_items", 50), "output.max_items"), 50
     )
     translation = _translation(problems.table(raw, "translation"), base, problems)
+    cache = problems.table(raw, "cache")
+    problems.keys("cache", cache, {"directory"})
+    cache_dir = (
+        problems.take("cache.directory", lambda: _path(cache["directory"], base, "cache.directory"), None)
+        if "directory" in cache
+        else None
+    )
+    if cache_dir is not None and translation.cache is None:  # the segment cache too, unless it is placed itself
+        translation = replace(translation, cache=cache_dir / "translations.sqlite3")
     theme = (
         problems.take("output.theme", lambda: _path(output["theme"], base, "output.theme"), None)
         if "theme" in output
@@ -379,6 +399,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path) -> Config:
         archive=archive,
         archive_page_size=page_size,
         sections=sections,
+        cache_dir=cache_dir,
     )
 
 

@@ -162,10 +162,8 @@ def code_version() -> str:
 
 
 def parse_cache_path(config: Config) -> Path:
-    """``parsed.sqlite3`` in syndicate's cache directory (:func:`syndicate.cachefile.cache_directory`)."""
-    from syndicate.cachefile import cache_directory
-
-    return cache_directory(config.translation.cache) / "parsed.sqlite3"
+    """``parsed.sqlite3`` in the build cache directory (:attr:`Config.build_cache_dir`)."""
+    return config.build_cache_dir / "parsed.sqlite3"
 
 
 class ParseCache:

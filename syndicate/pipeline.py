@@ -257,13 +257,12 @@ def _build_and_publish(
     listing: InputListing | None = None,
 ) -> RunSummary:
     from syndicate.bodies import spilling
-    from syndicate.cachefile import cache_directory
     from syndicate.heap import few_arenas
     from syndicate.publish import read_manifest, scratch_directory
     from syndicate.websub import changed_feed_urls
 
     # The articles' bodies wait in a spill file in the cache directory, not in memory.
-    with few_arenas(), spilling(cache_directory(config.translation.cache)):
+    with few_arenas(), spilling(config.build_cache_dir):
         articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
         variants, reasons, settled = translate_editions(config, articles, stage)
         editions = build_editions(config.site, articles, variants)
@@ -359,20 +358,18 @@ def worker_processes() -> int:
 
 def _fragment_store(config: Config, manifest: Manifest) -> FragmentStore:
     """Where feeds find the fragments of their published documents (``fragments.sqlite3`` in the cache dir)."""
-    from syndicate.cachefile import cache_directory
     from syndicate.render.fragments import FragmentStore
 
     return FragmentStore(
-        cache_directory(config.translation.cache) / "fragments.sqlite3", manifest.published, manifest.sha256
+        config.build_cache_dir / "fragments.sqlite3", manifest.published, manifest.sha256
     )
 
 
 def _line_store(config: Config) -> LineStore:
     """Where listing pages keep their items' lines (``lines.sqlite3`` in the cache dir)."""
-    from syndicate.cachefile import cache_directory
     from syndicate.render.lines import LineStore
 
-    return LineStore(cache_directory(config.translation.cache) / "lines.sqlite3")
+    return LineStore(config.build_cache_dir / "lines.sqlite3")
 
 
 def dropped_editions(removed: Sequence[str], published: Sequence[str]) -> dict[str, int]:

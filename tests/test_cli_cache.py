@@ -90,3 +90,50 @@ def test_clear_all_asks_on_a_terminal_naming_the_build_caches(site_dir: Path) ->
     assert "and the build caches (parsed.sqlite3, fragments.sqlite3, lines.sqlite3)?" in " ".join(output.split())
     assert code == 2 and "nothing removed" in output
     assert all((cache.parent / name).is_file() for name in BUILD) and _stats(cache)["entries"] == 4
+
+
+# -- [cache] directory: the build caches where the config says, whatever the translation cache -------------
+
+
+def _config_text(site_dir: Path, extra: str) -> Path:
+    config = write_config(site_dir)
+    config.write_text(config.read_text() + extra, encoding="utf-8")
+    return config
+
+
+def test_the_cache_directory_holds_the_build_caches_and_the_segments(site_dir: Path) -> None:
+    from syndicate.config import load_config
+
+    config = _config_text(site_dir, '\n[cache]\ndirectory = "state"\n')
+    loaded = load_config(config)
+    assert loaded.build_cache_dir == site_dir / "state"  # relative to the config file
+    assert loaded.translation.cache == site_dir / "state" / "translations.sqlite3"
+    code, _, err = invoke("publish", "--config", config)
+    assert code == 0, err
+    assert {p.name for p in (site_dir / "state").iterdir()} >= set(BUILD)
+
+
+def test_a_shared_translation_cache_does_not_move_the_build_caches(site_dir: Path) -> None:
+    from syndicate.config import load_config
+
+    shared = site_dir / "shared" / "translations.sqlite3"
+    config = _config_text(site_dir, f'\n[cache]\ndirectory = "state"\n[translation]\ncache = "{shared}"\n')
+    assert load_config(config).translation.cache == shared and load_config(config).build_cache_dir == site_dir / "state"
+    code, _, err = invoke("publish", "--config", config)
+    assert code == 0, err
+    assert {p.name for p in (site_dir / "state").iterdir()} >= set(BUILD)
+    assert not any((shared.parent / name).exists() for name in BUILD)
+    code, out, _ = invoke("cache", "clear", "--config", config, "--all", "--yes")
+    removed = f"removed the build caches (parsed.sqlite3, fragments.sqlite3, lines.sqlite3) in {site_dir / 'state'}"
+    assert code == 0 and removed in out
+    assert not any((site_dir / "state" / name).exists() for name in BUILD)
+
+
+def test_a_bad_cache_table_is_a_one_line_error_naming_the_key(site_dir: Path) -> None:
+    cases = (('\n[cache]\ndir = "state"\n', "[cache] unknown key 'dir' (allowed: directory)"),
+             ("\n[cache]\ndirectory = 3\n", "cache.directory"))  # fmt: skip
+    for extra, key in cases:
+        config = _config_text(site_dir, extra)
+        code, out, err = invoke("publish", "--config", config)
+        assert code == 2 and out == ""
+        assert err.startswith(f"syndicate: error: {config}:") and key in err and len(err.splitlines()) == 1, err
