@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 from typer.core import TyperCommand
@@ -24,6 +24,9 @@ from typer.core import TyperCommand
 from syndicate import __version__
 from syndicate.errors import ERROR_PREFIX, ExitCode, SyndicateError, plural
 from syndicate.launch import WARNING_PREFIX, OnError, PublishRequest, report_failure, run_publish, setup_logging
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
 
 app = typer.Typer(
     name="syndicate",
@@ -231,7 +234,8 @@ def _cache_path(config: Optional[Path], path: Optional[Path]) -> Path:
     return options.cache if options.cache is not None else default_path()
 
 
-def _cache_config(config: Optional[Path], path: Optional[Path]) -> Any:
+def _cache_config(config: Optional[Path], path: Optional[Path]) -> Config:
+    """The config of a ``cache`` command, its ``--cache`` applied (a bad config: its one-line error)."""
     from syndicate.config import load_config
 
     try:

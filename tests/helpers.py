@@ -62,8 +62,6 @@ def libre_site(tmp_path: Path, url: str, *, languages: Sequence[str] = ("es",), 
     """A copy of the seeds and a config translating them through a LibreTranslate server at ``url``
     (no retries, a 10 s timeout, the segment cache in ``tmp_path``); ``translation`` adds lines to the
     ``[translation]`` table.  The config's path."""
-    import json
-
     from tests.conftest import SEEDS
 
     shutil.copytree(SEEDS, tmp_path / "seeds")
