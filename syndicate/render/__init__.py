@@ -485,6 +485,7 @@ def _render_batch(edition: int, indices: list[int]) -> list[Rendered] | None:
     global _worker_edition
     if edition != _worker_edition:
         html.clear_content_memo()
+        heap.release()  # the last edition's contents, pages and lines: freed, but the allocator kept them
         _worker_edition = edition
     try:
         rendered: list[Rendered] = []
