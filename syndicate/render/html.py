@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import html
+import mmap
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -130,29 +131,87 @@ def translation_note_html(site: Site, article: Article) -> str:
 
 
 # Every feed format and the article page use an item's content: render it once per
-# render_site call (render_site clears the memo).  Keyed by identity, checked by identity.
-# Held as UTF-8: a text with one curly quote is two bytes per character as a str, and a
-# render worker holds a whole edition's contents (22 MB as text at N=10,000, 11 as bytes).
-_content_memo: dict[int, tuple[Site, Article, bytes]] = {}
+# edition (render_site clears the memo between editions).  Keyed by identity, checked by
+# identity.  Held as UTF-8 in a few large buffers (:class:`_Buffers`), not one bytes object
+# per item: a render worker holds a whole edition's contents (11 MB at N=10,000), and
+# thousands of 1-4 KB objects allocated among a page's or a feed's short-lived ones leave
+# holes in the C heap that outlive them.
+_CHUNK = 1 << 20  # bytes per buffer
+
+
+class _Buffers:
+    """Append-only UTF-8 text in anonymous memory maps of :data:`_CHUNK` bytes (a larger text gets
+    a map of its own): outside the C heap, untouched pages cost nothing, and :meth:`clear` gives
+    every page back to the system at once."""
+
+    def __init__(self) -> None:
+        self._maps: list[mmap.mmap | bytearray] = []
+        self._used = 0  # bytes written into the last map
+
+    def add(self, data: bytes) -> tuple[int, int, int]:
+        """Store ``data``: its (buffer, offset, length)."""
+        size = len(data)
+        if not self._maps or self._used + size > len(self._maps[-1]):
+            self._maps.append(_new_map(max(size, _CHUNK)))
+            self._used = 0
+        where = (len(self._maps) - 1, self._used, size)
+        self._maps[-1][self._used : self._used + size] = data
+        self._used += size
+        return where
+
+    def text(self, where: tuple[int, int, int]) -> str:
+        """The text stored at ``where``, decoded from the buffer in place (no bytes copy)."""
+        index, offset, size = where
+        with memoryview(self._maps[index]) as view, view[offset : offset + size] as piece:
+            return str(piece, "utf-8", "surrogatepass")  # whatever the text holds comes back as it was
+
+    def clear(self) -> None:
+        for buffer in self._maps:
+            if isinstance(buffer, mmap.mmap):
+                buffer.close()
+        self._maps.clear()
+        self._used = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes reserved (what the buffers can hold)."""
+        return sum(len(buffer) for buffer in self._maps)
+
+
+def _new_map(size: int) -> mmap.mmap | bytearray:
+    """A private anonymous map of ``size`` bytes (a forked worker's writes stay its own); a
+    bytearray where there are no such maps."""
+    private = getattr(mmap, "MAP_PRIVATE", None)
+    if private is None:
+        return bytearray(size)
+    return mmap.mmap(-1, size, flags=private)
+
+
+_content_memo: dict[int, tuple[Site, Article, tuple[int, int, int]]] = {}
+_content_text = _Buffers()
 
 
 def item_content_html(site: Site, article: Article) -> str:
     """The full content of an item: dateline, body and translation note."""
     hit = _content_memo.get(id(article))
     if hit is not None and hit[0] is site and hit[1] is article:
-        return hit[2].decode("utf-8", "surrogatepass")  # whatever the text holds comes back as it was
+        return _content_text.text(hit[2])
     body = body_html(article.body)
     if article.body_language and article.body_language != article.language:
         lang = article.body_language
         body = f'<div lang="{lang}" dir="{localize.text_direction(lang)}">\n{body}\n</div>'
     parts = (dateline_html(site, article), body, translation_note_html(site, article))
     content = "\n".join(p for p in parts if p)
-    _content_memo[id(article)] = (site, article, content.encode("utf-8", "surrogatepass"))
+    _content_memo[id(article)] = (site, article, _content_text.add(content.encode("utf-8", "surrogatepass")))
     return content
 
 
 def clear_content_memo() -> None:
+    """Free what the memos hold (the item contents, datelines, pages' parts and frames): between
+    editions, and at the end of a render."""
     _content_memo.clear()
+    _content_text.clear()
+    _dateline.cache_clear()
     _parts_memo.clear()
     _frames_memo.clear()
 
