@@ -98,14 +98,16 @@ def dateline_html(site: Site, article: Article) -> str:
     return _dateline(article.published, article.date_only, article.language, site.timezone)
 
 
-# An article's dateline is asked for by its content (feeds, page) and by its listing lines.
+# An article's dateline is asked for by its content (feeds, page) and by its listing lines:
+# kept for one edition (clear_content_memo empties it), the only copy of the text.
 @functools.lru_cache(maxsize=16384)
 def _dateline(published: datetime, date_only: bool, language: str, timezone: str) -> str:
     local = published.astimezone(localize.zone(timezone))
     if date_only:  # the source gave a day, not a time: show the day, invent no time
         text = localize.format_date_only(local.date(), language)
         return f'<p class="dateline"><time datetime="{local.date().isoformat()}">{_esc(text)}</time></p>'
-    text = localize.format_dateline(published, language, timezone)
+    # localize's own cache would keep every edition's datelines again, for the whole run
+    text = localize.format_dateline.__wrapped__(published, language, timezone)
     return f'<p class="dateline"><time datetime="{local.isoformat()}">{_esc(text)}</time></p>'
 
 
