@@ -88,3 +88,41 @@ def test_threads_share_few_arenas_inside_few_arenas() -> None:
 
     assert arenas("limited") <= 2 < arenas("default")
     assert arenas("after") > 2  # glibc's default is back once the run is over
+
+
+THRESHOLD = f"""
+import ctypes, sys
+sys.path.insert(0, {str(ROOT)!r})
+from syndicate import heap
+
+libc = ctypes.CDLL("libc.so.6")
+class Info(ctypes.Structure):
+    names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    _fields_ = [(name, ctypes.c_size_t) for name in names.split()]
+libc.mallinfo2.restype = Info
+
+def mapped_after_a_large_block_was_freed():
+    large = bytearray(8 << 20)  # mapped; freeing it raises glibc's dynamic threshold to 8 MiB
+    del large
+    before = libc.mallinfo2().hblks
+    block = bytearray(1 << 20)  # 1 MiB: its own map, or carved from the heap
+    mapped = libc.mallinfo2().hblks - before
+    del block
+    return mapped
+
+if sys.argv[1] == "fixed":
+    with heap.few_arenas():
+        print(mapped_after_a_large_block_was_freed())
+else:
+    print(mapped_after_a_large_block_was_freed())
+"""
+
+
+@pytest.mark.skipif(heap._mallopt() is None, reason="not glibc: few_arenas() changes nothing")
+def test_large_blocks_keep_maps_of_their_own_inside_few_arenas() -> None:
+    def mapped(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", THRESHOLD, mode], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    assert mapped("default") == 0  # glibc's dynamic threshold: the block went into the heap
+    assert mapped("fixed") == 1  # fixed at 128 KiB: a map, given back to the system when freed
