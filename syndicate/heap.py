@@ -1,5 +1,5 @@
 """Giving freed memory back to the system, where the C library can (glibc's ``malloc_trim``),
-and keeping the C heap in few arenas while a run's threads allocate (``mallopt``).
+and keeping the C heap in few arenas, with large blocks outside it, while a run goes (``mallopt``).
 
 A run frees a lot before it forks its render workers (the translation stage's
 temporary objects), but the allocator keeps those pages, and a forked worker
@@ -35,9 +35,11 @@ def few_arenas() -> Iterator[None]:
 
     The publisher's writer threads and the pools' result threads each get an arena
     of their own, whose freed blocks no other thread reuses: measured 10 MiB less
-    in each render worker at N=10,000.  glibc's default is restored on exit (a
-    library caller's process keeps its behaviour); a ``MALLOC_ARENA_MAX`` set by
-    the user is left alone.  Elsewhere, nothing changes.
+    in each render worker at N=10,000.  Large blocks get maps of their own (a fixed
+    mmap threshold, below).  glibc's arena default is restored on exit (a library
+    caller's process keeps its behaviour; the threshold has no way back to glibc's
+    dynamic one); a ``MALLOC_ARENA_MAX`` or ``MALLOC_MMAP_THRESHOLD_`` set by the
+    user is left alone.  Elsewhere, nothing changes.
     """
     set_option = _mallopt()
     if set_option is None or "MALLOC_ARENA_MAX" in os.environ or not set_option(_M_ARENA_MAX, _ARENAS):

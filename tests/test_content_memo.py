@@ -103,3 +103,16 @@ def test_a_forked_worker_writes_into_its_own_copy_of_the_buffers() -> None:
     os.close(read)
     assert html._content_text._maps[0][end : end + 64] == bytes(64)  # nothing of the worker's here
     assert html.item_content_html(SITE, first) == parent_text
+
+
+def test_without_a_map_the_contents_are_kept_in_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    article = _article(1, ODD)
+    expected = _rendered(article)
+    html.clear_content_memo()
+    monkeypatch.setattr(html.mmap, "mmap", refused)
+    assert html.item_content_html(SITE, article) == expected
+    assert isinstance(html._content_text._maps[0], bytearray)
+    assert html.item_content_html(SITE, article) == expected  # from the memo

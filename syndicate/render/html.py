@@ -169,8 +169,8 @@ class _Buffers:
 
     def clear(self) -> None:
         for buffer in self._maps:
-            if isinstance(buffer, mmap.mmap):
-                buffer.close()
+            if not isinstance(buffer, bytearray):
+                buffer.close()  # unmapped now, not when the last reference goes
         self._maps.clear()
         self._used = 0
 
@@ -182,11 +182,14 @@ class _Buffers:
 
 def _new_map(size: int) -> mmap.mmap | bytearray:
     """A private anonymous map of ``size`` bytes (a forked worker's writes stay its own); a
-    bytearray where there are no such maps."""
+    bytearray where there is no such map."""
     private = getattr(mmap, "MAP_PRIVATE", None)
-    if private is None:
-        return bytearray(size)
-    return mmap.mmap(-1, size, flags=private)
+    if private is not None:
+        try:
+            return mmap.mmap(-1, size, flags=private)
+        except OSError:  # no map to be had (a limit on maps): the C heap then
+            pass
+    return bytearray(size)
 
 
 _content_memo: dict[int, tuple[Site, Article, tuple[int, int, int]]] = {}
