@@ -38,7 +38,7 @@ class Spill:
     """
 
     _FLUSH = 1 << 20  # bytes buffered before one write
-    _RELEASE = 16 << 20  # bytes read through the map before its pages are given back
+    _RELEASE = 4 << 20  # bytes read through the map before its pages are given back
 
     def __init__(self, directory: Path | None = None) -> None:
         if directory is not None:
