@@ -456,7 +456,7 @@ class _Stager:
         name = f"{self.staging}/{_staged_name(rel)}"
         flush = self.fsync and len(self.changed) <= _FSYNC_EACH
         write = _write_staged if isinstance(data, bytes) else _adopt_staged
-        written = self.pool.submit(write, name, data, self.target / rel, flush)  # type: ignore[arg-type]
+        written = self.pool.submit(write, name, data, f"{self.root}/{rel}", flush)  # type: ignore[arg-type]
         self.pending.append((rel, key, written, held))
         self.pending_bytes += held
 
@@ -707,7 +707,7 @@ def _staged_name(rel: str) -> str:
     return hashlib.sha256(rel.encode()).hexdigest()
 
 
-def _write_staged(path: str, data: bytes, destination: Path, fsync: bool = False) -> _Entry:
+def _write_staged(path: str, data: bytes, destination: str, fsync: bool = False) -> _Entry:
     """Hash and stage one file (in a writer thread: sha256 and the write release the GIL),
     flushed to disk with ``fsync`` when asked; its manifest entry, whose size and mtime ``os.replace`` keeps."""
     digest = hashlib.sha256(data).hexdigest()
@@ -723,7 +723,7 @@ def _write_staged(path: str, data: bytes, destination: Path, fsync: bool = False
     return _Entry(digest, st.st_size, st.st_mtime_ns)
 
 
-def _adopt_staged(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> _Entry:
+def _adopt_staged(path: str, staged: StagedFile, destination: str, fsync: bool = False) -> _Entry:
     """Stage a file a renderer wrote (:class:`StagedFile`): renamed into the staging directory."""
     try:
         os.replace(staged.file, path)
