@@ -1004,12 +1004,7 @@ def journal_pieces(backup: str, files: Sequence[tuple[str, bool]], created: Iter
         out.append("[")
         for start in range(0, len(files), _JOURNAL_BATCH):
             yield "".join(out).encode("utf-8")
-            out = [
-                ",".join(
-                    f'\n    {{\n      "existed": {"true" if had_old else "false"},\n      "path": {_json_text(rel)}\n    }}'
-                    for rel, had_old in files[start : start + _JOURNAL_BATCH]
-                )
-            ]
+            out = [",".join(_journal_entry(rel, had_old) for rel, had_old in files[start : start + _JOURNAL_BATCH])]
             if start + _JOURNAL_BATCH < len(files):
                 out.append(",")
         out.append("\n  ]")
@@ -1018,6 +1013,11 @@ def journal_pieces(backup: str, files: Sequence[tuple[str, bool]], created: Iter
 
 
 _JOURNAL_BATCH = 512  # journal entries per piece
+
+
+def _journal_entry(rel: str, had_old: bool) -> str:
+    existed = "true" if had_old else "false"
+    return f'\n    {{\n      "existed": {existed},\n      "path": {_json_text(rel)}\n    }}'
 
 
 def _json_text(value: str) -> str:
