@@ -359,6 +359,9 @@ def _in_parallel(
 
     global _SPECS
     _SPECS = list(specs)
+    # Every edition's and section's keys are made (in _edition_memo, which the specs share): the key
+    # memo's entry per article and language would only be inherited by the workers, never asked for again.
+    _key_memo.clear()
     # Fragments can be reused only when the render keys' base did not change (then some output is
     # unchanged) and the document is published: such a feed renders a few items, here, with the store.
     reuse = any(render is None for path, _, render in _SPECS if path)
