@@ -26,8 +26,8 @@ def _count_adopted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     adopted: list[str] = []
     real = publish._adopt_staged
 
-    def adopt(path: str, staged: StagedFile, destination: Path, fsync: bool = False) -> publish._Entry:
-        adopted.append(destination.name)
+    def adopt(path: str, staged: StagedFile, destination: str, fsync: bool = False) -> publish._Entry:
+        adopted.append(os.path.basename(destination))
         return real(path, staged, destination, fsync)
 
     monkeypatch.setattr(publish, "_adopt_staged", adopt)
