@@ -202,10 +202,10 @@ class LineStore:
                     raise ValueError(f"{handover.file}: not {handover.size} bytes")
                 asked = []
                 for _ in range(handover.asked):
-                    context, slot, count = _read_strings(fh, 3)
-                    asked.append((context, slot, _read_strings(fh, int(count))))
+                    context, slot, count = _read_strings(fh, 3, handover.size)
+                    asked.append((context, slot, _read_strings(fh, int(count), handover.size)))
                 self._flush()  # this process's own new lines first, as adopt does
-                rows = self._adopting(_read_lines(fh, handover.lines))
+                rows = self._adopting(_read_lines(fh, handover.lines, handover.size))
                 if self._conn is not None:
                     try:
                         with self._conn:  # one transaction: a damaged file leaves no line of it written
@@ -315,14 +315,17 @@ def _write_strings(fh: BinaryIO, texts: Iterable[str]) -> None:
         fh.write(data)
 
 
-def _read_strings(fh: BinaryIO, count: int) -> list[str]:
-    """The next ``count`` strings :func:`_write_strings` wrote; ValueError when the file ends early."""
+def _read_strings(fh: BinaryIO, count: int, limit: int) -> list[str]:
+    """The next ``count`` strings :func:`_write_strings` wrote in a file of ``limit`` bytes; ValueError
+    when the file ends early (a damaged length is never read as it says: at most ``limit`` bytes)."""
     texts = []
     for _ in range(count):
         head = fh.read(4)
         if len(head) != 4:
             raise ValueError("line hand-over file ends early")
         (size,) = _LENGTH.unpack(head)
+        if size > limit:
+            raise ValueError("line hand-over file ends early")
         data = fh.read(size)
         if len(data) != size:
             raise ValueError("line hand-over file ends early")
@@ -330,11 +333,11 @@ def _read_strings(fh: BinaryIO, count: int) -> list[str]:
     return texts
 
 
-def _read_lines(fh: BinaryIO, count: int) -> Iterator[tuple[str, str, str]]:
+def _read_lines(fh: BinaryIO, count: int, limit: int) -> Iterator[tuple[str, str, str]]:
     """The last ``count`` records of a hand-over file, (context, key, line) one at a time; ValueError
     when the file ends before them or does not end after them."""
     for _ in range(count):
-        context, key, line = _read_strings(fh, 3)
+        context, key, line = _read_strings(fh, 3, limit)
         yield context, key, line
     if fh.read(1):
         raise ValueError("line hand-over file goes on after its last line")
