@@ -28,10 +28,12 @@ process keeps the fragment store and yields the outputs in the same order.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
 import hashlib
+import os
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -50,7 +52,7 @@ from syndicate.render.archive import Chain, archive_slices, chains
 from syndicate.render.feeds import render_atom, render_rss
 from syndicate.render.fragments import FragmentStore
 from syndicate.render.jsonfeed import render_json_feed
-from syndicate.render.lines import LineStore, NewLines
+from syndicate.render.lines import Handover, LineStore, NewLines
 from syndicate.render.opml import render_opml
 from syndicate.render.sections import Section, SectionChoice, sections_by_language
 from syndicate.render.theme import Theme, load_theme
@@ -302,8 +304,9 @@ class _FeedJob:
         return _digest(self.base, self.edition.language)
 
 
-# What a worker sends back: bytes, a file it wrote (a large output), or a listing page and its lines.
-Rendered = bytes | StagedFile | tuple[bytes, NewLines]
+# What a worker sends back: bytes, a file it wrote (a large output), or a listing page (bytes, or a file it
+# wrote when large) and its new lines (a file of the scratch directory, else as they are: :class:`_LineJob`).
+Rendered = bytes | StagedFile | tuple[Data, NewLines | Handover]
 _SCRATCH: str | None = None  # where large outputs are written as files (workers inherit it; see iter_render)
 _STAGE_MIN = 1 << 20  # outputs from this size on are written by the worker, not sent back as bytes
 _STAGE_ITEMS = 300  # feeds of this many items on (about 1 MB) are written by the worker piece by piece
@@ -316,7 +319,9 @@ class _LineJob:
     Called here, it is an ordinary render.  A worker calls :meth:`whole`: its copy
     of the store is detached (memory only: the database is this process's) and the
     page comes back with the lines it rendered, which :meth:`record` gives to this
-    process's store.
+    process's store.  With a scratch directory, neither travels in the worker's
+    answer: a large page comes as a :class:`StagedFile` and the lines as a
+    :class:`~syndicate.render.lines.Handover` file, read here record by record.
     """
 
     render: Callable[[], bytes]
@@ -326,15 +331,39 @@ class _LineJob:
     def __call__(self) -> bytes:
         return self.render()
 
-    def whole(self) -> tuple[bytes, NewLines]:
+    def whole(self) -> tuple[Data, NewLines | Handover]:
         self.store.detach()
-        data = self.render()
-        return data, self.store.take_new()
+        page = self.render()
+        if _SCRATCH is None:
+            return page, self.store.take_new()
+        data: Data = StagedFile.write(_SCRATCH, page) if len(page) >= _STAGE_MIN else page
+        del page  # a staged page's bytes are freed before its lines are written
+        try:
+            return data, self.store.hand_over(_SCRATCH)
+        except BaseException:
+            _discard(data)
+            raise
 
-    def record(self, done: tuple[bytes, NewLines]) -> bytes:
-        data, (new, asked) = done
-        self.store.adopt(new, asked)
+    def record(self, done: tuple[Data, NewLines | Handover]) -> Data:
+        """The page a worker rendered, its lines adopted by this process's store; rendered here
+        instead (the same bytes) when its lines' file cannot be read."""
+        data, lines = done
+        if not isinstance(lines, Handover):
+            self.store.adopt(*lines)
+            return data
+        try:
+            self.store.adopt_file(lines)
+        except (OSError, ValueError):
+            _discard(data)
+            return self.render()
         return data
+
+
+def _discard(data: Data) -> None:
+    """Delete the file of a staged output that will not be published."""
+    if isinstance(data, StagedFile):
+        with contextlib.suppress(OSError):
+            os.unlink(data.file)
 
 
 def _in_parallel(
@@ -359,6 +388,9 @@ def _in_parallel(
 
     global _SPECS
     _SPECS = list(specs)
+    # Every edition's and section's keys are made (in _edition_memo, which the specs share): the key
+    # memo's entry per article and language would only be inherited by the workers, never asked for again.
+    _key_memo.clear()
     # Fragments can be reused only when the render keys' base did not change (then some output is
     # unchanged) and the document is published: such a feed renders a few items, here, with the store.
     reuse = any(render is None for path, _, render in _SPECS if path)

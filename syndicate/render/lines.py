@@ -20,6 +20,13 @@ warning); any later error makes the store memory-only for the rest of the run.
 Lines of articles that a page no longer lists are dropped, and so are the
 contexts a newer one replaced for the same language and heading (beyond the
 newest two: switching a theme back and forth stays cheap).
+
+A listing page rendered in a forked worker (a full build) hands its new lines
+back to the parent's store: in a file of the scratch directory when there is
+one (:meth:`LineStore.hand_over`, :meth:`LineStore.adopt_file`: written record
+by record in the worker, read record by record into the database here, so
+20,000 lines never travel as one pickled message nor wait whole in either
+process), else as a list (:meth:`LineStore.take_new`, :meth:`LineStore.adopt`).
 """
 
 from __future__ import annotations
@@ -27,10 +34,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import struct
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from markupsafe import Markup
 
@@ -56,6 +66,18 @@ LINE_VARIABLES = ("site", "lang", "dir", "labels")  # what item.html sees beside
 ItemOf = Callable[[Article], Mapping[str, object]]  # an article -> the ``item`` variable of item.html
 # What a detached store rendered: new (context, key, line)s and the (context, slot, keys) its pages asked for.
 NewLines = tuple[list[tuple[str, str, str]], list[tuple[str, str, tuple[str, ...]]]]
+_INSERT = "INSERT OR REPLACE INTO lines (context, key, line) VALUES (?, ?, ?)"
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What a detached store rendered, written to ``file`` (:meth:`LineStore.hand_over`): ``lines`` new
+    lines, then ``asked`` pages' (context, slot, keys); ``size`` bytes in all (a shorter file is damaged)."""
+
+    file: str
+    size: int
+    lines: int
+    asked: int
 
 
 class LineStore:
@@ -144,6 +166,72 @@ class LineStore:
         self._memo, self._context = {}, ""  # handed over: a worker does not keep a page's lines after it
         return new, asked
 
+    def hand_over(self, directory: str) -> Handover:
+        """In a worker: :meth:`take_new`, written record by record into a new file in ``directory``
+        (length-prefixed UTF-8: the pages' keys, then the lines) for the parent's :meth:`adopt_file`;
+        the lines are not kept here."""
+        new, asked = self.take_new()
+        global _handover_serial
+        _handover_serial += 1
+        name = f"{directory}/lines-{os.getpid()}-{_handover_serial}"
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            with os.fdopen(fd, "wb", buffering=1 << 16) as fh:
+                for context, slot, keys in asked:
+                    _write_strings(fh, (context, slot, str(len(keys))))
+                    _write_strings(fh, keys)
+                for row in new:
+                    _write_strings(fh, row)
+                size = fh.tell()
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise
+        return Handover(name, size, len(new), len(asked))
+
+    def adopt_file(self, handover: Handover) -> None:
+        """In the parent: :meth:`adopt` the pages and lines of a worker's :meth:`hand_over` file, read
+        record by record (the lines go into the database as they are read), then delete the file.
+
+        Raises OSError or ValueError when the file cannot be read or is not as announced; then no
+        line of it is in the database (one transaction) and no page's keys are noted: the caller
+        renders the page here instead."""
+        try:
+            with open(handover.file, "rb", buffering=1 << 16) as fh:
+                if os.fstat(fh.fileno()).st_size != handover.size:
+                    raise ValueError(f"{handover.file}: not {handover.size} bytes")
+                asked = []
+                for _ in range(handover.asked):
+                    context, slot, count = _read_strings(fh, 3, handover.size)
+                    asked.append((context, slot, _read_strings(fh, int(count), handover.size)))
+                self._flush()  # this process's own new lines first, as adopt does
+                rows = self._adopting(_read_lines(fh, handover.lines, handover.size))
+                if self._conn is not None:
+                    try:
+                        with self._conn:  # one transaction: a damaged file leaves no line of it written
+                            self._conn.executemany(_INSERT, rows)
+                    except sqlite3.Error as exc:
+                        self._disable(exc)
+                for _ in rows:  # memory only (no database, or it just failed): kept by _adopting
+                    pass
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(handover.file)
+        for context, slot, keys in asked:
+            self._slots[context] = slot
+            self._asked.setdefault(context, set()).update(keys)
+        self.rendered += handover.lines
+
+    def _adopting(self, rows: Iterator[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
+        """``rows`` passed on, each kept in memory first where :meth:`adopt` keeps it."""
+        for row in rows:
+            context, key, line = row
+            if self._conn is None:
+                self._adopted.setdefault(context, {})[key] = line
+            if context == self._context:
+                self._memo[key] = line
+            yield row
+
     def adopt(self, new: Sequence[tuple[str, str, str]], asked: Sequence[tuple[str, str, tuple[str, ...]]]) -> None:
         """In the parent: keep the lines a worker rendered, as if its pages had been rendered here
         (written at once: a page rendered here later finds them in the database, or in memory when
@@ -178,7 +266,7 @@ class LineStore:
             return
         try:
             with self._conn:
-                self._conn.executemany("INSERT OR REPLACE INTO lines (context, key, line) VALUES (?, ?, ?)", pending)
+                self._conn.executemany(_INSERT, pending)
         except sqlite3.Error as exc:
             self._disable(exc)
 
@@ -213,6 +301,46 @@ class LineStore:
     def _disable(self, exc: Exception) -> None:
         give_up(self._conn, "line store", exc)
         self._conn = None
+
+
+_handover_serial = 0  # per process: hand-over files are lines-<pid>-<serial> in the scratch directory
+_LENGTH = struct.Struct("<I")
+
+
+def _write_strings(fh: BinaryIO, texts: Iterable[str]) -> None:
+    """Each of ``texts`` as its UTF-8 length (4 bytes, little-endian) and its UTF-8."""
+    for text in texts:
+        data = text.encode("utf-8")
+        fh.write(_LENGTH.pack(len(data)))
+        fh.write(data)
+
+
+def _read_strings(fh: BinaryIO, count: int, limit: int) -> list[str]:
+    """The next ``count`` strings :func:`_write_strings` wrote in a file of ``limit`` bytes; ValueError
+    when the file ends early (a damaged length is never read as it says: at most ``limit`` bytes)."""
+    texts = []
+    for _ in range(count):
+        head = fh.read(4)
+        if len(head) != 4:
+            raise ValueError("line hand-over file ends early")
+        (size,) = _LENGTH.unpack(head)
+        if size > limit:
+            raise ValueError("line hand-over file ends early")
+        data = fh.read(size)
+        if len(data) != size:
+            raise ValueError("line hand-over file ends early")
+        texts.append(data.decode("utf-8"))
+    return texts
+
+
+def _read_lines(fh: BinaryIO, count: int, limit: int) -> Iterator[tuple[str, str, str]]:
+    """The last ``count`` records of a hand-over file, (context, key, line) one at a time; ValueError
+    when the file ends before them or does not end after them."""
+    for _ in range(count):
+        context, key, line = _read_strings(fh, 3, limit)
+        yield context, key, line
+    if fh.read(1):
+        raise ValueError("line hand-over file goes on after its last line")
 
 
 def _render(
