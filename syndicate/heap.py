@@ -45,11 +45,11 @@ def few_arenas() -> Iterator[None]:
     if set_option is None or "MALLOC_ARENA_MAX" in os.environ or not set_option(_M_ARENA_MAX, _ARENAS):
         yield  # not glibc, or the user tuned it: theirs stands
         return
-    # A fixed mmap threshold: blocks from 128 KiB on (an index page, a batch of article pages pickled for sending,
-    # a megabyte of a feed) get maps of their own and go back to the system when freed.  glibc's
-    # default raises the threshold to the largest such block freed (up to 32 MiB), after which
-    # they are carved from the heap among long-lived objects and leave holes there.
-    # (glibc has no way back to the dynamic threshold: it stays fixed after the run, at its initial value.)
+    # A fixed mmap threshold: blocks from 128 KiB on (an index page, a batch of article pages
+    # pickled for sending, a megabyte of a feed) get maps of their own and go back to the system
+    # when freed.  glibc's default raises the threshold to the largest such block freed (up to
+    # 32 MiB), after which they are carved from the heap among long-lived objects and leave holes
+    # there.  (glibc has no way back to its dynamic threshold: after the run it stays fixed.)
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
         set_option(_M_MMAP_THRESHOLD, _MMAP_FROM)
     try:
