@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import io
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -64,23 +65,26 @@ class Theme:
 
         A long value made by :func:`long_html` (a listing page's 10,000 item lines) goes
         in by marker: the page is encoded piece by piece and each part of the value on its
-        own, so it never exists as one text, nor does the page (at N=10,000 an edition's
-        index page held its lines joined, the page and its bytes at once: 31 MB).  Should
+        own into one growing buffer, so it never exists as one text, nor does the page (at
+        N=10,000 an edition's index page held its lines joined, the page and its bytes at
+        once: 31 MB; then its lines, each line's bytes and the joined bytes).  Should
         the template not print the marker as it is (a filter, a cut), the page is rendered
         again with the value joined: the same bytes either way.
         """
         slots: dict[str, Sequence[str]] = {}
         printed: list[str] = []
+        page = io.BytesIO()  # grows in place and hands its buffer over: the page's bytes exist once
         reset = _SLOTS.set(slots)
         try:
             with self._errors(name):
-                chunks = self._environment.get_template(name).generate(context)
-                pieces = [piece for chunk in chunks for piece in _encoded(chunk, slots, printed)]
+                for chunk in self._environment.get_template(name).generate(context):
+                    for piece in _encoded(chunk, slots, printed):
+                        page.write(piece)
         finally:
             _SLOTS.reset(reset)
         if sorted(printed) != sorted(slots):  # a marker not printed once as it was (a filter, a cut): joined
             return self.render_each(name, (context,))[0].encode("utf-8")
-        return b"".join(pieces)
+        return page.getvalue()
 
     def render_each(self, name: str, contexts: Iterable[Mapping[str, Any]]) -> list[str]:
         """A template rendered once per context, as text (the item lines of a listing page)."""
