@@ -45,6 +45,7 @@ from pathlib import Path
 
 from syndicate.cachefile import give_up, tables_schema
 from syndicate.models import Edition
+from syndicate.publish import FileRange, PublishedFile
 
 log = logging.getLogger("syndicate")
 _SCHEMA = tables_schema(
@@ -58,8 +59,11 @@ _SCHEMA = tables_schema(
 _KEEP_RUNS = 3  # records of documents published by older runs are dropped
 
 
-Fragment = bytes | memoryview  # an item cut from a document: a view of its bytes, not a copy
-Document = bytes | mmap.mmap  # a published document as read (a large one: an anonymous map)
+# An item cut from a document: a view of its bytes, not a copy, or a range of a published file
+# read only when it is written.
+Fragment = bytes | memoryview | FileRange
+Scannable = bytes | mmap.mmap  # a document in memory (a large one read whole: an anonymous map)
+Document = Scannable | PublishedFile  # a published document (a large one: read on demand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,7 @@ class Split:
     bounds: list[int] | None = None  # where each item starts in the joined document (see item_bounds)
 
     def join(self, items: Sequence[Fragment]) -> bytes:
-        return self.head + self.sep.join(items) + self.tail
+        return self.head + self.sep.join(bytes(i) if isinstance(i, FileRange) else i for i in items) + self.tail
 
     def parts(self) -> Iterator[Fragment]:
         """The document's pieces in order (``b"".join(parts())`` is :meth:`join` of :attr:`items`):
@@ -90,7 +94,7 @@ class Split:
         yield self.tail
 
 
-def split(document: Document, fmt: str, count: int) -> Split | None:
+def split(document: Scannable, fmt: str, count: int) -> Split | None:
     """``document`` cut into ``count`` item fragments, or None when it is not exactly that."""
     found = item_bounds(document, fmt, count)
     if found is None:
@@ -101,7 +105,7 @@ def split(document: Document, fmt: str, count: int) -> Split | None:
     return Split(document[: bounds[0]], items, document[bounds[-1] - len(sep) :], sep)
 
 
-def item_bounds(document: Document, fmt: str, count: int) -> tuple[list[int], bytes] | None:
+def item_bounds(document: Scannable, fmt: str, count: int) -> tuple[list[int], bytes] | None:
     """Where ``document``'s ``count`` items start, and its separator; None when it is not exactly that.
 
     ``count + 1`` offsets: item ``i`` is ``document[b[i] : b[i + 1] - len(sep)]`` (the last offset
@@ -124,7 +128,7 @@ def item_bounds(document: Document, fmt: str, count: int) -> tuple[list[int], by
     return starts, b""
 
 
-def _json_bounds(document: Document, count: int) -> tuple[list[int], bytes] | None:
+def _json_bounds(document: Scannable, count: int) -> tuple[list[int], bytes] | None:
     opening, closing, sep = b'\n  "items": [\n', b"\n  ]\n}\n", _JSON_SEP
     start = document.find(opening)
     if start == -1 or document[len(document) - len(closing) :] != closing:
@@ -229,8 +233,12 @@ class Previous(Mapping[str, Fragment]):
         return len(self.index)
 
     def _run(self, first: int, last: int) -> Fragment:
-        """Items ``first`` to ``last`` (separators between them included): one view, no copy."""
-        return memoryview(self.document)[self.bounds[first] : self.bounds[last + 1] - self.sep]
+        """Items ``first`` to ``last`` (separators between them included): one view, no copy, or
+        the range of the published file, read when it is written."""
+        start, stop = self.bounds[first], self.bounds[last + 1] - self.sep
+        if isinstance(self.document, PublishedFile):
+            return self.document.range(start, stop)
+        return memoryview(self.document)[start:stop]
 
     def runs(self, keys: Sequence[str], fresh: Mapping[int, Fragment], start: int) -> tuple[list[Fragment], list[int]]:
         """The pieces of a document whose items are ``keys`` (``fresh`` ones by position, the others
@@ -309,7 +317,11 @@ class FragmentStore:
         if row is None:
             return None
         keys = row[0].split(",") if row[0] else []
-        found = _recorded_bounds(row[1], fmt, len(keys), len(data)) or item_bounds(data, fmt, len(keys))
+        found = _recorded_bounds(row[1], fmt, len(keys), len(data))
+        if found is None:  # a document rendered whole (a full build) is scanned once, read whole
+            if isinstance(data, PublishedFile):
+                data = data.mapped()
+            found = item_bounds(data, fmt, len(keys))
         if found is None:
             return None
         self.reused += len(keys)
@@ -359,6 +371,11 @@ def _recorded_bounds(packed: object, fmt: str, count: int, size: int) -> tuple[S
 
 
 def _digest(data: Document) -> str:
+    if isinstance(data, PublishedFile):
+        digest = hashlib.sha256()
+        for chunk in data.range(0, len(data)).chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
     return hashlib.sha256(data).hexdigest()
 
 
