@@ -288,17 +288,20 @@ class _FeedJob:
         self.store.record(data if isinstance(data, bytes) else data.sha256, self.fmt, context, self.keys, bounds)
         return data
 
-    def whole(self) -> Data:
+    def whole(self) -> Data | tuple[StagedFile, list[int] | None]:
         """The whole document (in a worker): written piece by piece into the scratch directory when
-        it is large, so not even a worker holds a 10,000-item feed whole."""
+        it is large, so not even a worker holds a 10,000-item feed whole; then with where its items
+        start (:class:`fragments.Measured`), for the store to record."""
         if _SCRATCH is not None and len(self.edition.articles) >= _STAGE_ITEMS:
-            return StagedFile.write(_SCRATCH, self.pieces(self.edition))
+            measured = fragments.Measured(self.fmt, self.pieces(self.edition))
+            return StagedFile.write(_SCRATCH, measured), measured.bounds(len(self.keys))
         return self.render(self.edition)
 
-    def record(self, data: bytes | str) -> None:
-        """Record a document a worker rendered: its bytes, or their sha256 (hex) when it wrote them to a file."""
+    def record(self, data: bytes | str, bounds: Sequence[int] | None = None) -> None:
+        """Record a document a worker rendered: its bytes, or their sha256 (hex) when it wrote them to a
+        file, with its items' ``bounds`` when known."""
         if self.store is not None:
-            self.store.record(data, self.fmt, self._context(), self.keys)
+            self.store.record(data, self.fmt, self._context(), self.keys, bounds)
 
     def _context(self) -> str:
         return _digest(self.base, self.edition.language)
@@ -306,7 +309,7 @@ class _FeedJob:
 
 # What a worker sends back: bytes, a file it wrote (a large output), or a listing page (bytes, or a file it
 # wrote when large) and its new lines (a file of the scratch directory, else as they are: :class:`_LineJob`).
-Rendered = bytes | StagedFile | tuple[Data, NewLines | Handover]
+Rendered = bytes | StagedFile | tuple[Data, NewLines | Handover] | tuple[StagedFile, list[int] | None]
 _SCRATCH: str | None = None  # where large outputs are written as files (workers inherit it; see iter_render)
 _STAGE_MIN = 1 << 20  # outputs from this size on are written by the worker, not sent back as bytes
 _STAGE_ITEMS = 300  # feeds of this many items on (about 1 MB) are written by the worker piece by piece
@@ -441,7 +444,11 @@ def _in_parallel(
 def _received(render: object, result: Rendered) -> Data:
     """A worker's output as published; what it holds for this process's stores is recorded first."""
     if isinstance(render, _LineJob) and isinstance(result, tuple):
-        return render.record(result)
+        return render.record(cast("tuple[Data, NewLines | Handover]", result))
+    if isinstance(render, _FeedJob) and isinstance(result, tuple):
+        staged, bounds = cast("tuple[StagedFile, list[int] | None]", result)
+        render.record(staged.sha256, bounds)
+        return staged
     assert isinstance(result, (bytes, StagedFile))
     if isinstance(render, _FeedJob):
         render.record(result if isinstance(result, bytes) else result.sha256)

@@ -39,7 +39,7 @@ import hashlib
 import logging
 import mmap
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +148,64 @@ def _json_bounds(document: Scannable, count: int) -> tuple[list[int], bytes] | N
 
 
 _JSON_SEP = b",\n"
+
+
+# What a document rendered whole in pieces (head, one piece per item, tail) starts each piece with.
+_ITEM_START = {"rss": (b"    <item>",), "atom": (b"  <entry",), "json": (b"    {", b",\n    {")}
+_TAIL_START = {"rss": b"  </channel>", "atom": b"</feed>", "json": b"\n  ]\n}\n"}
+
+
+class Measured:
+    """The pieces of a document rendered whole (head, one per item, tail: the formats'
+    ``*_pieces`` renderers), passed on as they are while noting where each item starts: a
+    worker that writes a full build's feed to a file records its item bounds, so the next run
+    cuts it by them instead of reading it whole to scan it.
+
+    :meth:`bounds` is None unless every piece looks as :func:`item_bounds` would find it (each
+    item starts with its format's mark, the head and each RSS/Atom item end with a newline, the
+    tail starts with the closing mark): then the run falls back to the scan, never to a cut by
+    bounds that might be wrong.
+    """
+
+    _ITEM, _TAIL, _NEWLINE, _SEP = 1, 2, 4, 8  # a piece seen to start an item, a tail, to end a line, to start ",\n"
+
+    def __init__(self, fmt: str, pieces: Iterable[bytes]) -> None:
+        self.fmt, self._pieces = fmt, pieces
+        self._starts: list[int] = []  # where each piece starts, and where the last one ends
+        self._seen = bytearray()  # per piece: _ITEM | _TAIL | _NEWLINE flags
+
+    def __iter__(self) -> Iterator[bytes]:
+        at = 0
+        items, tail = _ITEM_START.get(self.fmt, ()), _TAIL_START.get(self.fmt)
+        for piece in self._pieces:
+            flags = self._ITEM if items and piece.startswith(items) else 0
+            flags |= self._TAIL if tail is not None and piece.startswith(tail) else 0
+            flags |= self._NEWLINE if piece.endswith(b"\n") else 0
+            flags |= self._SEP if piece.startswith(_JSON_SEP) else 0
+            self._starts.append(at)
+            self._seen.append(flags)
+            at += len(piece)
+            yield piece
+        self._starts.append(at)
+
+    def bounds(self, count: int) -> list[int] | None:
+        """Where each of ``count`` items starts and where the tail does (plus the separator), as
+        :func:`item_bounds` gives them; None when the pieces were not exactly that."""
+        starts, seen = self._starts, self._seen
+        if self.fmt not in _ITEM_START or count < 1 or len(seen) != count + 2:
+            return None
+        if not all(flags & self._ITEM for flags in seen[1:-1]) or not seen[-1] & self._TAIL:
+            return None
+        if self.fmt == "json":  # the first item alone, the others after ",\n"; the tail exactly the closing
+            sep = len(_JSON_SEP)
+            if seen[1] & self._SEP or not all(flags & self._SEP for flags in seen[2:-1]):
+                return None
+            if starts[-1] - starts[-2] != len(_TAIL_START["json"]):
+                return None
+            return [starts[1], *(start + sep for start in starts[2:-1])]
+        if not all(flags & self._NEWLINE for flags in seen[:-1]):  # each mark follows a newline
+            return None
+        return starts[1:-1]
 
 
 def head_articles(edition: Edition) -> set[int]:
