@@ -383,6 +383,35 @@ def test_a_read_worker_that_dies_leaves_its_files_to_the_main_process(
     assert [str(e) for e in got.errors] == [str(e) for e in expected.errors]
 
 
+def test_a_read_pool_broken_while_batches_go_out_leaves_the_rest_to_the_main_process(
+    site: Callable[[str], Config], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies before every batch is submitted breaks the pool: the submission that
+    finds it broken must not fail the read (it did, rarely, when the first batch killed its
+    worker fast enough); the files not submitted are read here, in order, with their errors."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    config = site("broken-submit")
+    _bad_files(config.sources.paths[0])
+    expected = read_articles(config.sources, "en", workers=1)
+    monkeypatch.setattr(sources, "PARALLEL_READ_MIN", 0)
+    monkeypatch.setattr(sources, "_READ_BATCH", 5)
+    real_submit, calls = ProcessPoolExecutor.submit, []
+
+    def submit(self: ProcessPoolExecutor, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) >= 3:
+            raise BrokenProcessPool("a worker died")
+        return real_submit(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit)
+    got = _bounded(lambda: read_articles(config.sources, "en", workers=2))
+    assert len(calls) == 3
+    assert got.articles == expected.articles
+    assert [str(e) for e in got.errors] == [str(e) for e in expected.errors]
+
+
 def test_a_render_worker_that_dies_is_no_hang(
     editions: tuple[Config, list],  # type: ignore[type-arg]
     monkeypatch: pytest.MonkeyPatch,

@@ -493,6 +493,7 @@ class _ParsedAhead:
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         global _PENDING
         _PENDING = [(file, options, language, reader) for file in files]
@@ -500,9 +501,13 @@ class _ParsedAhead:
         gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         for batch, start in enumerate(range(0, len(files), _READ_BATCH)):
+            try:
+                future = self._pool.submit(_parse_batch, start, min(start + _READ_BATCH, len(files)))
+            except BrokenProcessPool:  # a worker died while batches were still going out: the loop reads the rest
+                break
+            self._futures.append(future)
             for offset, file in enumerate(files[start : start + _READ_BATCH]):
                 self._where.setdefault(file, (batch, offset))
-            self._futures.append(self._pool.submit(_parse_batch, start, min(start + _READ_BATCH, len(files))))
 
     def get(self, file: InputFile) -> tuple[list[Article], bytes] | None:
         """The file's articles and their pickle (what the worker sent), or None: the loop reads it itself."""
