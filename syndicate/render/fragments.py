@@ -105,6 +105,11 @@ def split(document: Scannable, fmt: str, count: int) -> Split | None:
     return Split(document[: bounds[0]], items, document[bounds[-1] - len(sep) :], sep)
 
 
+# How an item and a document's tail begin, in each format (RSS and Atom: after a newline).
+_ITEM_MARK = {"rss": b"    <item>", "atom": b"  <entry", "json": b"    {"}
+_TAIL_MARK = {"rss": b"  </channel>", "atom": b"</feed>", "json": b"\n  ]\n}\n"}
+
+
 def item_bounds(document: Scannable, fmt: str, count: int) -> tuple[list[int], bytes] | None:
     """Where ``document``'s ``count`` items start, and its separator; None when it is not exactly that.
 
@@ -115,7 +120,7 @@ def item_bounds(document: Scannable, fmt: str, count: int) -> tuple[list[int], b
         return None
     if fmt == "json":
         return _json_bounds(document, count)
-    mark, end = (b"\n    <item>", b"\n  </channel>") if fmt == "rss" else (b"\n  <entry", b"\n</feed>")
+    mark, end = b"\n" + _ITEM_MARK[fmt], b"\n" + _TAIL_MARK[fmt]
     starts = []
     found = document.find(mark)
     while found != -1:
@@ -129,7 +134,7 @@ def item_bounds(document: Scannable, fmt: str, count: int) -> tuple[list[int], b
 
 
 def _json_bounds(document: Scannable, count: int) -> tuple[list[int], bytes] | None:
-    opening, closing, sep = b'\n  "items": [\n', b"\n  ]\n}\n", _JSON_SEP
+    opening, closing, sep = b'\n  "items": [\n', _TAIL_MARK["json"], _JSON_SEP
     start = document.find(opening)
     if start == -1 or document[len(document) - len(closing) :] != closing:
         return None
@@ -141,7 +146,7 @@ def _json_bounds(document: Scannable, count: int) -> tuple[list[int], bytes] | N
         found = document.find(sep, found + len(sep), stop)
     if len(bounds) != count:
         return None
-    if not all(document[b : b + 5] == b"    {" for b in bounds):  # every item is an object on its own line
+    if not all(document[b : b + 5] == _ITEM_MARK["json"] for b in bounds):  # every item is an object on its own line
         return None
     bounds.append(stop + len(sep))
     return bounds, sep
@@ -151,8 +156,11 @@ _JSON_SEP = b",\n"
 
 
 # What a document rendered whole in pieces (head, one piece per item, tail) starts each piece with.
-_ITEM_START = {"rss": (b"    <item>",), "atom": (b"  <entry",), "json": (b"    {", b",\n    {")}
-_TAIL_START = {"rss": b"  </channel>", "atom": b"</feed>", "json": b"\n  ]\n}\n"}
+_ITEM_START = {
+    "rss": (_ITEM_MARK["rss"],),
+    "atom": (_ITEM_MARK["atom"],),
+    "json": (_ITEM_MARK["json"], _JSON_SEP + _ITEM_MARK["json"]),
+}
 
 
 class Measured:
@@ -176,7 +184,7 @@ class Measured:
 
     def __iter__(self) -> Iterator[bytes]:
         at = 0
-        items, tail = _ITEM_START.get(self.fmt, ()), _TAIL_START.get(self.fmt)
+        items, tail = _ITEM_START.get(self.fmt, ()), _TAIL_MARK.get(self.fmt)
         for piece in self._pieces:
             flags = self._ITEM if items and piece.startswith(items) else 0
             flags |= self._TAIL if tail is not None and piece.startswith(tail) else 0
@@ -200,7 +208,7 @@ class Measured:
             sep = len(_JSON_SEP)
             if seen[1] & self._SEP or not all(flags & self._SEP for flags in seen[2:-1]):
                 return None
-            if starts[-1] - starts[-2] != len(_TAIL_START["json"]):
+            if starts[-1] - starts[-2] != len(_TAIL_MARK["json"]):
                 return None
             return [starts[1], *(start + sep for start in starts[2:-1])]
         if not all(flags & self._NEWLINE for flags in seen[:-1]):  # each mark follows a newline
