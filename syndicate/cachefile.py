@@ -1,15 +1,29 @@
-"""Opening syndicate's SQLite cache files: open, check, rebuild (one implementation for every cache).
+"""Opening syndicate's SQLite cache files, and giving one up when it fails (one implementation for every cache).
 
-Four caches live in the cache directory (:func:`cache_directory`): the segment
-cache (``translations.sqlite3``, :mod:`syndicate.translate.cache`), the parse
-cache (``parsed.sqlite3``, :mod:`syndicate.incremental`), the fragment store
-(``fragments.sqlite3``, :mod:`syndicate.render.fragments`) and the line store
-(``lines.sqlite3``, :mod:`syndicate.render.lines`).  A cache is an
-optimisation and never fatal: :func:`open_or_rebuild` opens a file and checks
-it (SQLite's ``quick_check``, then the cache's own schema check); a file that
-is not a database or fails a check is moved aside (``<name>.damaged``) and
-rebuilt, with a warning.  A file locked by another run is not damage: the
-caller runs without it.  When even a rebuild fails the caller gets None.
+Five caches live in the cache directory (:func:`cache_directory`): the segment
+cache (``translations.sqlite3``, :mod:`syndicate.translate.cache`), the variant
+cache (``variants.sqlite3``, :mod:`syndicate.translate.variant_cache`), the
+parse cache (``parsed.sqlite3``, :mod:`syndicate.incremental`), the fragment
+store (``fragments.sqlite3``, :mod:`syndicate.render.fragments`) and the line
+store (``lines.sqlite3``, :mod:`syndicate.render.lines`).  A cache is an
+optimisation and never fatal.
+
+Opening (:func:`open_or_rebuild`) reads only the schema (``sqlite_master``)
+and the cache's own version: a file that is not a database, is shorter than
+its header says, or holds another schema or version is moved aside
+(``<name>.damaged``) and rebuilt, with a warning.  It runs no integrity check
+(``PRAGMA quick_check`` reads the whole file: a quarter of a second per run
+at 10,000 articles): damage elsewhere in the file is met where a query reads
+it, and every cache hands such an error to :func:`give_up`, which warns once
+naming the file, closes it (the cache is a miss for the rest of the run) and,
+when the error says the file is damaged (:func:`is_damage`), moves it aside
+so that the next run rebuilds it.  SQLite checks the structure of each page
+as it reads it, so a query returns rows of pages that passed that check or
+fails (bytes changed inside a row's value are seen by neither this nor
+``quick_check``; the pickled caches' values then fail to load, which is damage too).
+A file locked by another run is not damage: the caller runs without it.
+When even a rebuild fails the caller gets None.  The cache commands open a
+file as it is (no rebuild) and do check its integrity (:func:`verify`).
 """
 
 from __future__ import annotations
@@ -18,6 +32,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +46,17 @@ class CacheDamaged(Exception):
     """The cache file cannot be used as it is (triggers a rebuild)."""
 
 
+class CacheConnection(sqlite3.Connection):
+    """A cache's connection (:func:`connect` makes them): it knows its file, for :func:`give_up`.
+
+    ``path`` is None for an in-memory cache; ``file_id`` is the file's (device, inode) when it was
+    opened, so a damaged file is moved aside only while it is still the one at ``path``.
+    """
+
+    path: Path | None = None
+    file_id: tuple[int, int] | None = None
+
+
 class CacheBusy(Exception):
     """Another process holds a lock on the cache (not damage: no rebuild)."""
 
@@ -39,8 +65,8 @@ class CacheBusy(Exception):
 class Schema:
     """What a cache file must hold.
 
-    ``check`` gets a connection whose file passed ``quick_check`` and the names
-    of its tables; it creates the schema in an empty file, verifies (or
+    ``check`` gets a connection and the names of its tables (``sqlite_master``
+    read: the file is a database, no shorter than its header says); it creates the schema in an empty file, verifies (or
     upgrades) an existing one, and raises :class:`CacheDamaged` otherwise.
     """
 
@@ -83,12 +109,14 @@ def cache_directory(translation_cache: Path | None) -> Path:
     return Path(platformdirs.user_cache_dir("syndicate"))
 
 
-def connect(path: Path | str, schema: Schema) -> sqlite3.Connection:
-    """Open (creating if new) and check a cache database; raises CacheDamaged or CacheBusy."""
+def connect(path: Path | str, schema: Schema) -> CacheConnection:
+    """Open (creating if new) and check a cache database's schema; raises CacheDamaged or CacheBusy.
+
+    No integrity check: damage met later goes to :func:`give_up` (see the module docstring)."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, timeout=10.0)
+        conn = sqlite3.connect(path, timeout=10.0, factory=CacheConnection)
     except sqlite3.Error as exc:
         raise CacheDamaged(str(exc)) from exc
     try:
@@ -101,14 +129,18 @@ def connect(path: Path | str, schema: Schema) -> sqlite3.Connection:
     except (sqlite3.DatabaseError, CacheDamaged) as exc:
         conn.close()
         raise CacheDamaged(str(exc)) from exc
+    if isinstance(path, Path):
+        conn.path, conn.file_id = path, _file_id(path)
     return conn
 
 
-def verify(conn: sqlite3.Connection, schema: Schema) -> None:
-    """SQLite's integrity check, then the cache's own schema check."""
-    result = conn.execute("PRAGMA quick_check").fetchone()
-    if not result or result[0] != "ok":
-        raise CacheDamaged(f"integrity check failed: {result[0] if result else 'no result'}")
+def verify(conn: sqlite3.Connection, schema: Schema, *, integrity: bool = False) -> None:
+    """The cache's own schema check; first SQLite's integrity check (``quick_check``, which reads the
+    whole file) when ``integrity``: the cache commands ask for it, a run's opening does not."""
+    if integrity:
+        result = conn.execute("PRAGMA quick_check").fetchone()
+        if not result or result[0] != "ok":
+            raise CacheDamaged(f"integrity check failed: {result[0] if result else 'no result'}")
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     schema.check(conn, tables)
 
@@ -163,11 +195,71 @@ def remove_cache(path: Path) -> None:
 
 
 def give_up(conn: sqlite3.Connection | None, what: str, exc: Exception) -> None:
-    """A cache that failed mid-run: warn once and close it; the run goes on without it."""
-    log.warning("%s disabled for this run: %s", what, exc)
+    """A cache that failed mid-run: one warning naming its file, and the connection closed; the caller
+    drops it and the run goes on without it (a miss for the rest of the run).
+
+    When ``exc`` says the file is damaged (:func:`is_damage`) and it is still the file ``conn`` opened,
+    it is moved aside (``<name>.damaged``, side files dropped): the next run rebuilds it.  Another
+    connection to the same file (the segment cache's language threads) that meets the damage after
+    it was moved aside says so only at the info level.  A failure that is no damage (a lock, a full
+    disk) leaves the file where it is.
+    """
+    path = conn.path if isinstance(conn, CacheConnection) else None
+    opened = conn.file_id if isinstance(conn, CacheConnection) else None
     if conn is not None:
         with contextlib.suppress(sqlite3.Error):
             conn.close()
+    if not is_damage(exc):
+        busy = isinstance(exc, sqlite3.OperationalError) and is_busy(exc)
+        state = "is in use by another run" if busy else "failed"
+        log.warning("%s %s %s (%s); running without it", what, path or MEMORY, state, exc)
+        return
+    if path is None or opened is None:
+        log.warning("%s %s is damaged (%s); running without it", what, path or MEMORY, exc)
+        return
+    aside = path.with_name(path.name + ".damaged")
+    with _moving:  # the check and the move, one thread at a time
+        if _file_id(path) != opened:
+            if _file_id(aside) == opened:  # moved aside by another connection, which said so
+                log.info("%s %s is damaged (%s); running without it (moved aside already)", what, path, exc)
+            else:
+                log.warning("%s %s is damaged (%s); running without it", what, path, exc)
+            return
+        try:
+            move_aside(path)
+        except OSError as moving:
+            log.warning("%s %s is damaged (%s); running without it (cannot move it aside: %s)", what, path, exc, moving)
+            return
+    log.warning(
+        "%s %s is damaged (%s); running without it, moved aside to %s for the next run to rebuild",
+        what, path, exc, aside.name,
+    )  # fmt: skip
+
+
+_moving = threading.Lock()
+_DAMAGE_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an error met using a cache says its file is damaged.
+
+    SQLite's "database disk image is malformed" and "file is not a database" (a garbage page, a
+    truncated file), and any error that is no SQLite error: a stored value that cannot be decoded.
+    A lock, a full disk, a read-only file or a missing table are not (a missing table is seen by
+    the next run's schema check).
+    """
+    if not isinstance(exc, sqlite3.Error):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _DAMAGE_CODES
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def is_busy(exc: sqlite3.Error) -> bool:

@@ -173,8 +173,9 @@ class ParseCache:
     directory (the same trust as the installed code).  A run asks once for
     every listed file (:meth:`get_many`, one query) and stores the files it
     parsed in one transaction at :meth:`close`.  The file is opened through
-    :func:`syndicate.cachefile.open_or_rebuild` (a damaged one is rebuilt) and
-    any error makes the cache a no-op for the rest of the run.
+    :func:`syndicate.cachefile.open_or_rebuild` (one that is no parse cache is
+    rebuilt) and any error makes the cache a no-op for the rest of the run
+    (:func:`syndicate.cachefile.give_up`: a damaged file is moved aside).
     """
 
     def __init__(self, path: Path | None, options: SourceOptions, language: str) -> None:
@@ -240,14 +241,18 @@ class ParseCache:
         import sqlite3
 
         if self._conn is not None:
-            with contextlib.suppress(sqlite3.Error):
+            try:
                 with self._conn:
                     self._conn.executemany(
                         "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles)"
                         " VALUES (?, ?, ?, ?, ?)",
                         self._pending,
                     )
-                self._conn.close()
+            except sqlite3.Error as exc:
+                self._disable(exc)
+            else:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.close()
             self._conn = None
         self._pending = []
 

@@ -88,10 +88,15 @@ def test_garbage_file_is_reported_and_rebuilt(tmp_path: Path, caplog: pytest.Log
     assert (tmp_path / "c.sqlite3.damaged").exists()
 
 
-def test_corrupted_pages_are_reported_and_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupted_pages_are_met_in_use_moved_aside_and_rebuilt_next_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Opening reads the schema only (no quick_check): the query that meets the smashed pages makes the
+    cache a miss for the rest of the run (in memory), with one warning naming the file, moved aside."""
     path = tmp_path / "c.sqlite3"
+    entries = [_entry(f"text {n}" * 20, f"texto {n}" * 20) for n in range(400)]
     with SegmentCache(path) as cache:
-        cache.put_many([_entry(f"text {n}" * 20, f"texto {n}" * 20) for n in range(400)])
+        cache.put_many(entries)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -99,7 +104,25 @@ def test_corrupted_pages_are_reported_and_rebuilt(tmp_path: Path, caplog: pytest
     assert len(data) > 8 * 4096
     data[4096 * 3 : 4096 * 6] = b"\xff" * (4096 * 3)  # smash b-tree pages, keep the header
     path.write_bytes(bytes(data))
-    _damaged(path, caplog)
+    with caplog.at_level(logging.WARNING, logger="syndicate"), SegmentCache(path) as cache:
+        assert not caplog.records  # opened without a word: nothing read the smashed pages yet
+        assert cache.get_many([e.key for e in entries]) == {}  # met here: a miss, never an error
+        assert [r.getMessage() for r in caplog.records if str(path) in r.getMessage()] == [
+            f"translation cache {path} is damaged (database disk image is malformed); running without it,"
+            " moved aside to c.sqlite3.damaged for the next run to rebuild"
+        ]
+        assert (tmp_path / "c.sqlite3.damaged").exists() and not path.exists()
+        cache.put_many([_entry("Hello", "Hola")])  # the rest of the run: in memory
+        assert cache.get_many([_entry("Hello", "Hola").key]) == {_entry("Hello", "Hola").key: "Hola"}
+        assert cache.stats()["path"] == ":memory:"
+    assert len(caplog.records) == 1
+    hello = _entry("Hello", "Hola")
+    with SegmentCache(path) as fresh:  # the next run: a new file, empty
+        assert fresh.get_many([entries[0].key, hello.key]) == {} and fresh.stats()["path"] == str(path)
+        fresh.put_many([hello])
+    with SegmentCache(path) as again:
+        assert again.get_many([hello.key]) == {hello.key: "Hola"}
+    assert len(caplog.records) == 1
 
 
 def test_wrong_schema_is_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -136,10 +159,15 @@ def test_damage_while_running_is_recovered(tmp_path: Path, caplog: pytest.LogCap
     with caplog.at_level(logging.WARNING, logger="syndicate"), SegmentCache(path) as cache:
         cache.put_many([_entry("a", "A")])
         cache._conn.execute("DROP TABLE segments")  # simulate another tool breaking the file
-        assert cache.get_many([_entry("a", "A").key]) == {}  # warning, rebuild, a miss: never fatal
-        cache.put_many([_entry("b", "B")])
+        assert cache.get_many([_entry("a", "A").key]) == {}  # warning, a miss: never fatal
+        cache.put_many([_entry("b", "B")])  # the rest of the run in memory
         assert cache.get_many([_entry("b", "B").key]) == {_entry("b", "B").key: "B"}
-    assert any("rebuilding" in r.getMessage() for r in caplog.records)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"translation cache {path} failed (no such table: segments); running without it"
+    ]  # no damage SQLite reports: the file stays, and the next open's schema check rebuilds it
+    assert path.exists() and not (tmp_path / "c.sqlite3.damaged").exists()
+    _damaged(path, caplog, expect="unexpected tables")
+    assert (tmp_path / "c.sqlite3.damaged").exists()
 
 
 def test_memory_cache() -> None:

@@ -344,8 +344,10 @@ class FragmentStore:
     it is intact (else None); ``recorded(path)``, when given, their sha256 as
     the publisher recorded it (a 10,000-item feed is then not hashed again).
     Records live in ``fragments.sqlite3`` (opened with
-    :func:`syndicate.cachefile.open_or_rebuild`: a damaged file is rebuilt, and
-    any error makes the store a no-op: whole documents are rendered).
+    :func:`syndicate.cachefile.open_or_rebuild`: a file that is no fragment
+    store is rebuilt, and any later error makes the store a no-op, whole
+    documents are rendered: :func:`syndicate.cachefile.give_up`, which moves
+    a damaged file aside for the next run to rebuild).
     """
 
     def __init__(
@@ -406,18 +408,22 @@ class FragmentStore:
     def close(self) -> None:
         if self._conn is None:
             return
-        with contextlib.suppress(sqlite3.Error), self._conn:
-            row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM documents").fetchone()
-            run = int(row[0]) + 1
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO documents (digest, context, keys, bounds, run) VALUES (?, ?, ?, ?, ?)",
-                [(*entry, run) for entry in self._pending],
-            )
-            self._conn.execute("DELETE FROM documents WHERE run <= ?", (run - _KEEP_RUNS,))
+        pending, self._pending = self._pending, []
+        try:
+            with self._conn:
+                row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM documents").fetchone()
+                run = int(row[0]) + 1
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO documents (digest, context, keys, bounds, run) VALUES (?, ?, ?, ?, ?)",
+                    [(*entry, run) for entry in pending],
+                )
+                self._conn.execute("DELETE FROM documents WHERE run <= ?", (run - _KEEP_RUNS,))
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return
         with contextlib.suppress(sqlite3.Error):
             self._conn.close()
         self._conn = None
-        self._pending = []
 
     def _disable(self, exc: Exception) -> None:
         give_up(self._conn, "fragment store", exc)

@@ -15,8 +15,10 @@ the code version, the library versions, the site, the theme's digest, the
 language and the heading level (:func:`context_of`).  ``item.html`` sees
 ``item``, ``heading``, ``site``, ``lang``, ``dir`` and ``labels`` only: what
 the key covers.  The file is opened with
-:func:`syndicate.cachefile.open_or_rebuild` (a damaged store is rebuilt, with a
-warning); any later error makes the store memory-only for the rest of the run.
+:func:`syndicate.cachefile.open_or_rebuild` (a file that is no line store is
+rebuilt, with a warning); any later error makes the store memory-only for the
+rest of the run (:func:`syndicate.cachefile.give_up`: one warning, and a
+damaged file is moved aside for the next run to rebuild).
 Lines of articles that a page no longer lists are dropped, and so are the
 contexts a newer one replaced for the same language and heading (beyond the
 newest two: switching a theme back and forth stays cheap).
@@ -94,9 +96,11 @@ class LineStore:
         self._conn = open_or_rebuild(path, _SCHEMA) if path is not None else None
         self.cold = True  # no line kept at all (a first or full build): listing pages may render elsewhere
         if self._conn is not None:
-            with contextlib.suppress(sqlite3.Error):  # a cache: a lost last commit only costs a re-render
+            try:  # synchronous=NORMAL: a cache, a lost last commit only costs a re-render
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self.cold = self._conn.execute("SELECT 1 FROM lines LIMIT 1").fetchone() is None
+            except sqlite3.Error as exc:
+                self._disable(exc)
         self._detached = False  # in a forked worker: the database is the parent's, never touched here
         self._context = ""
         self._memo: dict[str, str] = {}  # article key -> line, in the current context
@@ -279,24 +283,34 @@ class LineStore:
         self._memo, self._loaded, self._asked = {}, {}, {}
         if self._conn is None:
             return
-        with contextlib.suppress(sqlite3.Error), self._conn:
-            self._conn.executemany("DELETE FROM lines WHERE context = ? AND key = ?", stale)
-            row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM contexts").fetchone()
+        try:
+            self._prune(self._conn, stale, used)
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        self._conn = None
+
+    @staticmethod
+    def _prune(conn: sqlite3.Connection, stale: list[tuple[str, str]], used: list[tuple[str, str]]) -> None:
+        """Drop the ``stale`` lines, note this run's contexts (``used``: context, slot), and drop the
+        contexts beyond the newest few of each slot: one transaction."""
+        with conn:
+            conn.executemany("DELETE FROM lines WHERE context = ? AND key = ?", stale)
+            row = conn.execute("SELECT COALESCE(MAX(run), 0) FROM contexts").fetchone()
             run = int(row[0]) + 1
-            self._conn.executemany(
+            conn.executemany(
                 "INSERT OR REPLACE INTO contexts (context, slot, run) VALUES (?, ?, ?)",
                 [(c, slot, run) for c, slot in used],
             )
             for slot in sorted({slot for _, slot in used}):
-                older = self._conn.execute(
+                older = conn.execute(
                     "SELECT context FROM contexts WHERE slot = ? ORDER BY run DESC LIMIT -1 OFFSET ?",
                     (slot, _KEEP_CONTEXTS),
                 ).fetchall()
-                self._conn.executemany("DELETE FROM lines WHERE context = ?", older)
-                self._conn.executemany("DELETE FROM contexts WHERE context = ?", older)
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.close()
-        self._conn = None
+                conn.executemany("DELETE FROM lines WHERE context = ?", older)
+                conn.executemany("DELETE FROM contexts WHERE context = ?", older)
 
     def _disable(self, exc: Exception) -> None:
         give_up(self._conn, "line store", exc)

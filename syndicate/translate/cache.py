@@ -6,9 +6,12 @@ the glossary version and the segment text, so a segment is never sent twice
 unless something that changes its translation changed.
 
 The cache is an optimisation and is never fatal: a file that is not a
-database, fails SQLite's integrity check, has an unknown schema or cannot be
-opened is reported with a warning, moved aside (``<name>.damaged``) and
-rebuilt; if even that fails, the run continues with an in-memory cache.
+database, has an unknown schema or cannot be opened is reported with a
+warning, moved aside (``<name>.damaged``) and rebuilt; if even that fails,
+the run continues with an in-memory cache.  Opening runs no integrity check:
+damage met by a query mid-run (:func:`syndicate.cachefile.give_up`) is one
+warning naming the file, which is moved aside for the next run to rebuild,
+and the run goes on with an in-memory cache (a miss for what the file held).
 A database locked by another run is not damage: that run's writes are
 skipped with a warning.
 
@@ -38,9 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syndicate.cachefile import MEMORY, SIDE_FILES, CacheDamaged, Schema, cache_directory, connect, verify
+from syndicate.cachefile import MEMORY, SIDE_FILES, CacheDamaged, Schema, cache_directory, connect, give_up, verify
 from syndicate.cachefile import is_busy as _is_busy
-from syndicate.cachefile import rebuild as _rebuild_file
 
 log = logging.getLogger("syndicate")
 
@@ -140,7 +142,7 @@ class SegmentCache:
         except sqlite3.Error as exc:
             raise InputError(path, f"cannot open translation cache: {exc}") from exc
         try:
-            verify(conn, _schema(create=False, upgrade=writable))
+            verify(conn, _schema(create=False, upgrade=writable), integrity=True)
         except (sqlite3.Error, CacheDamaged) as exc:
             conn.close()
             if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
@@ -270,10 +272,6 @@ class SegmentCache:
         conn = open_or_rebuild(path, _SCHEMA_CHECK) if path is not None else None
         return conn if conn is not None else self._in_memory()
 
-    def _rebuild(self, path: Path) -> sqlite3.Connection:
-        conn = _rebuild_file(path, _SCHEMA_CHECK)
-        return conn if conn is not None else self._in_memory()
-
     def _in_memory(self) -> sqlite3.Connection:
         self.path = None
         return _open(MEMORY)
@@ -291,7 +289,7 @@ class SegmentCache:
 
     @contextmanager
     def _recovering(self, sql: str) -> Iterator[None]:
-        """Turn a database failure into a warning (and a rebuild when the file is damaged)."""
+        """Turn a database failure into a warning and a miss (:meth:`_recover`); a lock only skips the query."""
         try:
             yield
         except sqlite3.OperationalError as exc:
@@ -307,10 +305,8 @@ class SegmentCache:
             from syndicate.errors import InputError
 
             raise InputError(self.path or MEMORY, f"translation cache failed ({exc})") from exc
-        log.warning("translation cache %s failed (%s); rebuilding it", self.path or MEMORY, exc)
-        with suppress(sqlite3.Error):
-            self._conn.close()
-        self._conn = self._rebuild(self.path) if self.path is not None else _open(MEMORY)
+        give_up(self._conn, _NAME, exc)  # one warning; a damaged file is moved aside for the next run
+        self._conn = self._in_memory()  # the rest of the run: what it translates, kept in this process
 
     def _size(self) -> int:
         if self.path is None:

@@ -35,9 +35,11 @@ unavailable).  A refusal by the "one answer for several inputs" gate names
 its partners (the other articles with that answer) and keeps its (sent,
 answer) pairs: it holds only while every partner is a cached refusal too.
 
-Like the other caches it is an optimisation: a damaged file is moved aside
-and rebuilt with one warning (:func:`syndicate.cachefile.open_or_rebuild`),
-and a failure mid-run disables it for that run.  The cache commands open it
+Like the other caches it is an optimisation: a file that is no variant cache
+is moved aside and rebuilt with one warning when it is opened
+(:func:`syndicate.cachefile.open_or_rebuild`), and a failure mid-run disables
+it for that run with one warning (:func:`syndicate.cachefile.give_up`; a
+damaged file is moved aside then, for the next run to rebuild).  The cache commands open it
 with :meth:`VariantCache.open_existing` (nothing created, damage is an error).
 """
 
@@ -199,7 +201,7 @@ class VariantCache:
         except sqlite3.Error as exc:
             raise InputError(path, f"cannot open {_NAME}: {exc}") from exc
         try:
-            verify(conn, tables_schema(_NAME, _SCHEMA, _TABLES, create=False))
+            verify(conn, tables_schema(_NAME, _SCHEMA, _TABLES, create=False), integrity=True)
         except (sqlite3.Error, CacheDamaged) as exc:
             conn.close()
             if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
