@@ -66,8 +66,9 @@ class Schema:
     """What a cache file must hold.
 
     ``check`` gets a connection and the names of its tables (``sqlite_master``
-    read: the file is a database, no shorter than its header says); it creates the schema in an empty file, verifies (or
-    upgrades) an existing one, and raises :class:`CacheDamaged` otherwise.
+    was read: the file is a database, no shorter than its header says); it
+    creates the schema in an empty file, verifies (or upgrades) an existing
+    one, and raises :class:`CacheDamaged` otherwise.
     """
 
     name: str  # as messages say it: "translation cache", "parse cache"
