@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
@@ -239,6 +240,13 @@ def give_up(conn: sqlite3.Connection | None, what: str, exc: Exception) -> None:
 
 _moving = threading.Lock()
 _DAMAGE_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+# What reading the rows of a pickled cache raises when its file or a value is damaged: SQLite's errors,
+# and what loading a damaged pickle raises (pickle's documentation: "including (but not necessarily
+# limited to)" the second to sixth).  The variant and parse caches give the cache up on these.
+READ_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.Error, pickle.UnpicklingError, AttributeError, EOFError, ImportError, IndexError,
+    KeyError, TypeError, ValueError, OverflowError, RecursionError,
+)  # fmt: skip
 
 
 def is_damage(exc: BaseException) -> bool:

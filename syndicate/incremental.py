@@ -193,7 +193,8 @@ class ParseCache:
     def get_many(self, files: Sequence[InputFile]) -> dict[str, tuple[Article, ...]]:
         """The cached articles of every listed file whose size and mtime are unchanged, by the file's
         listed name (:attr:`~syndicate.sources.InputFile.filename`): one query, no pathlib object per file."""
-        import sqlite3
+
+        from syndicate.cachefile import READ_ERRORS
 
         if self._conn is None or not files:
             return {}
@@ -209,7 +210,7 @@ class ParseCache:
                 articles = pickle.loads(blob)
                 if _media_current(articles):  # else an image the articles publish changed since: parse again
                     found[file.filename] = articles
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
+        except READ_ERRORS as exc:
             self._disable(exc)
             return {}
         self.hits += len(found)

@@ -7,6 +7,7 @@ them, quick_check does), or the file cut to half (SQLite sees that as it reads t
 header counts more pages than the file has).  The next run, one new article, exits 0, publishes the
 same bytes as a run without any cache, warns once naming the file and leaves it moved aside
 (``<name>.damaged``); the run after that, one more article, works and re-creates the cache.
+A value the pickled caches cannot load (the variant and parse caches) is damage met in use too.
 Two connections to one damaged file (the segment cache's language threads) still make one warning.
 Real apertium, real SQLite.
 """
@@ -148,14 +149,42 @@ DAMAGE: dict[str, Callable[[Path], None]] = {"garbage pages": _garbage_pages, "c
 def test_a_cache_damaged_between_runs_costs_one_warning_and_is_rebuilt_by_the_next_run(
     tmp_path: Path, uncached: Uncached, caplog: pytest.LogCaptureFixture, name: str, what: str, table: str, damage: str
 ) -> None:
-    sources = tmp_path / "articles"
-    _write_articles(sources, range(ARTICLES))
-    config = _config(tmp_path, sources)
-    assert publish_site(config).exit_code == ExitCode.OK
-    path = tmp_path / "cache" / name
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted(c[0] for c in CACHES)  # closed, no -wal left
+    config, path = _built(tmp_path, name)
     DAMAGE[damage](path)
+    _next_two_runs(config, path, what, table, uncached, caplog)
 
+
+@pytest.mark.parametrize(("name", "what", "table", "column"), [
+    ("variants.sqlite3", "variant cache", "variants", "entry"),
+    ("parsed.sqlite3", "parse cache", "parsed", "articles"),
+])  # fmt: skip
+def test_a_stored_value_that_does_not_load_is_damage_too(
+    tmp_path: Path, uncached: Uncached, caplog: pytest.LogCaptureFixture, name: str, what: str, table: str, column: str
+) -> None:
+    """Pages SQLite accepts, values the pickled caches cannot load: handled as damage met in use."""
+    config, path = _built(tmp_path, name)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE {table} SET {column} = X'80ff00'")
+    conn.close()
+    assert _quick_check(path) == "ok"
+    _next_two_runs(config, path, what, table, uncached, caplog)
+
+
+def _built(root: Path, name: str) -> tuple[Config, Path]:
+    """A site of :data:`ARTICLES` articles published once, and the path of its cache ``name``."""
+    _write_articles(root / "articles", range(ARTICLES))
+    config = _config(root, root / "articles")
+    assert publish_site(config).exit_code == ExitCode.OK
+    path = root / "cache" / name
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted(c[0] for c in CACHES)  # closed, no -wal left
+    return config, path
+
+
+def _next_two_runs(
+    config: Config, path: Path, what: str, table: str, uncached: Uncached, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One new article: the run meets the damage; one more: the run re-creates the cache."""
+    sources = config.sources.paths[0]
     _write_articles(sources, NEW[:1])
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="syndicate"):
@@ -164,8 +193,9 @@ def test_a_cache_damaged_between_runs_costs_one_warning_and_is_rebuilt_by_the_ne
     assert _published(config) == uncached.second  # the same bytes as a run without any cache
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and str(path) in r.getMessage()]
     assert len(warned) == 1 and warned[0].startswith(f"{what} {path} is damaged ("), warned
-    assert path.with_name(f"{name}.damaged").is_file()
-    assert not [p.name for p in path.parent.iterdir() if p.name.endswith(".damaged") and p.name != f"{name}.damaged"]
+    assert path.with_name(f"{path.name}.damaged").is_file()
+    others = [p.name for p in path.parent.iterdir() if p.name.endswith(".damaged") and p.name != f"{path.name}.damaged"]
+    assert not others
 
     _write_articles(sources, NEW[1:])
     caplog.clear()

@@ -60,7 +60,16 @@ from pathlib import Path
 from types import MethodType
 from typing import Any, NamedTuple
 
-from syndicate.cachefile import SIDE_FILES, CacheDamaged, give_up, is_busy, open_or_rebuild, tables_schema, verify
+from syndicate.cachefile import (
+    READ_ERRORS,
+    SIDE_FILES,
+    CacheDamaged,
+    give_up,
+    is_busy,
+    open_or_rebuild,
+    tables_schema,
+    verify,
+)
 from syndicate.models import EMPTY_BODY, Article, Body, Media, Translation, _pickled_by_fields
 
 log = logging.getLogger("syndicate")
@@ -227,10 +236,7 @@ class VariantCache:
                 if refs is not None:
                     found[source] = decode(blob, refs)
             return found
-        except (
-            sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, IndexError,
-            ValueError,
-        ) as exc:  # fmt: skip
+        except READ_ERRORS as exc:
             self._disable(exc)
             return {}
 
