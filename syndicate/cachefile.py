@@ -19,8 +19,9 @@ naming the file, closes it (the cache is a miss for the rest of the run) and,
 when the error says the file is damaged (:func:`is_damage`), moves it aside
 so that the next run rebuilds it.  SQLite checks the structure of each page
 as it reads it, so a query returns rows of pages that passed that check or
-fails (bytes changed inside a row's value are seen by neither this nor
-``quick_check``; the pickled caches' values then fail to load, which is damage too).
+fails.  Bytes changed inside a stored value are seen by neither this nor
+``quick_check``: a pickled value that then fails to load is damage too
+(:data:`READ_ERRORS`), a changed text is used as it is.
 A file locked by another run is not damage: the caller runs without it.
 When even a rebuild fails the caller gets None.  The cache commands open a
 file as it is (no rebuild) and do check its integrity (:func:`verify`).
