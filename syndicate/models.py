@@ -373,10 +373,14 @@ class Edition:
     language: str
     title: str  # localized, e.g. "World Desk (español)"
     description: str
-    articles: tuple[Article, ...]
+    articles: Sequence[Article]  # a tuple, or a shelf (:mod:`syndicate.shelf`) in a run
     direction: Literal["ltr", "rtl"] = "ltr"
 
     @property
     def updated(self) -> datetime | None:
         """Newest change among the articles: the feed's build date (never "now")."""
+        newest = getattr(self.articles, "newest", None)  # a shelf finds it without unpacking every article
+        if newest is not None:
+            index = newest()
+            return None if index is None else self.articles[index].modified
         return max((a.modified for a in self.articles), default=None)

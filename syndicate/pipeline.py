@@ -261,11 +261,10 @@ def _build_and_publish(
     from syndicate.publish import read_manifest, scratch_directory
     from syndicate.websub import changed_feed_urls
 
-    # The articles' bodies wait in a spill file in the cache directory, not in memory.
+    # The articles wait in a spill file in the cache directory, not in memory: their bodies from
+    # when they are read, every article once its edition is made (:mod:`syndicate.shelf`).
     with few_arenas(), spilling(config.build_cache_dir):
-        articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
-        variants, reasons, settled = translate_editions(config, articles, stage)
-        editions = build_editions(config.site, articles, variants)
+        editions, errors, translated = _shelved_editions(config, strict=strict, stage=stage, listing=listing)
         manifest = manifest if manifest is not None else read_manifest(config.target)
         store = _fragment_store(config, manifest)
         lines = _line_store(config)
@@ -288,12 +287,46 @@ def _build_and_publish(
         unchanged=report.unchanged,
         removed=len(report.removed),
         errors=tuple(problem for error in errors for problem in error.problems),
-        missing={v.language: v.missing for v in variants if v.missing},
-        reasons=reasons,
-        settled=settled,
+        missing=translated.missing,
+        reasons=translated.reasons,
+        settled=translated.settled,
         dropped=dropped_editions(report.removed, [e.language for e in editions]),
         changed_feeds=tuple(changed_feed_urls(config.site, report.written)),
     )
+
+
+@dataclass(frozen=True)
+class _Translated:
+    """What the summary tells of the translation stage once its articles are shelved."""
+
+    missing: dict[str, tuple[str, ...]]  # language -> titles of its missing articles
+    reasons: Reasons
+    settled: bool
+
+
+def _shelved_editions(
+    config: Config, *, strict: bool, stage: Stage, listing: InputListing | None
+) -> tuple[list[Edition], tuple[InputError, ...], _Translated]:
+    """Read, translate and make the editions, their articles on shelves (:mod:`syndicate.shelf`).
+
+    The articles and variants read and built here are objects only until their edition is
+    shelved: from rendering on, the run holds tens of bytes per article, and so does every
+    render worker it forks.  Each record keeps the article's render key when it is known
+    (already prepared: :func:`syndicate.render.prepared_key`), so rendering neither unpacks
+    nor digests it again to key its outputs.
+    """
+    from syndicate.render import forget_keys, prepared_key
+    from syndicate.shelf import shelve
+
+    articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
+    variants, reasons, settled = translate_editions(config, articles, stage)
+    translated = _Translated({v.language: v.missing for v in variants if v.missing}, reasons, settled)
+    editions = [
+        dataclasses.replace(edition, articles=shelve(edition.articles, key_of=prepared_key))
+        for edition in build_editions(config.site, articles, variants)
+    ]
+    forget_keys()  # the keys are on the shelves: the memo would keep every article alive
+    return editions, errors, translated
 
 
 def _render_and_publish(

@@ -56,6 +56,7 @@ from syndicate.render.lines import Handover, LineStore, NewLines
 from syndicate.render.opml import render_opml
 from syndicate.render.sections import Section, SectionChoice, sections_by_language
 from syndicate.render.theme import Theme, load_theme
+from syndicate.shelf import Shelf, column, shelve
 
 __all__ = [
     "FORMATS",
@@ -178,7 +179,10 @@ def iter_render(
         # ``previous`` is a lazy mapping (the publisher's :func:`~syndicate.publish.intact_keys`): never ask for
         # its truth value or length, which would check every published path (it was checked twice a run).
         known: Mapping[str, str] = previous if previous is not None else {}
-        specs = _render(_prepare_site(site), _prepare(editions), pages, known)
+        prepared = _prepare(editions)
+        _key_memo.clear()  # the keys are on the prepared editions' shelves: the articles need not stay
+        specs = _render(_prepare_site(site), prepared, pages, known)
+        del prepared
         if workers > 1:
             yield from _in_parallel(specs, workers, known)
         else:
@@ -608,11 +612,13 @@ def _article_pages(
     shared = _digest(out.base, "page", (lang, edition.title, edition.description), switcher)
     context = _PageContext(site, edition, pages.formats, prepared, pages.theme)
     none: tuple[tuple[tuple[str, str], ...], str] = ((), "()")
-    for article, key in zip(edition.articles, _edition_keys(edition), strict=True):
-        slugs, slugs_text = alternates.get(_group_key(article), none)
-        path = html.article_path(lang, article.slug)
+    articles = edition.articles
+    heads = zip(column(articles, "slugs"), column(articles, "groups"), _edition_keys(edition), strict=True)
+    for index, (slug, group, key) in enumerate(heads):
+        slugs, slugs_text = alternates.get(group, none)
+        path = html.article_path(lang, slug)
         page_key = _repr_key(f"{shared}|{key}|{slugs_text}", 16)
-        yield path, page_key, None if out.unchanged(path, page_key) else _ArticlePage(context, article, slugs)
+        yield path, page_key, None if out.unchanged(path, page_key) else _ArticlePage(context, index, slugs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -628,17 +634,19 @@ class _PageContext:
 
 @dataclass(frozen=True, slots=True)
 class _ArticlePage:
-    """One article page to render: three references (a full build holds one per page until it is
-    rendered); its alternate URLs are made when it renders, from the group's (language, slug)s."""
+    """One article page to render: its edition's context, its position there and its group's
+    (language, slug)s (a full build holds one per page until it is rendered: the article itself is
+    unpacked from the edition's shelf when the page renders, its alternate URLs made then)."""
 
     context: _PageContext
-    article: Article
+    index: int
     slugs: tuple[tuple[str, str], ...]
 
     def __call__(self) -> bytes:
         c = self.context
+        article = c.edition.articles[self.index]
         links = {language: html.article_url(c.site, language, slug) for language, slug in self.slugs}
-        return html.article_page(c.site, c.edition, self.article, c.formats, links, c.editions, c.theme)
+        return html.article_page(c.site, c.edition, article, c.formats, links, c.editions, c.theme)
 
 
 def _listings(
@@ -771,8 +779,8 @@ def _media_files(editions: Sequence[Edition]) -> list[Media]:
     """The local media files the articles publish, each once (translations share the original's)."""
     found: dict[str, Media] = {}
     for edition in editions:
-        for article in edition.articles:
-            for media in article.media:
+        for files in column(edition.articles, "media"):
+            for media in files:
                 found.setdefault(media.path, media)
     return [found[path] for path in sorted(found)]
 
@@ -794,7 +802,8 @@ def _edition_keys(edition: Edition) -> tuple[str, ...]:
     hit = _edition_memo.get(id(edition))
     if hit is not None and hit[0] is edition:
         return hit[1]
-    keys = tuple(map(_article_key, edition.articles))
+    articles = edition.articles
+    keys = articles.keys if isinstance(articles, Shelf) and articles.keyed else tuple(map(_article_key, articles))
     _edition_memo[id(edition)] = (edition, keys)
     return keys
 
@@ -859,7 +868,7 @@ def _prepare(editions: Sequence[Edition]) -> list[Edition]:
         if lang in seen:
             raise ConfigError(f"language {lang!r} has two editions")
         seen.add(lang)
-        articles = tuple(_prepare_article(a) for a in edition.articles)
+        articles = _prepared_shelf(edition.articles)
         _check_unique_slugs(lang, articles)
         prepared.append(
             Edition(
@@ -871,6 +880,19 @@ def _prepare(editions: Sequence[Edition]) -> list[Edition]:
             )
         )
     return prepared
+
+
+def _prepared_shelf(articles: Sequence[Article]) -> Shelf:
+    """``articles`` prepared (:func:`_prepare_article`) on a shelf with their render keys: a shelf's
+    articles that came with their keys are neither unpacked nor packed again."""
+    if isinstance(articles, Shelf):
+        return articles.refiled(_prepared_and_key)
+    return shelve(map(_prepare_article, articles), key_of=_article_key)
+
+
+def _prepared_and_key(article: Article) -> tuple[Article, str]:
+    prepared = _prepare_article(article)
+    return prepared, _article_key(prepared)
 
 
 def _prepare_site(site: Site) -> Site:
@@ -995,10 +1017,11 @@ def _clean_block(block: Block) -> Block:
 
 
 def _check_unique_slugs(language: str, articles: Sequence[Article]) -> None:
-    seen: dict[str, Article] = {}
-    for article in articles:
-        other = seen.setdefault(article.slug, article)
-        if other is not article:
+    seen: dict[str, int] = {}
+    for index, slug in enumerate(column(articles, "slugs")):
+        first = seen.setdefault(slug, index)
+        if first != index:
+            article, other = articles[index], articles[first]
             also = other.source or other.id
             message = f"slug {article.slug!r} is used twice in the {language!r} edition (also by {also})"
             raise InputError(article.source or article.id, message)
@@ -1023,10 +1046,11 @@ def _article_alternates(editions: Sequence[Edition]) -> dict[str, tuple[tuple[tu
     which are made only for a page that is rendered; the repr once per group, not per language)."""
     groups: dict[str, dict[str, str]] = {}
     for edition in editions:
-        language = edition.language
-        for article in edition.articles:
-            if article.language == language:
-                groups.setdefault(_group_key(article), {}).setdefault(language, article.slug)
+        language, articles = edition.language, edition.articles
+        heads = zip(column(articles, "groups"), column(articles, "languages"), column(articles, "slugs"), strict=True)
+        for group, own, slug in heads:
+            if own == language:
+                groups.setdefault(group, {}).setdefault(language, slug)
     found = {}
     for group, slugs in groups.items():
         pairs = tuple(sorted(slugs.items()))

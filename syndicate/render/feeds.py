@@ -60,6 +60,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 from syndicate.models import Article, Edition, Media, Site
 from syndicate.render import html
 from syndicate.render.archive import FH_NS, Chain
+from syndicate.shelf import first_image
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -313,7 +314,7 @@ def rss_frame(
     image (the Media RSS namespace).
     """
     updated = edition.updated
-    media = any(a.image for a in edition.articles)
+    media = first_image(edition.articles) is not None
     fg = _generator(site, edition, chain, updated or EMPTY_FEED_UPDATED, rss=True, media=media)
     root = _rss_tree(fg)
     channel = root.find("channel")

@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from syndicate import shelf
 from syndicate.cachefile import give_up, tables_schema
 from syndicate.models import Edition
 from syndicate.publish import FileRange, PublishedFile
@@ -223,13 +224,10 @@ def head_articles(edition: Edition) -> set[int]:
     hit = _heads.get(id(edition))
     if hit is not None and hit[0] is edition:
         return set(hit[1])
-    articles = edition.articles
-    modified = [article.modified for article in articles]
-    chosen = {max(range(len(modified)), key=modified.__getitem__)}
-    for index, article in enumerate(articles):
-        if getattr(article, "image", None) is not None:
-            chosen.add(index)
-            break
+    newest, image = shelf.newest(edition.articles), shelf.first_image(edition.articles)
+    chosen = {newest} if newest is not None else set()
+    if image is not None:
+        chosen.add(image)
     if len(_heads) >= 8:
         _heads.clear()
     _heads[id(edition)] = (edition, frozenset(chosen))
@@ -267,7 +265,7 @@ def assemble(
         return render(edition)
     known = previous.index if isinstance(previous, Previous) else previous
     wanted = sorted({i for i, key in enumerate(keys) if key not in known} | head_articles(edition))
-    partial = dataclasses.replace(edition, articles=tuple(edition.articles[i] for i in wanted))
+    partial = dataclasses.replace(edition, articles=shelf.take(edition.articles, wanted))
     cut = split(render(partial), fmt, len(wanted))
     if cut is None:
         return render(edition)

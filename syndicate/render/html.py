@@ -33,6 +33,7 @@ from syndicate.models import Article, Block, Edition, Site, Translation
 from syndicate.render.frames import Frames
 from syndicate.render.lines import LineStore, article_key
 from syndicate.render.theme import Theme, load_theme
+from syndicate.shelf import Shelf, forget_unpacked
 
 if TYPE_CHECKING:
     from syndicate.render.sections import Section
@@ -215,6 +216,7 @@ def clear_content_memo() -> None:
     """Free what the memos hold (the item contents, datelines, pages' parts and frames): between
     editions, and at the end of a render."""
     _content_memo.clear()
+    forget_unpacked()  # the articles the memo knew, unpacked from their shelves
     _content_text.clear()
     _dateline.cache_clear()
     _parts_memo.clear()
@@ -410,7 +412,8 @@ def _listing(
     def item_lines(heading: str) -> Markup:
         nonlocal keys
         if keys is None:
-            keys = [article_key(a) for a in articles]
+            prepared = isinstance(articles, Shelf) and articles.keyed  # a prepared edition's: its keys are at hand
+            keys = articles.keys if prepared else [article_key(a) for a in articles]  # type: ignore[attr-defined]
         return lines.lines(theme, site, language, heading, context, articles, keys, item_of)
 
     context["items"] = _Items(site, language, articles)

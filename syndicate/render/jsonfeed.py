@@ -24,9 +24,7 @@ from syndicate.render.feeds import categories, feed_author, item_author, joined,
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json_feed(
-    site: Site, edition: Edition, chain: Chain | None = None, siblings: Sequence[str] = ()
-) -> bytes:
+def render_json_feed(site: Site, edition: Edition, chain: Chain | None = None, siblings: Sequence[str] = ()) -> bytes:
     """The edition as a JSON Feed 1.1 document (see :func:`json_feed_pieces`)."""
     return joined(json_feed_pieces(site, edition, chain, siblings))
 

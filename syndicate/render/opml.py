@@ -25,6 +25,7 @@ from syndicate.render.feeds import rfc822_utc
 if TYPE_CHECKING:
     from syndicate.render.sections import Section
 
+
 def render_opml(
     site: Site,
     editions: Sequence[Edition],
@@ -60,9 +61,7 @@ def _language_outline(body: etree._Element, lang: str) -> etree._Element:
     return group
 
 
-def _feed_outlines(
-    group: etree._Element, site: Site, edition: Edition, directory: str, formats: Sequence[str]
-) -> None:
+def _feed_outlines(group: etree._Element, site: Site, edition: Edition, directory: str, formats: Sequence[str]) -> None:
     """One outline per listed format of the feeds in ``directory`` (an edition's or a section's)."""
     lang = edition.language
     for fmt in formats:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from syndicate.models import Article, Edition
+from syndicate.shelf import column, take
 from syndicate.sources.common import slugify
 
 SectionChoice = bool | tuple[str, ...]
@@ -51,24 +52,26 @@ def sections_by_language(editions: Sequence[Edition], choice: SectionChoice = Tr
     result: dict[str, list[Section]] = {}
     slugs: dict[str, str] = {}  # source-language category -> its slug, computed once per name
     for edition in editions:
-        groups: dict[str, list[Article]] = {}
+        groups: dict[str, list[int]] = {}  # slug -> the positions of its articles
         names: dict[str, tuple[str, str]] = {}
-        for article in edition.articles:
-            if not article.category:
+        articles = edition.articles
+        heads = zip(column(articles, "categories"), column(articles, "groups"), strict=True)
+        for index, (category, group) in enumerate(heads):
+            if not category:
                 continue
-            source_name = original.get(_group_key(article), article.category)
+            source_name = original.get(group, category)
             slug = slugs.get(source_name) or slugs.setdefault(source_name, section_slug(source_name))
             if wanted is not None and slug not in wanted and source_name.strip().lower() not in wanted:
                 continue
-            groups.setdefault(slug, []).append(article)
-            names.setdefault(slug, (article.category, source_name))  # the newest article's wording
+            groups.setdefault(slug, []).append(index)
+            names.setdefault(slug, (category, source_name))  # the newest article's wording
         result[edition.language] = [
             Section(
                 slug,
                 names[slug][0],
                 names[slug][1],
                 dataclasses.replace(
-                    edition, title=f"{names[slug][0]} | {edition.title}", articles=tuple(groups[slug])
+                    edition, title=f"{names[slug][0]} | {edition.title}", articles=take(articles, groups[slug])
                 ),
             )
             for slug in sorted(groups)
@@ -82,4 +85,6 @@ def _group_key(article: Article) -> str:
 
 def _source_categories(source: Edition) -> dict[str, str]:
     """Source article id -> its category (what translations' sections are named after)."""
-    return {article.id: article.category for article in source.articles if article.category}
+    articles = source.articles
+    heads = zip(column(articles, "ids"), column(articles, "categories"), strict=True)
+    return {id_: category for id_, category in heads if category}
