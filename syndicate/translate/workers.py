@@ -66,16 +66,27 @@ def forks(jobs: Sequence[Job[Any]], workers: int) -> bool:
     return workers >= 2 and sum(job.size for job in jobs) >= PARALLEL_MIN
 
 
-def run(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
-    """Per job, in order: the results of its chunks, in order (one chunk when built here)."""
+def run(jobs: Sequence[Job[R]], workers: int) -> Iterator[Iterator[R]]:
+    """Per job, in order: the results of its chunks, in order, each chunk built (or taken from its
+    worker) when it is asked for.  A job's chunks are to be taken before the next job's: a
+    caller can keep what it needs of each chunk and drop the rest, so a language's built
+    articles are never all in memory at once."""
     if not forks(jobs, workers):
         for job in jobs:
-            yield [job.take(job.build(0, job.size))]
+            yield _here(job)
         return
     yield from _in_parallel(jobs, workers)
 
 
-def _in_parallel(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
+def _here(job: Job[R]) -> Iterator[R]:
+    """``job``'s chunks built in this process, as a worker would build them (the same slices)."""
+    if not job.size:
+        yield job.take(job.build(0, 0))
+    for start in range(0, job.size, CHUNK):
+        yield job.take(job.build(start, min(start + CHUNK, job.size)))
+
+
+def _in_parallel(jobs: Sequence[Job[R]], workers: int) -> Iterator[Iterator[R]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -88,8 +99,11 @@ def _in_parallel(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
     gc.freeze()  # the workers inherit every object: a collection there would copy all their pages
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for job in jobs:
-                done: list[R] = [] if job.size else [job.take(job.build(0, 0))]
+
+            def chunks(job: Job[R]) -> Iterator[R]:
+                nonlocal submitted, position
+                if not job.size:
+                    yield job.take(job.build(0, 0))
                 for start in range(0, job.size, CHUNK):
                     while submitted < len(tasks) and submitted < position + _AHEAD * workers:
                         try:
@@ -100,9 +114,14 @@ def _in_parallel(jobs: Sequence[Job[R]], workers: int) -> Iterator[list[R]]:
                         submitted += 1
                     blob = _result(futures.pop(position, None))
                     stop = min(start + CHUNK, job.size)
-                    done.append(job.take(job.build(start, stop) if blob is None else _loads(blob, job, start, stop)))
                     position += 1
-                yield done
+                    yield job.take(job.build(start, stop) if blob is None else _loads(blob, job, start, stop))
+
+            for job in jobs:
+                taken = chunks(job)
+                yield taken
+                for _unasked in taken:  # chunks the caller did not take: still in order for the next job
+                    pass
     finally:
         gc.unfreeze()
         _JOBS = []
