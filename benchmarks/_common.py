@@ -97,15 +97,18 @@ def measure(
 
 
 def editions_from_config(config_path: Path) -> tuple[Any, list[Any]]:
-    """(site, editions) exactly as ``syndicate publish`` builds them (warm cache: no engine runs)."""
+    """(site, editions) exactly as ``syndicate publish`` builds them (warm cache: no engine runs): with
+    the bodies (and, since issue 13's sixth round, the articles) in a spill file of the cache directory."""
     ensure_importable()
+    from syndicate.bodies import spilling
     from syndicate.config import load_config
     from syndicate.pipeline import Stage, build_editions, read_inputs, translate_variants
 
     config = load_config(config_path)
-    articles, _errors = read_inputs(config)
-    variants = translate_variants(config, articles, Stage())
-    return config.site, build_editions(config.site, articles, variants)
+    with spilling(config.build_cache_dir):  # the file lives as long as what is in it
+        articles, _errors = read_inputs(config)
+        variants = translate_variants(config, articles, Stage())
+        return config.site, build_editions(config.site, articles, variants)
 
 
 def ensure_importable() -> None:

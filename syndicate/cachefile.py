@@ -48,6 +48,10 @@ class CacheDamaged(Exception):
     """The cache file cannot be used as it is (triggers a rebuild)."""
 
 
+class CacheOutdated(CacheDamaged):
+    """The cache file is intact but of an older schema: an upgrade, rebuilt without a warning."""
+
+
 class CacheConnection(sqlite3.Connection):
     """A cache's connection (:func:`connect` makes them): it knows its file, for :func:`give_up`.
 
@@ -97,6 +101,8 @@ def tables_schema(name: str, version: int, tables: Mapping[str, str], *, create:
         if found != {"meta", *tables}:
             raise CacheDamaged(f"unexpected tables {sorted(found)}")
         row = conn.execute("SELECT schema FROM meta").fetchone()
+        if row is not None and type(row[0]) is int and 0 < row[0] < version:
+            raise CacheOutdated(f"schema {row[0]}, now {version}")
         if row is None or row[0] != version:
             raise CacheDamaged(f"schema {row[0] if row else None}, expected {version}")
 
@@ -129,7 +135,10 @@ def connect(path: Path | str, schema: Schema) -> CacheConnection:
         if is_busy(exc):
             raise CacheBusy(str(exc)) from exc
         raise CacheDamaged(str(exc)) from exc
-    except (sqlite3.DatabaseError, CacheDamaged) as exc:
+    except CacheDamaged:
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as exc:
         conn.close()
         raise CacheDamaged(str(exc)) from exc
     if isinstance(path, Path):
@@ -155,6 +164,9 @@ def open_or_rebuild(path: Path, schema: Schema) -> sqlite3.Connection | None:
     except CacheBusy as exc:
         log.warning("%s %s is in use (%s); running without a cache", schema.name, path, exc)
         return None
+    except CacheOutdated as exc:  # made by an older syndicate: nothing is wrong, nothing to keep
+        log.info("%s %s is from an older version of syndicate (%s); rebuilding it", schema.name, path, exc)
+        return rebuild(path, schema, keep=False)
     except CacheDamaged as exc:
         log.warning("%s %s is damaged (%s); rebuilding it", schema.name, path, exc)
     except OSError as exc:
@@ -162,10 +174,16 @@ def open_or_rebuild(path: Path, schema: Schema) -> sqlite3.Connection | None:
     return rebuild(path, schema)
 
 
-def rebuild(path: Path, schema: Schema) -> sqlite3.Connection | None:
-    """Move the file aside and start an empty cache there; None (warned) when even that fails."""
+def rebuild(path: Path, schema: Schema, *, keep: bool = True) -> sqlite3.Connection | None:
+    """Move the file aside (``keep``; else delete it) and start an empty cache there; None (warned) when
+    even that fails."""
     try:
-        move_aside(path)
+        if keep:
+            move_aside(path)
+        else:
+            for victim in (path, *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)):
+                with contextlib.suppress(FileNotFoundError):
+                    victim.unlink()
         return connect(path, schema)
     except (CacheDamaged, CacheBusy, OSError) as exc:
         log.warning("cannot rebuild %s %s (%s); running without a cache", schema.name, path, exc)

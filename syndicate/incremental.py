@@ -56,10 +56,10 @@ def _schema() -> Schema:
 
     return tables_schema(
         "parse cache",
-        1,
+        2,  # 2: each file's articles' render keys
         {
             "parsed": "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
-            " options TEXT, articles BLOB)",
+            " options TEXT, articles BLOB, keys TEXT)",
         },
     )
 
@@ -161,6 +161,19 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def _adopt_keys(articles: Sequence[Article], keys: object) -> None:
+    """Give cached articles the render keys stored with them (made by this code version, as the
+    options key says, for these very fields); a row whose keys do not match its articles gives none."""
+    from syndicate.render import adopt_key
+
+    found = str(keys).split(" ") if articles else []
+    if len(found) != len(articles):
+        return
+    for article, key in zip(articles, found, strict=True):
+        if key:
+            adopt_key(article, key)
+
+
 def parse_cache_path(config: Config) -> Path:
     """``parsed.sqlite3`` in the build cache directory (:attr:`Config.build_cache_dir`)."""
     return config.build_cache_dir / "parsed.sqlite3"
@@ -170,7 +183,9 @@ class ParseCache:
     """Parsed articles per input file, keyed by path, size, mtime and reader options.
 
     Values are pickled :class:`Article` tuples in the user's own cache
-    directory (the same trust as the installed code).  A run asks once for
+    directory (the same trust as the installed code), with their render keys
+    (:func:`syndicate.render.prepared_key`, made once when the file is parsed:
+    an unchanged file's articles are neither keyed nor digested again).  A run asks once for
     every listed file (:meth:`get_many`, one query) and stores the files it
     parsed in one transaction at :meth:`close`.  The file is opened through
     :func:`syndicate.cachefile.open_or_rebuild` (one that is no parse cache is
@@ -185,7 +200,7 @@ class ParseCache:
             f"{code_version()}|{options!r}|{language}".encode(), digest_size=16
         ).hexdigest()
         self._conn = open_or_rebuild(path or cache_directory(None) / "parsed.sqlite3", _schema())
-        self._pending: list[tuple[str, int, int, str, bytes]] = []
+        self._pending: list[tuple[str, int, int, str, bytes, str]] = []
         self._keys: dict[str, str] = {}
         self._cwd: str | None = None
         self.hits = 0
@@ -201,8 +216,8 @@ class ParseCache:
         wanted = {self._key(file.filename): file for file in files if file.size >= 0}
         found: dict[str, tuple[Article, ...]] = {}
         try:  # row by row: the 10,000 pickles of a large set are never all in memory at once
-            for path, size, mtime, blob in self._conn.execute(
-                "SELECT path, size, mtime_ns, articles FROM parsed WHERE options = ?", (self.options_key,)
+            for path, size, mtime, blob, keys in self._conn.execute(
+                "SELECT path, size, mtime_ns, articles, keys FROM parsed WHERE options = ?", (self.options_key,)
             ):
                 file = wanted.get(path)
                 if file is None or size != file.size or mtime != file.mtime_ns:
@@ -210,6 +225,7 @@ class ParseCache:
                 articles = pickle.loads(blob)
                 if _media_current(articles):  # else an image the articles publish changed since: parse again
                     found[file.filename] = articles
+                    _adopt_keys(articles, keys)
         except READ_ERRORS as exc:
             self._disable(exc)
             return {}
@@ -223,10 +239,12 @@ class ParseCache:
         """
         if self._conn is None or file.size < 0:
             return
+        from syndicate.render import prepared_key
         from syndicate.sources import PICKLE_PROTOCOL
 
         blob = blob if blob is not None else pickle.dumps(tuple(articles), protocol=PICKLE_PROTOCOL)
-        self._pending.append((self._key(file.filename), file.size, file.mtime_ns, self.options_key, blob))
+        keys = " ".join(prepared_key(article) or "" for article in articles)  # remembered: the run asks again
+        self._pending.append((self._key(file.filename), file.size, file.mtime_ns, self.options_key, blob, keys))
 
     def _key(self, filename: str) -> str:
         """:func:`_key`, once per file and run (:meth:`get_many` and :meth:`put` both need it); the
@@ -245,8 +263,8 @@ class ParseCache:
             try:
                 with self._conn:
                     self._conn.executemany(
-                        "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles)"
-                        " VALUES (?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles, keys)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
                         self._pending,
                     )
             except sqlite3.Error as exc:

@@ -137,3 +137,96 @@ def test_an_undated_article_is_dated_by_the_mtime_it_was_listed_with(tmp_path: P
     os.utime(path, ns=(1, 1_600_000_000_000_000_000))  # touched after the listing
     (article,) = read_articles(options, "en", listing=listing, workers=1).articles
     assert article.published.timestamp() == 1_700_000_001  # as listed, not as stat'ed now (1_600_000_000)
+
+
+def _cached_run(options: SourceOptions, cache_file: Path) -> list[object]:
+    cache = ParseCache(cache_file, options, "en")
+    try:
+        return list(read_articles(options, "en", cache=cache, workers=1).articles)
+    finally:
+        cache.close()
+
+
+def test_an_unchanged_files_articles_come_with_their_render_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicate.models import Article
+    from syndicate.render import _repr_key, content_key, forget_keys
+
+    src = tmp_path / "src"
+    for n in range(3):
+        _article(src, f"2025/{n:02d}.md", f"Story {n}")
+    options = SourceOptions(paths=(src,), timezone="UTC")
+    cache_file = tmp_path / "cache" / "parsed.sqlite3"
+    first = _cached_run(options, cache_file)
+    expected = [_repr_key(a.key_text()) for a in first if isinstance(a, Article)]
+    forget_keys()
+    digested: list[str] = []
+    real = Article.key_text
+
+    def counting(self: Article) -> str:
+        digested.append(self.slug)
+        return real(self)
+
+    monkeypatch.setattr(Article, "key_text", counting)
+    again = _cached_run(options, cache_file)
+    assert [content_key(a) for a in again if isinstance(a, Article)] == expected
+    assert digested == []  # the keys came with the cached articles: none digested again
+    forget_keys()
+
+    # a row whose keys do not match its articles (damage, a hand edit) gives none: they are made again
+    import sqlite3
+
+    with sqlite3.connect(cache_file) as conn:
+        conn.execute("UPDATE parsed SET keys = 'x y z'")
+    conn.close()
+    third = _cached_run(options, cache_file)
+    assert [content_key(a) for a in third if isinstance(a, Article)] == expected
+    assert len(digested) == 3
+    forget_keys()
+
+
+def test_a_parse_cache_of_an_older_schema_is_rebuilt_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import sqlite3
+
+    src = tmp_path / "src"
+    _article(src, "2025/00.md", "Story")
+    options = SourceOptions(paths=(src,), timezone="UTC")
+    cache_file = tmp_path / "cache" / "parsed.sqlite3"
+    cache_file.parent.mkdir()
+    with sqlite3.connect(cache_file) as conn:  # what syndicate before the render keys wrote (schema 1)
+        conn.execute("CREATE TABLE meta (schema INTEGER)")
+        conn.execute("INSERT INTO meta VALUES (1)")
+        conn.execute(
+            "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, options TEXT, articles BLOB)"
+        )
+    conn.close()
+    with caplog.at_level(logging.INFO, logger="syndicate"):
+        titles, hits, parsed = _read(options, cache_file)
+    assert titles == ("Story",) and hits == 0 and parsed == ["00.md"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # an upgrade, not damage
+    assert any("older version of syndicate" in r.getMessage() for r in caplog.records)
+    assert not cache_file.with_name("parsed.sqlite3.damaged").exists()
+    assert _read(options, cache_file)[1:] == (1, [])  # rebuilt in the new schema: the next run hits
+
+
+def test_a_cache_of_a_newer_or_unknown_schema_is_still_damage(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import sqlite3
+
+    cache_file = tmp_path / "parsed.sqlite3"
+    with sqlite3.connect(cache_file) as conn:
+        conn.execute("CREATE TABLE meta (schema INTEGER)")
+        conn.execute("INSERT INTO meta VALUES (99)")
+        conn.execute(
+            "CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, options TEXT,"
+            " articles BLOB, keys TEXT)"
+        )
+    conn.close()
+    with caplog.at_level(logging.WARNING, logger="syndicate"):
+        ParseCache(cache_file, SourceOptions(paths=(tmp_path,), timezone="UTC"), "en").close()
+    assert any("is damaged (schema 99" in r.getMessage() for r in caplog.records)
+    assert cache_file.with_name("parsed.sqlite3.damaged").exists()
