@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from syndicate.publish import Data, Manifest, PublishReport
     from syndicate.render.fragments import FragmentStore
     from syndicate.render.lines import LineStore
+    from syndicate.shelf import Filer
     from syndicate.sources import InputListing
     from syndicate.sources.safe import Skipped
     from syndicate.translate import Budget, Glossary, SegmentCache, SegmentResults
@@ -746,6 +748,8 @@ class _LanguagePlan:
     hits: dict[str, VariantEntry]  # content key -> what the variant cache has (and still holds)
     misses: list[Article]  # the source articles to build, in source order
     texts: dict[str, list[str]]  # content key -> the article's segments in this language's mode
+    filer: Filer  # where this language's articles are filed (:mod:`syndicate.shelf`)
+    filed: dict[str, int]  # content key -> the row of its cached translation (its hit is _filed())
     segments: list[str] = field(default_factory=list)  # every segment to look up (unique, in order)
     results: SegmentResults | None = None
 
@@ -790,6 +794,7 @@ def _plan_languages(
         context = _variant_context(config, edition, glossary)
         source = _source_articles(config, articles, configured, lang)
         hits = _usable_hits(cache.load(context, sources), [keys[id(a)] for a in source])
+        filer, filed = _file_hits(hits)  # one language's cached articles are objects only until here
         misses = [a for a in source if keys[id(a)] not in hits]
         mode = options.mode_for(configured, lang)
         known = texts.setdefault(mode, {})
@@ -800,7 +805,9 @@ def _plan_languages(
         unique = dict.fromkeys(all_segments((), extra=[config.site.description], mode=mode))
         for article in misses:
             unique.update(dict.fromkeys(known[keys[id(article)]]))
-        plan = _LanguagePlan(configured, lang, provider, mode, glossary, context, source, keys, hits, misses, known)
+        plan = _LanguagePlan(
+            configured, lang, provider, mode, glossary, context, source, keys, hits, misses, known, filer, filed
+        )
         plan.segments = [text for text in unique if text.strip()]  # as all_segments(misses, extra=...)
         plans.append(plan)
     return plans
@@ -833,6 +840,31 @@ def _variant_context(config: Config, edition: tuple[str, str, Translator], gloss
         provider.display_name, options.mode_for(configured, lang), glossary.version,
         options.max_unknown_for(configured, lang), options.on_error,
     )  # fmt: skip
+
+
+def _file_hits(hits: dict[str, VariantEntry]) -> tuple[Filer, dict[str, int]]:
+    """File the translated articles of ``hits`` on the run's shelf records: a filer, and the row of
+    each one by source key; in ``hits`` each such entry becomes :func:`_filed`'s (its article is on
+    the shelf: the entries that stay objects are the refusals, which the later steps read)."""
+    from syndicate.shelf import Filer
+
+    filer, filed = Filer(), {}
+    for key, entry in hits.items():
+        if entry.article is not None:
+            filed[key] = filer.file(entry.article, entry.key)
+            hits[key] = _filed()
+    return filer, filed
+
+
+@functools.cache
+def _filed() -> VariantEntry:
+    """What stands in ``hits`` for a translated article filed on the shelf: a translation (never
+    published as it is; its article is a placeholder), with no refusal partners or pairs."""
+    from datetime import UTC, datetime
+
+    from syndicate.translate.variant_cache import Entry
+
+    return Entry(Article("urn:filed", "filed", "", "", (), datetime(1970, 1, 1, tzinfo=UTC), "und"))
 
 
 def _usable_hits(stored: dict[str, VariantEntry], wanted: Sequence[str]) -> dict[str, VariantEntry]:
@@ -940,24 +972,25 @@ def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) 
     the cache or the build gave them: the built ones chunk by chunk as the workers send them, so
     a language's translated articles are never all objects at once.
     """
-    from syndicate.shelf import Filer
     from syndicate.translate.variants import Variant, fallback, translate_text
 
     options = config.translation
     results = language.results
     assert results is not None
     made = (done for part, _ in chunks for done in part)
-    published = Filer()
+    published = language.filer
     missing: list[str] = []
     why: dict[str, str] = {}
     all_settled = True
     for article in language.source:
-        entry = language.hits.get(language.keys[id(article)])
+        source_key = language.keys[id(article)]
+        row = language.filed.get(source_key)
+        if row is not None:  # the variant cache's, filed when the language was planned
+            published.add_row(row)
+            continue
+        entry = language.hits.get(source_key)
         key = None
         if entry is not None:
-            if entry.article is not None:
-                published.add(entry.article, entry.key)
-                continue
             reason = entry.reason or "not translated"
             article_out = fallback(article, language.lang, options.on_error)
         else:
@@ -975,7 +1008,7 @@ def _assemble(config: Config, language: _LanguagePlan, chunks: Iterable[Chunk]) 
             published.add(article_out, key)
     for _rest in made:  # none: every built article has its source article
         raise AssertionError("more articles built than asked for")
-    language.hits = {}  # filed: the cache's articles need not stay objects
+    language.hits, language.filed = {}, {}
     description = config.site.description
     variant = Variant(
         language=language.lang,

@@ -368,6 +368,14 @@ class Filer:
     def add(self, article: Article, key: str | None = None) -> None:
         self._rows.append(self._records.add(article, key))
 
+    def file(self, article: Article, key: str | None = None) -> int:
+        """Pack ``article`` without placing it on this filer's shelf yet: its row, for :meth:`add_row`."""
+        return self._records.add(article, key)
+
+    def add_row(self, row: int) -> None:
+        """Place an article :meth:`file` d by this filer."""
+        self._rows.append(row)
+
     def shelf(self) -> Shelf:
         return Shelf(self._records, self._rows)
 

@@ -17,7 +17,7 @@ import syndicate.pipeline as pipeline
 from syndicate.bodies import spilling
 from syndicate.config import Config
 from syndicate.models import Article, Block, Edition, Media, Translation
-from syndicate.render import iter_render
+from syndicate.render import forget_keys, iter_render
 from syndicate.shelf import Shelf, column, first_image, newest, shelve, take
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -201,3 +201,33 @@ def test_once_shelved_a_run_holds_no_article_objects(seed_config: Config, tmp_pa
         alive = sum(1 for o in gc.get_objects() if type(o) is Article) - before
         assert sum(len(e.articles) for e in editions) > 0
         assert alive == 0
+
+
+def test_a_warm_runs_cached_translations_are_filed_as_each_language_is_planned(
+    seed_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = seed_config
+    with spilling(tmp_path / "spill"):
+        pipeline._shelved_editions(config, strict=False, stage=pipeline.Stage(), listing=None)  # the cache warm
+    seen: list[int] = []
+    real = pipeline._look_up_all
+
+    def counting(*args: object, **kwargs: object) -> None:
+        gc.collect()
+        seen.append(sum(1 for o in gc.get_objects() if type(o) is Article))
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_look_up_all", counting)
+    articles, _errors = pipeline.read_inputs(config)
+    sources = len(articles)
+    del articles
+    forget_keys()  # the parse cache's keys came with them: the memo would keep this read's articles
+    with spilling(tmp_path / "spill"):
+        editions, _errors, translated = pipeline._shelved_editions(
+            config, strict=False, stage=pipeline.Stage(), listing=None
+        )
+    assert not translated.missing and len(editions) == 3
+    assert all(len(e.articles) == sources for e in editions)
+    # every language planned, its cached translations on the shelf: the source articles (and the
+    # one placeholder of a filed hit) are the only article objects left
+    assert seen == [sources + 1]
