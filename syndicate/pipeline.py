@@ -312,10 +312,11 @@ def _shelved_editions(
     """Read, translate and make the editions, their articles on shelves (:mod:`syndicate.shelf`).
 
     The articles and variants read and built here are objects only until their edition is
-    shelved: from rendering on, the run holds tens of bytes per article, and so does every
-    render worker it forks.  Each record keeps the article's render key when it is known
-    (already prepared: :func:`syndicate.render.prepared_key`), so rendering neither unpacks
-    nor digests it again to key its outputs.
+    shelved: from rendering on, the run holds about 0.2 KiB per article and language (its heads
+    and render key), and so does every render worker it forks.  Each record keeps the
+    article's render key when it is known (already prepared:
+    :func:`syndicate.render.prepared_key`), so rendering neither unpacks nor digests it again
+    to key its outputs.
     """
     from syndicate.render import forget_keys
 

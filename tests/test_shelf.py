@@ -191,6 +191,7 @@ def test_a_run_renders_the_same_bytes_from_shelves_as_from_tuples(seed_config: C
 
 
 def test_once_shelved_a_run_holds_no_article_objects(seed_config: Config, tmp_path: Path) -> None:
+    pipeline._filed()  # made once per process, by whichever run first files a hit
     gc.collect()
     before = sum(1 for o in gc.get_objects() if type(o) is Article)
     with spilling(tmp_path / "spill"):
@@ -222,12 +223,15 @@ def test_a_warm_runs_cached_translations_are_filed_as_each_language_is_planned(
     sources = len(articles)
     del articles
     forget_keys()  # the parse cache's keys came with them: the memo would keep this read's articles
+    pipeline._filed()  # the placeholder of a filed hit: made once, as any earlier run may have made it
+    gc.collect()
+    before = sum(1 for o in gc.get_objects() if type(o) is Article)  # what earlier tests left in this process
     with spilling(tmp_path / "spill"):
         editions, _errors, translated = pipeline._shelved_editions(
             config, strict=False, stage=pipeline.Stage(), listing=None
         )
     assert not translated.missing and len(editions) == 3
     assert all(len(e.articles) == sources for e in editions)
-    # every language planned, its cached translations on the shelf: the source articles (and the
-    # one placeholder of a filed hit) are the only article objects left
-    assert seen == [sources + 1]
+    # every language planned, its cached translations on the shelf: the run's source articles are
+    # the only article objects it holds
+    assert [count - before for count in seen] == [sources]
