@@ -47,6 +47,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import stat
 import sys
@@ -628,12 +629,23 @@ class Preview:
                 self.build()
 
     def start(self) -> None:
-        """Build once, then serve and watch in background threads."""
+        """Build once, then serve and watch in background threads.
+
+        The threads (and every thread they start: request handlers, a rebuild's writers) block
+        SIGINT and SIGTERM, so the kernel delivers Ctrl-C to the main thread, whose sleep it
+        interrupts: delivered to a background thread, it would wait for the main thread to wake.
+        """
         self.build()
-        for target in (self.server.serve_forever, self.watch):
-            thread = threading.Thread(target=target, daemon=True, name=f"syndicate-preview-{target.__name__}")
-            thread.start()
-            self._threads.append(thread)
+        mask = getattr(signal, "pthread_sigmask", None)  # POSIX
+        previous = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask is not None else None
+        try:
+            for target in (self.server.serve_forever, self.watch):
+                thread = threading.Thread(target=target, daemon=True, name=f"syndicate-preview-{target.__name__}")
+                thread.start()
+                self._threads.append(thread)
+        finally:
+            if mask is not None and previous is not None:
+                mask(signal.SIG_SETMASK, previous)
 
     def stop(self) -> None:
         """Stop watching and serving, and delete the preview directory."""
