@@ -227,14 +227,21 @@ def test_drafts_are_previewed_when_asked(site: Path) -> None:
 
 def test_the_command_serves_a_preview_and_stops_on_ctrl_c(site: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "syndicate", "serve", "--port", "0", "--drafts"],
-        cwd=site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    # Ctrl-C from a terminal: the child must not inherit an ignored SIGINT, as every process started
+    # in the background of a non-interactive shell (`cmd &`, a CI script's) does; a handler here
+    # becomes the default disposition in the child.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "syndicate", "serve", "--port", "0", "--drafts"],
+            cwd=site,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
