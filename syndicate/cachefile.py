@@ -215,6 +215,18 @@ def remove_cache(path: Path) -> None:
             victim.unlink()
 
 
+def close_after(conn: sqlite3.Connection, write: Callable[[sqlite3.Connection], None], what: str) -> None:
+    """A cache's last ``write`` (at the end of a run), then its connection closed; a failure gives
+    the cache up (:func:`give_up`) instead.  The caller drops the connection either way."""
+    try:
+        write(conn)
+    except sqlite3.Error as exc:
+        give_up(conn, what, exc)
+        return
+    with contextlib.suppress(sqlite3.Error):
+        conn.close()
+
+
 def give_up(conn: sqlite3.Connection | None, what: str, exc: Exception) -> None:
     """A cache that failed mid-run: one warning naming its file, and the connection closed; the caller
     drops it and the run goes on without it (a miss for the rest of the run).

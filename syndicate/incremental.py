@@ -259,21 +259,21 @@ class ParseCache:
     def close(self) -> None:
         import sqlite3
 
+        from syndicate.cachefile import close_after
+
+        pending, self._pending = self._pending, []
+
+        def write(conn: sqlite3.Connection) -> None:
+            with conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles, keys)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    pending,
+                )
+
         if self._conn is not None:
-            try:
-                with self._conn:
-                    self._conn.executemany(
-                        "INSERT OR REPLACE INTO parsed (path, size, mtime_ns, options, articles, keys)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        self._pending,
-                    )
-            except sqlite3.Error as exc:
-                self._disable(exc)
-            else:
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.close()
+            close_after(self._conn, write, "parse cache")
             self._conn = None
-        self._pending = []
 
     def _disable(self, exc: Exception) -> None:
         from syndicate.cachefile import give_up

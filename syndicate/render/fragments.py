@@ -33,7 +33,6 @@ before and only record their keys.
 from __future__ import annotations
 
 import array
-import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -44,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from syndicate import shelf
-from syndicate.cachefile import give_up, tables_schema
+from syndicate.cachefile import close_after, give_up, tables_schema
 from syndicate.models import Edition
 from syndicate.publish import FileRange, PublishedFile
 
@@ -407,20 +406,18 @@ class FragmentStore:
         if self._conn is None:
             return
         pending, self._pending = self._pending, []
-        try:
-            with self._conn:
-                row = self._conn.execute("SELECT COALESCE(MAX(run), 0) FROM documents").fetchone()
+
+        def write(conn: sqlite3.Connection) -> None:
+            with conn:
+                row = conn.execute("SELECT COALESCE(MAX(run), 0) FROM documents").fetchone()
                 run = int(row[0]) + 1
-                self._conn.executemany(
+                conn.executemany(
                     "INSERT OR REPLACE INTO documents (digest, context, keys, bounds, run) VALUES (?, ?, ?, ?, ?)",
                     [(*entry, run) for entry in pending],
                 )
-                self._conn.execute("DELETE FROM documents WHERE run <= ?", (run - _KEEP_RUNS,))
-        except sqlite3.Error as exc:
-            self._disable(exc)
-            return
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.close()
+                conn.execute("DELETE FROM documents WHERE run <= ?", (run - _KEEP_RUNS,))
+
+        close_after(self._conn, write, "fragment store")
         self._conn = None
 
     def _disable(self, exc: Exception) -> None:

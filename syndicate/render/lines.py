@@ -46,7 +46,7 @@ from typing import Any, BinaryIO
 
 from markupsafe import Markup
 
-from syndicate.cachefile import give_up, tables_schema
+from syndicate.cachefile import close_after, give_up, tables_schema
 from syndicate.models import Article
 from syndicate.render.frames import Frames
 from syndicate.render.theme import Theme, long_html
@@ -281,16 +281,9 @@ class LineStore:
         stale = [(c, key) for c, loaded in self._loaded.items() for key in loaded - self._asked[c]]
         used = [(c, self._slots[c]) for c in self._asked]
         self._memo, self._loaded, self._asked = {}, {}, {}
-        if self._conn is None:
-            return
-        try:
-            self._prune(self._conn, stale, used)
-        except sqlite3.Error as exc:
-            self._disable(exc)
-            return
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.close()
-        self._conn = None
+        if self._conn is not None:
+            close_after(self._conn, lambda conn: self._prune(conn, stale, used), "line store")
+            self._conn = None
 
     @staticmethod
     def _prune(conn: sqlite3.Connection, stale: list[tuple[str, str]], used: list[tuple[str, str]]) -> None:
